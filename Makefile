@@ -1,0 +1,45 @@
+# newsstream — `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NER_DATA ?= ../shared/data/ner
+
+.PHONY: venv run test unit integration lint format train-ner clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+## The main job: embedded broker, worker, example articles, live output (Ctrl-C stops all).
+run: $(STAMP)
+	$(BIN)/newsstream demo
+
+## Lint, type-check, then the whole test suite (unit + integration on the embedded broker).
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration"
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest -q -m integration
+
+lint: $(STAMP)
+	$(BIN)/ruff check stream agents tests
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix stream agents tests
+	$(BIN)/ruff format stream agents tests
+
+## Retrain the entity model from ../shared/data/ner (writes stream/data/, ~1 CPU-minute).
+train-ner: $(STAMP)
+	$(BIN)/python -m stream.ner.train --data $(NER_DATA)
+
+clean:
+	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache

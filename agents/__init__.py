@@ -1,0 +1,13 @@
+"""faust agents: they move records between topics and call the pure logic in ``stream``."""
+
+from __future__ import annotations
+
+from stream.context import WorkerContext
+
+
+def register_agents(context: WorkerContext) -> None:
+    from agents.count import register as register_count
+    from agents.enrich import register as register_enrich
+
+    register_enrich(context)
+    register_count(context)

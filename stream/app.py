@@ -1,0 +1,64 @@
+"""The faust application: settings → app, topics, tables, agents and web pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+
+from stream.config import Settings, get_settings
+from stream.context import WorkerContext
+from stream.entities import TokenTagger, default_tagger
+from stream.metrics import Metrics
+
+
+def create_app(settings: Settings | None = None, tagger: TokenTagger | None = None) -> Any:
+    settings = settings or get_settings()
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker_url,
+        store="memory://",
+        autodiscover=False,
+        # At-least-once: Tansu has no transactions. Counting is made idempotent instead.
+        processing_guarantee="at_least_once",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_rebalance_timeout=settings.session_timeout_s,
+        broker_commit_interval=settings.commit_interval_s,
+        producer_linger=settings.producer_linger_s,
+        consumer_auto_offset_reset="earliest",
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        datadir=settings.data_dir,
+        table_cleanup_interval=30.0,
+    )
+    raw = dict(key_serializer="raw", value_serializer="raw")
+    context = WorkerContext(
+        settings=settings,
+        app=app,
+        metrics=Metrics(),
+        tagger=tagger or default_tagger(),
+        raw_topic=app.topic(*settings.input_topics, **raw),
+        enriched_topic=app.topic(settings.enriched_topic, **raw),
+        mentions_topic=app.topic(settings.mentions_topic, **raw),
+        deadletter_topic=app.topic(settings.deadletter_topic, **raw),
+        entity_events_topic=app.topic(settings.entity_events_topic, **raw),
+        counts_table=app.Table(
+            "entity-counts", default=None, partitions=settings.partitions,
+            key_type=str,
+            help="Mention counts per (entity, window): {mentions, articles}.",
+        ),
+    )
+    # Imported here: agents are wiring on top of this module, not a dependency of it.
+    from agents import register_agents
+    from stream.web import register_pages
+
+    register_agents(context)
+    register_pages(context)
+    app.newsstream = context
+    logging.getLogger("faust").setLevel(settings.log_level.upper())
+    return app

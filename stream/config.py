@@ -1,0 +1,78 @@
+"""One typed settings object, read from ``NEWSSTREAM_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of newsstream. Each field maps to ``NEWSSTREAM_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSSTREAM_", extra="ignore")
+
+    app_id: str = "newsstream"
+    broker_url: str = Field(
+        default="kafka://127.0.0.1:9092",
+        description="Kafka bootstrap servers, e.g. kafka://host1:9092;host2:9092",
+    )
+
+    # Topics. Input may be several topics, comma-separated in the environment.
+    input_topics: Annotated[list[str], NoDecode] = ["articles.raw"]
+    enriched_topic: str = "articles.enriched"
+    mentions_topic: str = "entities.mentions"
+    deadletter_topic: str = "articles.deadletter"
+    # Internal: per-article entity events keyed by entity, so that each entity's counts
+    # live in exactly one partition of the counting table.
+    entity_events_topic: str = "newsstream.entity-events"
+    partitions: int = 4
+    replication_factor: int = 1
+
+    # Consumer group timing. Tansu holds a join for half the session timeout, so the
+    # faust default (60 s) would make a worker wait ~30 s before it gets partitions.
+    session_timeout_s: float = 6.0
+    heartbeat_interval_s: float = 1.0
+    commit_interval_s: float = 1.0
+    producer_linger_s: float = 0.01
+
+    # Bad input
+    max_payload_bytes: int = 5_000_000
+
+    # Counting
+    count_windows_s: Annotated[list[int], NoDecode] = [60]
+    count_window_retention_s: int = 3600
+
+    # Worker web server (metrics, health)
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    data_dir: str = "newsstream-data"
+    log_level: str = "info"
+
+    @field_validator("input_topics", "count_windows_s", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker URL as aiokafka wants it: ``host:port[,host:port]``."""
+        servers = self.broker_url.split("://", 1)[-1]
+        return servers.replace(";", ",")
+
+    @property
+    def output_topics(self) -> list[str]:
+        return [self.enriched_topic, self.mentions_topic, self.deadletter_topic]
+
+    @property
+    def all_topics(self) -> list[str]:
+        return [*self.input_topics, *self.output_topics, self.entity_events_topic]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,175 @@
+"""``make run``: embedded broker + worker + example articles, with live output.
+
+Everything it starts is stopped on Ctrl-C (and killed by the kernel if this process dies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from stream.broker import EmbeddedBroker, _die_with_parent, create_topics, free_port
+from stream.config import Settings
+from stream.producing import produce_records, records_from_paths
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles.jsonl"
+READY_TIMEOUT_S = 120.0
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_demo(settings: Settings, external_broker: str | None) -> int:
+    broker: EmbeddedBroker | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    previous = signal.getsignal(signal.SIGTERM)
+    # Ctrl-C and SIGTERM both stop the demo, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if external_broker:
+            _say(f"▶ using broker {external_broker}")
+        else:
+            broker = EmbeddedBroker().start()
+            settings = settings.model_copy(update={"broker_url": broker.url})
+            _say(f"▶ embedded broker (Tansu) on {broker.bootstrap}")
+        settings = settings.model_copy(update={"web_port": free_port()})
+        asyncio.run(create_topics(settings.bootstrap_servers, settings.all_topics,
+                                  settings.partitions, settings.replication_factor))
+        _say(f"▶ topics: {', '.join(settings.all_topics)}")
+        worker = _start_worker(settings)
+        _say(f"▶ worker pid {worker.pid}; metrics on "
+             f"http://{settings.web_host}:{settings.web_port}/metrics")
+        _wait_ready(settings, worker)
+        asyncio.run(_feed_and_show(settings))
+        return 0
+    except KeyboardInterrupt:
+        _say("\n■ stopping…")
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if worker is not None:
+            _stop(worker)
+        if broker is not None:
+            broker.stop()
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _say("■ stopped: worker and broker are gone")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NEWSSTREAM_BROKER_URL": settings.broker_url,
+           "NEWSSTREAM_WEB_PORT": str(settings.web_port),
+           "NEWSSTREAM_LOG_LEVEL": "warning"}
+    log_path = _worker_log(settings)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        # Its own session: Ctrl-C reaches only this process, which stops the worker before
+        # the broker it talks to.
+        return subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=_die_with_parent, start_new_session=True)
+
+
+def _worker_log(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "worker.log"
+
+
+def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
+    url = f"http://{settings.web_host}:{settings.web_port}/readyz"
+    started = time.monotonic()
+    _say("… waiting for the worker to join its consumer group")
+    while time.monotonic() - started < READY_TIMEOUT_S:
+        if worker.poll() is not None:
+            raise RuntimeError(f"worker exited with {worker.returncode}; see its log in "
+                               f"{_worker_log(settings)}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    _say(f"✔ worker ready in {time.monotonic() - started:.1f} s")
+                    return
+        time.sleep(0.3)
+    raise TimeoutError("worker not ready in time")
+
+
+async def _feed_and_show(settings: Settings) -> None:
+    consumer = AIOKafkaConsumer(settings.enriched_topic, settings.mentions_topic,
+                                bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                auto_offset_reset="latest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        # Pin the start position before producing, so that we show exactly what follows.
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        await consumer.seek_to_end()
+        for tp in consumer.assignment():
+            await consumer.position(tp)
+        sent = await produce_records(settings, settings.input_topics[0],
+                                     records_from_paths([EXAMPLES], ""), progress=False)
+        _say(f"▶ sent {sent} example articles to {settings.input_topics[0]}\n")
+        totals: dict[str, dict[str, Any]] = {}
+        changed = False
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, messages in batches.items():
+                for message in messages:
+                    value = orjson.loads(message.value)
+                    if tp.topic == settings.enriched_topic:
+                        _say(_format_article(value))
+                    elif value["window"] == "total":
+                        totals[value["entity"]["entity_id"]] = value
+                        changed = True
+            if not batches and changed:
+                # A quiet second: the burst is over, show where the counts stand.
+                changed = False
+                _say(_format_totals(totals))
+                _say("  (Ctrl-C to stop; send more with `newsstream produce FILE...` "
+                     f"and NEWSSTREAM_BROKER_URL={settings.broker_url})\n")
+    finally:
+        await consumer.stop()
+
+
+def _format_article(article: dict[str, Any]) -> str:
+    top = ", ".join(f"{c['name']} ({c['label']})×{c['mentions']}"
+                    for c in article["entity_counts"][:6])
+    words = len(article["text"].split())
+    title = (article["title"] or "")[:70]
+    return (f"◆ [{article['language']}] {article['source']} — {title}\n"
+            f"    {words} words · {len(article['entities'])} mentions · {top}")
+
+
+def _format_totals(totals: dict[str, dict[str, Any]]) -> str:
+    ranked = sorted(totals.values(), key=lambda v: (-v["mentions"], v["entity"]["entity_id"]))
+    lines = ["\n  top entities (running totals)", "  mentions  articles  entity"]
+    for value in ranked[:10]:
+        entity = value["entity"]
+        lines.append(f"  {value['mentions']:>8}  {value['articles']:>8}  "
+                     f"{entity['name']} ({entity['label']})")
+    return "\n".join(lines)

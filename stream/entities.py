@@ -1,0 +1,112 @@
+"""Entity extraction for an article: split, tag, map to exact offsets, normalise.
+
+The tagger sits behind :class:`TokenTagger`; any model that tags sentences of words
+(CRF, transformer) plugs in without changing the callers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
+
+from stream.ner.corpus import Span
+from stream.ner.tokenize import Token, segments, tokenize
+from stream.normalise import canonical_name, entity_id, resolve_partial_names
+
+
+class TokenTagger(Protocol):
+    name: str
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        """Entity token spans ``(start, end_exclusive, label)`` for each sentence."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A raw model output: ``text[start:end]`` with a label."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    text: str
+    label: str
+    start: int
+    end: int
+    name: str
+    entity_id: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"text": self.text, "label": self.label, "start": self.start, "end": self.end,
+                "name": self.name, "entity_id": self.entity_id}
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCount:
+    entity_id: str
+    name: str
+    label: str
+    mentions: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"entity_id": self.entity_id, "name": self.name, "label": self.label,
+                "mentions": self.mentions}
+
+
+@cache
+def default_tagger() -> TokenTagger:
+    from stream.ner.crf import CrfTagger
+
+    return CrfTagger()
+
+
+def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:
+    """Tag each sentence of each line; a mention never crosses a line or sentence break."""
+    sentences: list[list[Token]] = [
+        tokens for start, end in segments(text) if (tokens := tokenize(text[start:end], start))
+    ]
+    predictions = tagger.predict([[token.text for token in tokens] for tokens in sentences])
+    mentions: list[Mention] = []
+    for tokens, spans in zip(sentences, predictions, strict=True):
+        for first, last, label in spans:
+            start, end = tokens[first].start, tokens[last - 1].end
+            mentions.append(Mention(text[start:end], label, start, end))
+    return mentions
+
+
+def normalise_mentions(mentions: Sequence[Mention]) -> list[Entity]:
+    """Attach canonical names and ids; partial person names resolve within the article."""
+    names = [(canonical_name(m.text, m.label), m.label) for m in mentions]
+    resolved = resolve_partial_names(names)
+    entities = []
+    for mention, key in zip(mentions, names, strict=True):
+        name = resolved.get(key, key[0])
+        if not name:
+            continue
+        entities.append(Entity(mention.text, mention.label, mention.start, mention.end,
+                               name, entity_id(name, mention.label)))
+    return entities
+
+
+def extract_entities(text: str, language: str, tagger: TokenTagger | None = None) -> list[Entity]:
+    # One model for now: the Indonesian CRF, which also tags capitalised English names.
+    del language
+    return normalise_mentions(find_mentions(text, tagger or default_tagger()))
+
+
+def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:
+    """Mentions per canonical entity, most mentioned first (ties by id, for stable output)."""
+    counts = Counter(entity.entity_id for entity in entities)
+    first = {}
+    for entity in entities:
+        first.setdefault(entity.entity_id, entity)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [EntityCount(eid, first[eid].name, first[eid].label, n) for eid, n in ordered]

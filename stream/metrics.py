@@ -1,0 +1,56 @@
+"""Prometheus metrics of a worker. Labels are low-cardinality: never an entity, URL or id."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from stream.pipeline import Result
+
+_STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.consumed = Counter("newsstream_articles_consumed_total",
+                                "Raw article records taken from the input topics.",
+                                ["topic"], registry=r)
+        self.processed = Counter("newsstream_articles_processed_total",
+                                 "Raw article records handled, by outcome (ok, deadletter).",
+                                 ["outcome"], registry=r)
+        self.deadletters = Counter("newsstream_deadletter_total",
+                                   "Records sent to the dead-letter topic, by reason.",
+                                   ["reason"], registry=r)
+        self.stage_seconds = Histogram("newsstream_stage_duration_seconds",
+                                       "Time spent per record in each pipeline stage.",
+                                       ["stage"], buckets=_STAGE_BUCKETS, registry=r)
+        self.entities = Counter("newsstream_entities_extracted_total",
+                                "Entity mentions found in article text, by label.",
+                                ["label"], registry=r)
+        self.latency = Histogram("newsstream_end_to_end_latency_seconds",
+                                 "From when the article was fetched (crawler's fetched_at) or "
+                                 "produced (record timestamp) until its enriched event was sent.",
+                                 ["since"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.lag = Gauge("newsstream_consumer_lag_records",
+                         "Records in an input partition not yet processed by this worker.",
+                         ["topic", "partition"], registry=r)
+        self.count_updates = Counter("newsstream_count_updates_total",
+                                     "Entity count updates published to the mentions topic.",
+                                     ["window"], registry=r)
+        self.ready = Gauge("newsstream_worker_ready",
+                           "1 when partitions are assigned and the agents are processing.",
+                           registry=r)
+
+    def observe_result(self, topic: str, result: Result) -> None:
+        self.consumed.labels(topic).inc()
+        for stage, seconds in result.timings.items():
+            self.stage_seconds.labels(stage).observe(seconds)
+        if result.enriched is not None:
+            self.processed.labels("ok").inc()
+            for entity in result.enriched["entities"]:
+                self.entities.labels(entity["label"]).inc()
+        else:
+            self.processed.labels("deadletter").inc()
+            self.deadletters.labels(result.reason_code or "unknown").inc()

@@ -1,0 +1,1 @@
+"""Named-entity recognition: tokeniser, features, taggers and the trainer."""

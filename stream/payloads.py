@@ -1,0 +1,107 @@
+"""Decoding and validating raw-article records: the first stage, before any cleaning."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from stream.schemas import RAW_ARTICLE, SchemaError, validator
+
+
+class Rejected(Exception):
+    """A record that cannot be enriched. Carries what the dead-letter record needs."""
+
+    def __init__(self, code: str, stage: str, reason: str, article_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.stage = stage
+        self.reason = reason
+        self.article_id = article_id
+
+
+@dataclass(frozen=True, slots=True)
+class RawArticle:
+    id: str
+    url: str
+    content_type: str
+    body: str
+    fetched_at: str | None = None
+    lang: str | None = None
+    title: str | None = None
+    published_at: str | None = None
+    source: str | None = None
+
+
+def normalise_url(url: str) -> str:
+    """Lower-case scheme and host, drop the fragment and a trailing slash."""
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def article_id_from_url(url: str) -> str:
+    return hashlib.sha1(normalise_url(url).encode("utf-8")).hexdigest()[:16]
+
+
+def domain_of(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def _looks_binary(body: str) -> bool:
+    """Text with NULs or mostly control/replacement characters is not an article."""
+    if "\x00" in body:
+        return True
+    sample = body[:4096]
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
+    return bad > max(8, len(sample) // 20)
+
+
+def decode_raw_article(value: bytes | None, max_bytes: int) -> RawArticle:
+    """Bytes of a Kafka record to a :class:`RawArticle`, or :class:`Rejected` with the cause."""
+    if value is None:
+        raise Rejected("invalid_json", "decode", "empty record value (tombstone)")
+    if len(value) > max_bytes:
+        raise Rejected(
+            "oversize", "decode", f"payload of {len(value)} bytes exceeds the {max_bytes} limit"
+        )
+    try:
+        payload: Any = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise Rejected("invalid_json", "decode", f"not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        kind = type(payload).__name__
+        raise Rejected("not_an_object", "decode", f"expected a JSON object, got {kind}")
+    return raw_article_from_dict(payload)
+
+
+def raw_article_from_dict(payload: dict[str, Any]) -> RawArticle:
+    given_id = payload.get("id")
+    article_id = given_id if isinstance(given_id, str) and given_id else None
+    try:
+        validator(RAW_ARTICLE)(payload)
+    except SchemaError as exc:
+        raise Rejected("schema", "validate", f"schema: {exc.message}", article_id) from None
+    url: str = payload["url"]
+    body: str = payload["body"]
+    article_id = article_id or article_id_from_url(url)
+    if not body.strip():
+        raise Rejected("empty_body", "validate", "body is empty or only whitespace", article_id)
+    if _looks_binary(body):
+        raise Rejected("not_text", "validate", "body is not text (binary or control characters)",
+                       article_id)
+    return RawArticle(
+        id=article_id,
+        url=url,
+        content_type=payload["content_type"],
+        body=body,
+        fetched_at=payload.get("fetched_at"),
+        lang=payload.get("lang"),
+        title=payload.get("title"),
+        published_at=payload.get("published_at"),
+        source=payload.get("source"),
+    )
