@@ -35,6 +35,10 @@ def create_app(settings: Settings | None = None, tagger: TokenTagger | None = No
         web_port=settings.web_port,
         datadir=settings.data_dir,
         table_cleanup_interval=30.0,
+        # A partition fetch must fit the largest record we accept, or that record would stall
+        # its partition instead of reaching the dead-letter topic as oversize.
+        consumer_max_fetch_size=max(4 * 1024 * 1024, 2 * settings.max_payload_bytes),
+        producer_max_request_size=max(1024 * 1024, 2 * settings.max_payload_bytes),
     )
     raw = dict(key_serializer="raw", value_serializer="raw")
     context = WorkerContext(

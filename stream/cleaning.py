@@ -14,6 +14,8 @@ import trafilatura
 from stream.payloads import RawArticle, Rejected, domain_of
 
 PARAGRAPH_SEPARATOR = "\n\n"
+# Fewer words than this is a page without an article (a menu, a notice), not a short article.
+MIN_WORDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +53,9 @@ def clean_article(raw: RawArticle) -> CleanedArticle:
         cleaned = clean_html(raw.body, raw.url)
     else:
         cleaned = clean_text(raw.body)
-    if not cleaned.text.strip():
-        raise Rejected("no_text", "clean", "no main text found in the body", raw.id)
+    words = len(WORD.findall(cleaned.text))
+    if words < MIN_WORDS:
+        raise Rejected("no_text", "clean", f"no main text found ({words} words)", raw.id)
     return CleanedArticle(
         text=cleaned.text,
         title=raw.title or cleaned.title,
@@ -88,11 +91,15 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
     if document is not None:
         text = document.text or ""
         title, author, date = document.title, document.author, document.date
-    if not text.strip():
-        # Pages trafilatura finds no article in (short notices, odd markup): fall back to
-        # its baseline extractor, which keeps every text node of the body.
-        _tree, text, _length = trafilatura.baseline(html)
     lines = [line.strip() for line in text.splitlines()]
+    if not any(lines):
+        # Pages trafilatura finds no article in (short notices, odd markup): fall back to
+        # its baseline extractor, keeping only lines that read like prose, not navigation.
+        _tree, baseline_text, _length = trafilatura.baseline(html)
+        lines = [line.strip() for line in baseline_text.splitlines()]
+        lines = [line for line in lines if _is_body_line(line)]
+    if lines and title and _normal(lines[0]) in _normal(title):
+        lines = lines[1:]  # the headline repeated as the first line of the body
     return _Extracted(_paragraphs(lines), title or None, author or None, date or None)
 
 

@@ -1,0 +1,75 @@
+import pytest
+
+from stream.cleaning import clean_article, clean_html, clean_text
+from stream.payloads import Rejected, raw_article_from_dict
+from tests.helpers import SAMPLE_BODY_OPENINGS, SAMPLE_BOILERPLATE, SAMPLE_TEXT, raw_article
+
+
+def test_sample_article_keeps_exactly_its_eight_body_paragraphs() -> None:
+    cleaned = clean_text(SAMPLE_TEXT)
+    paragraphs = cleaned.text.split("\n\n")
+    assert len(paragraphs) == len(SAMPLE_BODY_OPENINGS)
+    for paragraph, opening in zip(paragraphs, SAMPLE_BODY_OPENINGS, strict=True):
+        assert paragraph.startswith(opening)
+    for line in SAMPLE_BOILERPLATE:
+        assert line not in cleaned.text
+
+
+def test_sample_header_gives_title_author_and_date() -> None:
+    cleaned = clean_text(SAMPLE_TEXT)
+    assert cleaned.title == "AS Yakin Menhan Rusia di Korea Utara untuk Cari Senjata"
+    assert cleaned.author == "Irawan Sapto Adhi"
+    assert cleaned.published_at == "2023-07-29"
+
+
+def test_repeated_lines_and_known_prefixes_are_dropped() -> None:
+    body = "\n".join([
+        "Menu utama situs berita",
+        "Presiden meresmikan jembatan baru di Kalimantan Timur pada hari Senin pagi ini.",
+        "Baca juga: Jembatan lain yang diresmikan tahun lalu di Sumatera dan Jawa Barat.",
+        "Warga menyambut peresmian jembatan itu dengan gembira dan penuh harapan besar.",
+        "Ikuti kami di media sosial untuk berita terbaru setiap hari tanpa ketinggalan.",
+        "Menu utama situs berita",
+    ])
+    text = clean_text(body).text
+    assert text.split("\n\n") == [
+        "Presiden meresmikan jembatan baru di Kalimantan Timur pada hari Senin pagi ini.",
+        "Warga menyambut peresmian jembatan itu dengan gembira dan penuh harapan besar.",
+    ]
+
+
+def test_html_main_text_and_metadata() -> None:
+    paragraphs = [
+        "The city council approved the new budget on Tuesday after a long debate.",
+        "Council members said the plan would fund schools, roads and public transport.",
+        "The mayor welcomed the decision and promised to publish quarterly reports.",
+    ]
+    html = (
+        "<html><head><title>Budget approved | City News</title>"
+        '<meta name="author" content="Jane Doe">'
+        '<meta property="article:published_time" content="2024-03-05T10:00:00Z"></head>'
+        "<body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article>"
+        "<h1>Budget approved</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + "</article><footer>Copyright City News. All rights reserved.</footer></body></html>"
+    )
+    cleaned = clean_html(html, "https://citynews.example/budget")
+    assert cleaned.text.split("\n\n") == paragraphs
+    assert cleaned.author == "Jane Doe"
+    assert cleaned.published_at == "2024-03-05"
+    assert cleaned.title is not None and "Budget approved" in cleaned.title
+
+
+def test_article_without_text_is_rejected() -> None:
+    raw = raw_article_from_dict(raw_article(body="<html><body><nav>Home</nav></body></html>",
+                                            content_type="text/html"))
+    with pytest.raises(Rejected) as caught:
+        clean_article(raw)
+    assert caught.value.code == "no_text"
+
+
+def test_crawler_metadata_wins_over_extracted() -> None:
+    raw = raw_article_from_dict(raw_article(title="Given title", published_at="2023-07-30",
+                                            source="Kompas"))
+    cleaned = clean_article(raw)
+    assert (cleaned.title, cleaned.published_at, cleaned.source) == (
+        "Given title", "2023-07-30", "Kompas")

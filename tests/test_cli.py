@@ -1,0 +1,52 @@
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner
+
+from stream.cli import main
+from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
+
+
+def test_process_reads_stdin_and_keeps_input_order_with_dead_letters() -> None:
+    lines = [raw_bytes(id="first"), b"{broken", raw_bytes(id="third")]
+    result = CliRunner().invoke(main, ["process"], input=b"\n".join(lines) + b"\n")
+    assert result.exit_code == 0, result.output
+    records = [orjson.loads(line) for line in result.stdout_bytes.splitlines()]
+    assert [r.get("id") for r in records] == ["first", None, "third"]
+    assert records[1]["reason_code"] == "invalid_json"
+    assert_valid("dead-letter", records[1])
+    assert_valid("enriched-article", records[0])
+
+
+def test_process_reads_gzip_files(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(raw_bytes(id="gz") + b"\n")
+    result = CliRunner().invoke(main, ["process", str(path)])
+    assert orjson.loads(result.stdout_bytes)["id"] == "gz"
+
+
+def test_entities_offsets_are_into_the_given_text() -> None:
+    text = "Menteri Luar Negeri Amerika Serikat Antony Blinken bertemu Kim Jong Un di Pyongyang."
+    result = CliRunner().invoke(main, ["entities"], input=orjson.dumps({"id": 7, "text": text}))
+    record = orjson.loads(result.stdout_bytes)
+    assert record["id"] == 7
+    spans = {(e["text"], e["label"]) for e in record["entities"]}
+    assert ("Antony Blinken", "PER") in spans
+    for entity in record["entities"]:
+        assert text[entity["start"]:entity["end"]] == entity["text"]
+
+
+def test_installed_console_script_on_the_sample(tmp_path: Path) -> None:
+    """The acceptance command, through the real entry point."""
+    script = Path(sys.executable).with_name("newsstream")
+    completed = subprocess.run([str(script), "process"], input=raw_bytes(),
+                               capture_output=True, check=True, timeout=120)
+    lines = completed.stdout.splitlines()
+    assert len(lines) == 1
+    enriched = orjson.loads(lines[0])
+    assert all(b not in enriched["text"] for b in SAMPLE_BOILERPLATE)
+    assert enriched["text"].count("\n\n") == 7

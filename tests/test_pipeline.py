@@ -1,0 +1,68 @@
+import orjson
+
+from stream.pipeline import Origin, enrich_record
+from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
+
+LIMIT = 5_000_000
+
+
+def test_sample_article_is_enriched_and_valid() -> None:
+    result = enrich_record(raw_bytes(fetched_at="2023-07-29T08:30:00Z"), max_bytes=LIMIT)
+    assert result.ok and result.enriched is not None
+    enriched = result.enriched
+    assert_valid("enriched-article", enriched)
+    assert enriched["language"] == "id"
+    assert enriched["source"] == "kompas.com"
+    assert enriched["published_at"] == "2023-07-29"
+    assert all(line not in enriched["text"] for line in SAMPLE_BOILERPLATE)
+    names = {e["name"] for e in enriched["entities"]}
+    assert {"Antony Blinken", "Sergei Shoigu", "Kim Jong Un", "KCNA"} <= names
+    for entity in enriched["entities"]:
+        assert enriched["text"][entity["start"]:entity["end"]] == entity["text"]
+    assert set(result.timings) == {"decode", "clean", "language", "entities"}
+    # published_at (a date) comes before fetched_at as the event time.
+    assert result.event_time == 1690588800.0
+
+
+def test_bad_record_becomes_a_dead_letter_with_the_payload_intact() -> None:
+    origin = Origin("articles.raw", 2, 41, 1700000000.0, b"k1")
+    result = enrich_record(b'{"url": 1}', origin, max_bytes=LIMIT)
+    assert not result.ok and result.deadletter is not None
+    letter = result.deadletter
+    assert_valid("dead-letter", letter)
+    assert (letter["reason_code"], letter["stage"]) == ("schema", "validate")
+    assert letter["payload"] == '{"url": 1}'
+    assert (letter["topic"], letter["partition"], letter["offset"], letter["key"]) == (
+        "articles.raw", 2, 41, "k1")
+
+
+def test_binary_payload_is_kept_as_base64() -> None:
+    result = enrich_record(b"\xff\xfe\x00garbage", max_bytes=LIMIT)
+    assert result.deadletter is not None
+    assert result.deadletter["payload_encoding"] == "base64"
+    assert result.deadletter["reason_code"] == "invalid_json"
+
+
+def test_failure_inside_a_stage_is_a_dead_letter_not_a_crash() -> None:
+    class Broken:
+        name = "broken"
+
+        def predict(self, sentences: object) -> list[list[tuple[int, int, str]]]:
+            raise RuntimeError("model exploded")
+
+    result = enrich_record(raw_bytes(), max_bytes=LIMIT, tagger=Broken())
+    assert result.deadletter is not None
+    assert result.deadletter["reason_code"] == "internal_error"
+    assert result.deadletter["stage"] == "entities"
+    assert "model exploded" in result.deadletter["reason"]
+
+
+def test_record_timestamp_is_the_fallback_event_time_and_fetch_time() -> None:
+    body = "Warga kota merayakan hari jadi dengan pawai budaya yang meriah sepanjang jalan."
+    result = enrich_record(orjson.dumps({"url": "https://x.example/a", "content_type":
+                                         "text/plain", "body": body}),
+                           Origin("t", 0, 0, 1700000000.0), max_bytes=LIMIT)
+    assert result.enriched is not None
+    assert result.event_time == 1700000000.0
+    assert result.enriched["fetched_at"] == "2023-11-14T22:13:20.000Z"
+    assert result.enriched["origin"] == {"topic": "t", "partition": 0, "offset": 0}
