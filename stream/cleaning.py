@@ -88,7 +88,7 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
     )
     text = ""
     title = author = date = None
-    if document is not None:
+    if isinstance(document, trafilatura.settings.Document):
         text = document.text or ""
         title, author, date = document.title, document.author, document.date
     lines = [line.strip() for line in text.splitlines()]

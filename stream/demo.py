@@ -110,11 +110,10 @@ def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
         if worker.poll() is not None:
             raise RuntimeError(f"worker exited with {worker.returncode}; see its log in "
                                f"{_worker_log(settings)}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    _say(f"✔ worker ready in {time.monotonic() - started:.1f} s")
-                    return
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                _say(f"✔ worker ready in {time.monotonic() - started:.1f} s")
+                return
         time.sleep(0.3)
     raise TimeoutError("worker not ready in time")
 

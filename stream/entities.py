@@ -105,7 +105,7 @@ def extract_entities(text: str, language: str, tagger: TokenTagger | None = None
 def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:
     """Mentions per canonical entity, most mentioned first (ties by id, for stable output)."""
     counts = Counter(entity.entity_id for entity in entities)
-    first = {}
+    first: dict[str, Entity] = {}
     for entity in entities:
         first.setdefault(entity.entity_id, entity)
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))

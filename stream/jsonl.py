@@ -16,7 +16,7 @@ def open_binary(path: str | Path) -> BinaryIO:
         return sys.stdin.buffer
     if str(path).endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115
+    return open(path, "rb")
 
 
 def iter_lines(path: str | Path) -> Iterator[bytes]:

@@ -85,7 +85,7 @@ def raw_article_from_dict(payload: dict[str, Any]) -> RawArticle:
     try:
         validator(RAW_ARTICLE)(payload)
     except SchemaError as exc:
-        raise Rejected("schema", "validate", f"schema: {exc.message}", article_id) from None
+        raise Rejected("schema", "validate", f"schema: {exc}", article_id) from None
     url: str = payload["url"]
     body: str = payload["body"]
     article_id = article_id or article_id_from_url(url)

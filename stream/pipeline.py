@@ -99,9 +99,9 @@ def enrich_record(
         result.deadletter = deadletter_record(value, origin, rejected)
         return result
     except Exception as exc:  # a bug or a library failure must not stop the partition
-        rejected = Rejected("internal_error", stage, f"{type(exc).__name__}: {exc}", article_id)
-        result.reason_code = rejected.code
-        result.deadletter = deadletter_record(value, origin, rejected)
+        failure = Rejected("internal_error", stage, f"{type(exc).__name__}: {exc}", article_id)
+        result.reason_code = failure.code
+        result.deadletter = deadletter_record(value, origin, failure)
         return result
 
     fetched_at = raw.fetched_at

@@ -16,7 +16,8 @@ PRUNE_EVERY_S = 30.0
 
 
 def partition_of(entity_id: str, partitions: int) -> int:
-    return (murmur2(entity_id.encode("utf-8")) & 0x7FFFFFFF) % partitions
+    hashed: int = murmur2(entity_id.encode("utf-8"))
+    return (hashed & 0x7FFFFFFF) % partitions
 
 
 class WindowPruner:
