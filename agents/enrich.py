@@ -11,7 +11,7 @@ import orjson
 
 from stream.context import WorkerContext
 from stream.counting import entity_events
-from stream.pipeline import Origin, enrich_record
+from stream.pipeline import Origin, enrich_record, warm_up
 
 
 def register(ctx: WorkerContext) -> None:
@@ -21,6 +21,7 @@ def register(ctx: WorkerContext) -> None:
     @app.agent(ctx.raw_topic, name="enrich")
     async def enrich_articles(stream: Any) -> None:
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(ctx.executor, warm_up, ctx.tagger)
         ctx.processing = True
         async for event in stream.events():
             message = event.message

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     web_port: int = 6066
     data_dir: str = "newsstream-data"
     log_level: str = "info"
+    schema_dir: str | None = Field(
+        default=None, description="Folder of the JSON Schemas (default: the repository's).")
 
     @field_validator("input_topics", "count_windows_s", mode="before")
     @classmethod

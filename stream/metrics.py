@@ -43,6 +43,10 @@ class Metrics:
                            "1 when partitions are assigned and the agents are processing.",
                            registry=r)
 
+        # Series that dashboards alert on exist from the start, at zero.
+        for outcome in ("ok", "deadletter"):
+            self.processed.labels(outcome)
+
     def observe_result(self, topic: str, result: Result) -> None:
         self.consumed.labels(topic).inc()
         for stage, seconds in result.timings.items():

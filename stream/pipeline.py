@@ -133,6 +133,12 @@ def enrich_record(
     return result
 
 
+def warm_up(tagger: TokenTagger | None = None) -> None:
+    """Load the language and entity models now rather than on the first record."""
+    text = "Presiden Joko Widodo meresmikan Bandara Kertajati di Majalengka, Jawa Barat."
+    extract_entities(text, detect_language(text), tagger)
+
+
 def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected) -> dict[str, Any]:
     payload = value or b""
     try:

@@ -13,7 +13,16 @@ from typing import Any
 import fastjsonschema
 import orjson
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+from stream.config import get_settings
+
+# schemas/ at the repository root is the contract's single source; an installed package (the
+# container image) is pointed at its copy with NEWSSTREAM_SCHEMA_DIR.
+REPOSITORY_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def schema_dir() -> Path:
+    configured = get_settings().schema_dir
+    return Path(configured) if configured else REPOSITORY_SCHEMAS
 
 RAW_ARTICLE = "raw-article"
 ENRICHED_ARTICLE = "enriched-article"
@@ -24,7 +33,7 @@ SchemaError = fastjsonschema.JsonSchemaException
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = orjson.loads((SCHEMA_DIR / f"{name}.schema.json").read_bytes())
+    schema: dict[str, Any] = orjson.loads((schema_dir() / f"{name}.schema.json").read_bytes())
     return schema
 
 
