@@ -18,6 +18,7 @@ from stream.clock import from_epoch, parse_iso, to_iso, utc_now
 from stream.entities import TokenTagger, count_entities, extract_entities
 from stream.language import detect_language
 from stream.payloads import Rejected, decode_raw_article
+from stream.schemas import RAW_ARTICLE, validator
 
 PIPELINE_VERSION = f"newsstream/{__version__}"
 
@@ -134,7 +135,8 @@ def enrich_record(
 
 
 def warm_up(tagger: TokenTagger | None = None) -> None:
-    """Load the language and entity models now rather than on the first record."""
+    """Load schemas and models now: a missing file fails the worker at start, not every record."""
+    validator(RAW_ARTICLE)
     text = "Presiden Joko Widodo meresmikan Bandara Kertajati di Majalengka, Jawa Barat."
     extract_entities(text, detect_language(text), tagger)
 

@@ -55,6 +55,8 @@ def unique_settings(broker: EmbeddedBroker, data_dir: Path, **overrides: Any) ->
 def settings_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSSTREAM_")}
     for name, value in settings.model_dump().items():
+        if value is None:
+            continue
         text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
         env[f"NEWSSTREAM_{name.upper()}"] = text
     return env
