@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NER_DATA ?= ../shared/data/ner
+CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv run test unit integration lint format train-ner clean
+.PHONY: venv run test unit integration lint format train-ner eval-clean clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,10 @@ format: $(STAMP)
 ## Retrain the entity model from ../shared/data/ner (writes stream/data/, ~1 CPU-minute).
 train-ner: $(STAMP)
 	$(BIN)/python -m stream.ner.train --data $(NER_DATA)
+
+## Score `newsstream clean` against trafilatura on the dev extraction sets (writes eval/clean.md).
+eval-clean: $(STAMP)
+	$(BIN)/python -m stream.evaluation.clean --data $(CLEAN_DATA) --out eval/clean.md
 
 clean:
 	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from functools import partial
 from typing import Any
 
 import orjson
 
 from stream.context import WorkerContext
 from stream.counting import entity_events
-from stream.pipeline import Origin, enrich_record, warm_up
+from stream.pipeline import Origin
 
 
 def register(ctx: WorkerContext) -> None:
-    app, settings, metrics = ctx.app, ctx.settings, ctx.metrics
-    enrich = partial(enrich_record, max_bytes=settings.max_payload_bytes, tagger=ctx.tagger)
+    app, metrics = ctx.app, ctx.metrics
 
     @app.agent(ctx.raw_topic, name="enrich")
     async def enrich_articles(stream: Any) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(ctx.executor, warm_up, ctx.tagger)
         ctx.processing = True
         async for event in stream.events():
             message = event.message
             origin = Origin(message.topic, message.partition, message.offset,
                             message.timestamp, message.key)
-            result = await loop.run_in_executor(ctx.executor, enrich, message.value, origin)
+            # The boilerplate memory is kept per partition: its changelog must follow the
+            # partition of the record that changed it.
+            result = await ctx.enricher.run_async(message.value, ctx.lines_table, origin,
+                                                  memory_prefix=f"{message.partition}/")
             metrics.observe_result(message.topic, result)
             started = time.perf_counter()
             if result.enriched is not None:

@@ -9,11 +9,11 @@ import faust
 
 from stream.config import Settings, get_settings
 from stream.context import WorkerContext
-from stream.entities import TokenTagger, default_tagger
+from stream.enricher import Enricher
 from stream.metrics import Metrics
 
 
-def create_app(settings: Settings | None = None, tagger: TokenTagger | None = None) -> Any:
+def create_app(settings: Settings | None = None) -> Any:
     settings = settings or get_settings()
     app = faust.App(
         settings.app_id,
@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None, tagger: TokenTagger | None = No
         settings=settings,
         app=app,
         metrics=Metrics(),
-        tagger=tagger or default_tagger(),
+        # forkserver: the worker has threads (aiohttp, aiokafka); fork could copy held locks.
+        enricher=Enricher(settings, start_method="forkserver"),
         raw_topic=app.topic(*settings.input_topics, **raw),
         enriched_topic=app.topic(settings.enriched_topic, **raw),
         mentions_topic=app.topic(settings.mentions_topic, **raw),
@@ -55,6 +56,10 @@ def create_app(settings: Settings | None = None, tagger: TokenTagger | None = No
             "entity-counts", default=None, partitions=settings.partitions,
             key_type=str,
             help="Mention counts per (entity, window): {mentions, articles}.",
+        ),
+        lines_table=app.Table(
+            "domain-lines", default=None, partitions=settings.partitions, key_type=str,
+            help="Boilerplate memory per partition and site, for scraped text.",
         ),
     )
     # Imported here: agents are wiring on top of this module, not a dependency of it.

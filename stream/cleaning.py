@@ -1,6 +1,7 @@
-"""Main text and metadata of an article: trafilatura for HTML, line rules for scraped text.
+"""Main text and metadata of an article: trafilatura for HTML, block rules for scraped text.
 
-Pure functions: a :class:`RawArticle` in, a :class:`CleanedArticle` out.
+Pure functions: a :class:`RawArticle` (plus, for scraped text, the site's boilerplate memory)
+in, a :class:`CleanedArticle` out.
 """
 
 from __future__ import annotations
@@ -10,12 +11,18 @@ from collections import Counter
 from dataclasses import dataclass
 
 import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
 
+from stream.boilerplate import DomainLines, stopwords
+from stream.metadata import clean_author, clean_title, date_in_text, date_in_url
 from stream.payloads import RawArticle, Rejected, domain_of
 
 PARAGRAPH_SEPARATOR = "\n\n"
 # Fewer words than this is a page without an article (a menu, a notice), not a short article.
 MIN_WORDS = 5
+# Scraped text: a non-body line inside the article block costs this many times its words.
+GAP_PENALTY = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +32,8 @@ class CleanedArticle:
     author: str | None
     published_at: str | None
     source: str
+    site_name: str | None = None
+    canonical_url: str | None = None
 
 
 # Lines a news site repeats around every article. Matched case-insensitively at line start.
@@ -42,27 +51,69 @@ BOILERPLATE_PREFIXES = re.compile(
 )
 TERMINAL = re.compile(r"[.!?…\"'”’)\]]\s*$")
 WORD = re.compile(r"\w+", re.UNICODE)
-DATE_DMY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-AUTHOR_LABEL = re.compile(r"^(?:penulis|editor|pewarta|reporter|author|by)\s*:?\s*(.*)$",
-                          re.IGNORECASE)
+AUTHOR_LINE = re.compile(r"^(?:penulis|editor|pewarta|reporter|author|by)\b\s*:?\s*(.*)$",
+                         re.IGNORECASE)
 
 
-def clean_article(raw: RawArticle) -> CleanedArticle:
-    """Dispatch on the content type; raises :class:`Rejected` when no main text is found."""
+def clean_article(raw: RawArticle, domain_lines: DomainLines | None = None) -> CleanedArticle:
+    """Dispatch on the content type; raises :class:`Rejected` when no main text is found.
+
+    ``domain_lines`` (scraped text only) is the site's boilerplate memory; it learns this
+    article's lines.
+    """
+    source = raw.source or domain_of(raw.url)
     if raw.content_type == "text/html":
         cleaned = clean_html(raw.body, raw.url)
     else:
-        cleaned = clean_text(raw.body)
+        cleaned = clean_text(raw.body, domain_lines, raw.url, raw.id)
     words = len(WORD.findall(cleaned.text))
     if words < MIN_WORDS:
         raise Rejected("no_text", "clean", f"no main text found ({words} words)", raw.id)
+    domain = domain_of(raw.url)
     return CleanedArticle(
         text=cleaned.text,
-        title=raw.title or cleaned.title,
-        author=cleaned.author,
+        title=raw.title or clean_title(cleaned.title, domain, cleaned.site_name),
+        author=clean_author(cleaned.author, domain, cleaned.site_name),
         published_at=raw.published_at or cleaned.published_at,
-        source=raw.source or domain_of(raw.url),
+        source=source,
+        site_name=cleaned.site_name,
+        canonical_url=cleaned.canonical_url,
     )
+
+
+def _paragraphs(lines: list[str]) -> str:
+    return PARAGRAPH_SEPARATOR.join(line for line in lines if line)
+
+
+def _first(tree: HtmlElement, *xpaths: str) -> str | None:
+    for xpath in xpaths:
+        for value in tree.xpath(xpath):
+            text = " ".join(str(value).split())
+            if text:
+                return text
+    return None
+
+
+def html_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
+    """Title, author, site name, canonical URL and date from the page head (cheap xpaths)."""
+    published = None
+    try:
+        published = find_date(tree, url=url, extensive_search=False, original_date=True)
+    except Exception:  # htmldate on broken markup: the date stays unknown
+        published = None
+    return {
+        "title": _first(tree, '//meta[@property="og:title"]/@content', "//title/text()",
+                        "//h1//text()"),
+        "author": _first(tree, '//meta[@name="author"]/@content',
+                         '//meta[@property="article:author"]/@content',
+                         '//meta[@name="dc.creator"]/@content',
+                         '//*[@rel="author"]//text()'),
+        "site_name": _first(tree, '//meta[@property="og:site_name"]/@content',
+                            '//meta[@name="application-name"]/@content'),
+        "canonical_url": _first(tree, '//link[@rel="canonical"]/@href',
+                                '//meta[@property="og:url"]/@content'),
+        "published_at": published or (date_in_url(url) if url else None),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,26 +122,33 @@ class _Extracted:
     title: str | None = None
     author: str | None = None
     published_at: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
 
 
-def _paragraphs(lines: list[str]) -> str:
-    return PARAGRAPH_SEPARATOR.join(line for line in lines if line)
+# Scripts, styles, comments and inline SVG are most of a modern page's bytes and never article
+# text; cutting them before parsing makes parsing and trafilatura's tree pruning cheaper.
+# JSON-LD scripts stay: they carry the publication date and author.
+_NOT_CONTENT = re.compile(
+    r"<script\b(?![^>]*application/ld\+json)[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>"
+    r"|<!--.*?-->|<svg\b[^>]*>.*?</svg\s*>|<noscript\b[^>]*>.*?</noscript\s*>",
+    re.DOTALL | re.IGNORECASE,
+)
 
 
 def clean_html(html: str, url: str | None = None) -> _Extracted:
+    tree = trafilatura.load_html(_NOT_CONTENT.sub("", html))
+    if tree is None:
+        return _Extracted("")
+    meta = html_metadata(tree, url)
+    # The page is parsed once; trafilatura works on its own copy of the tree.
     document = trafilatura.bare_extraction(
-        html,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-        with_metadata=True,
+        tree, url=url, favor_precision=True, include_comments=False, include_tables=False,
+        with_metadata=False,
     )
     text = ""
-    title = author = date = None
     if isinstance(document, trafilatura.settings.Document):
         text = document.text or ""
-        title, author, date = document.title, document.author, document.date
     lines = [line.strip() for line in text.splitlines()]
     if not any(lines):
         # Pages trafilatura finds no article in (short notices, odd markup): fall back to
@@ -98,9 +156,11 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
         _tree, baseline_text, _length = trafilatura.baseline(html)
         lines = [line.strip() for line in baseline_text.splitlines()]
         lines = [line for line in lines if _is_body_line(line)]
+    title = meta["title"]
     if lines and title and _normal(lines[0]) in _normal(title):
         lines = lines[1:]  # the headline repeated as the first line of the body
-    return _Extracted(_paragraphs(lines), title or None, author or None, date or None)
+    return _Extracted(_paragraphs(lines), title, meta["author"], meta["published_at"],
+                      meta["site_name"], meta["canonical_url"])
 
 
 def _normal(line: str) -> str:
@@ -112,33 +172,92 @@ def _is_body_line(line: str) -> bool:
     return words >= 12 or (words >= 5 and TERMINAL.search(line) is not None)
 
 
-def clean_text(body: str) -> _Extracted:
-    """Scraped text: drop navigation, repeated and boilerplate lines; keep paragraphs."""
-    lines = [line.strip() for line in body.splitlines()]
-    counts = Counter(_normal(line) for line in lines if line)
-    title: str | None = None
-    author: str | None = None
-    published: str | None = None
-    kept: list[str] = []
+def _function_words() -> frozenset[str]:
+    return stopwords("id") | stopwords("en")
+
+
+def _reads_like_prose(words: list[str], check: bool) -> bool:
+    """Long lines without a single function word are lists of links or tags, not sentences.
+
+    Only checked (``check``) on pages written in a language whose function words we know.
+    """
+    if not check or len(words) < 8:
+        return True
+    common = _function_words()
+    return any(word.lower() in common for word in words)
+
+
+def _best_block(scores: list[float]) -> tuple[int, int]:
+    """The contiguous run of lines with the highest total score (Kadane)."""
+    best, best_span = 0.0, (0, 0)
+    running, start = 0.0, 0
+    for index, score in enumerate(scores):
+        if running <= 0:
+            running, start = 0.0, index
+        running += score
+        if running > best:
+            best, best_span = running, (start, index + 1)
+    return best_span
+
+
+def clean_text(body: str, domain_lines: DomainLines | None = None,
+               url: str | None = None, article_id: str = "") -> _Extracted:
+    """Scraped text: the article is the densest block of prose lines.
+
+    Each line scores its word count if it reads like article prose (long, or a sentence;
+    not repeated in the page; not a known boilerplate prefix; not seen in earlier articles of
+    the site), else minus ``GAP_PENALTY`` times its words. The best-scoring contiguous block
+    is the article; its prose lines are kept. Header lines above it give title, author, date.
+    """
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    counts = Counter(_normal(line) for line in lines)
+    all_words = WORD.findall(body.lower())
+    common = _function_words()
+    known_language = sum(word in common for word in all_words) >= 0.15 * max(len(all_words), 1)
+    scores: list[float] = []
+    for line in lines:
+        words = WORD.findall(line)
+        if BOILERPLATE_PREFIXES.match(line):
+            # "Baca juga: ..." and the like sit inside article bodies: drop, but do not let
+            # them split the article block.
+            scores.append(-1.0)
+            continue
+        prose = (
+            _is_body_line(line)
+            and counts[_normal(line)] == 1
+            and _reads_like_prose(words, known_language)
+            and not (domain_lines is not None and domain_lines.is_boilerplate(line))
+        )
+        scores.append(len(words) if prose else -GAP_PENALTY * max(len(words), 1))
+    start, end = _best_block(scores)
+    kept = [line for line, score in zip(lines[start:end], scores[start:end], strict=True)
+            if score > 0]
+    if domain_lines is not None:
+        domain_lines.observe(lines, article_id or str(hash(body)))
+    title, author, published = _header(lines[:start] or lines[:1])
+    if published is None and url:
+        published = date_in_url(url)
+    return _Extracted(_paragraphs(kept), title, author, published)
+
+
+def _header(lines: list[str]) -> tuple[str | None, str | None, str | None]:
+    """Title, author and date from the lines above the article block."""
+    title = author = published = None
     previous = ""
     for line in lines:
-        if not line:
-            continue
-        if counts[_normal(line)] > 1 or BOILERPLATE_PREFIXES.match(line):
-            continue
-        label = AUTHOR_LABEL.match(line)
+        words = len(WORD.findall(line))
+        label = AUTHOR_LINE.match(line)
+        dated = date_in_text(line) if len(line) < 100 else None
         if label and len(line) < 80:
-            author = author or (label.group(1).strip() or _short_name(previous))
-        elif published is None and (match := DATE_DMY.search(line)) and len(line) < 80:
-            day, month, year = (int(part) for part in match.groups())
-            if 1 <= month <= 12 and 1 <= day <= 31:
-                published = f"{year:04d}-{month:02d}-{day:02d}"
-        if _is_body_line(line):
-            kept.append(line)
-        elif title is None and not kept and len(WORD.findall(line)) >= 4:
+            author = label.group(1).strip() or _short_name(previous) or author
+        elif dated:
+            published = published or dated
+        elif (title is None and words >= 4 and len(line) < 200
+              and not BOILERPLATE_PREFIXES.match(line)):
+            # A scraped page starts with its <title>, or the headline comes first.
             title = line
         previous = line
-    return _Extracted(_paragraphs(kept), title, author, published)
+    return title, author, published
 
 
 def _short_name(line: str) -> str | None:

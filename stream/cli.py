@@ -122,13 +122,28 @@ def process(input: str) -> None:
     Bad input gives its dead-letter record on that line instead.
     """
     from stream.jsonl import iter_lines, write_line
-    from stream.pipeline import enrich_record
+    from stream.offline import run_records
 
-    settings = get_settings()
     out = sys.stdout.buffer
-    for line in iter_lines(input):
-        result = enrich_record(line, max_bytes=settings.max_payload_bytes)
+    for result in run_records(iter_lines(input), get_settings(), with_entities=True):
         write_line(result.enriched if result.enriched is not None else result.deadletter, out)
+    out.flush()
+
+
+@main.command()
+@click.argument("input", default="-", type=click.Path(allow_dash=True))
+def clean(input: str) -> None:
+    """Clean raw-article JSONL (file, .gz or - for stdin): one line per input, in order, with
+    id, text, title, author, published_at, language, source (or the dead-letter record).
+
+    Learns each site's boilerplate lines as it goes, in one pass, as the stream does.
+    """
+    from stream.jsonl import iter_lines, write_line
+    from stream.offline import run_records
+
+    out = sys.stdout.buffer
+    for result in run_records(iter_lines(input), get_settings(), with_entities=False):
+        write_line(result.cleaned if result.deadletter is None else result.deadletter, out)
     out.flush()
 
 

@@ -38,8 +38,10 @@ class Settings(BaseSettings):
     commit_interval_s: float = 1.0
     producer_linger_s: float = 0.01
 
-    # Bad input
+    # Bad input and bounded work
     max_payload_bytes: int = 5_000_000
+    article_budget_s: float = Field(
+        default=20.0, description="Time budget to enrich one record; 0 disables the watchdog.")
 
     # Counting
     count_windows_s: Annotated[list[int], NoDecode] = [60]

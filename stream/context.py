@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from stream.config import Settings
-from stream.entities import TokenTagger
+from stream.enricher import Enricher
 from stream.metrics import Metrics
 
 
@@ -16,16 +15,13 @@ class WorkerContext:
     settings: Settings
     app: Any  # faust.App (faust ships no type information)
     metrics: Metrics
-    tagger: TokenTagger
+    enricher: Enricher
     raw_topic: Any
     enriched_topic: Any
     mentions_topic: Any
     deadletter_topic: Any
     entity_events_topic: Any
     counts_table: Any
-    # CPU-bound enrichment runs here, so that a slow page does not block heartbeats and
-    # the web server on the event loop.
-    executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="enrich")
-    )
+    # Per partition and site: which lines are boilerplate (see stream.boilerplate).
+    lines_table: Any
     processing: bool = False

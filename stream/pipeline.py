@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from stream import __version__
+from stream.boilerplate import DomainLines, registrable_domain
 from stream.cleaning import clean_article
 from stream.clock import from_epoch, parse_iso, to_iso, utc_now
 from stream.entities import TokenTagger, count_entities, extract_entities
@@ -42,6 +46,9 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     event_time: float | None = None
     fetched_at: float | None = None  # the crawler's fetched_at, epoch seconds
+    cleaned: dict[str, Any] | None = None  # what `newsstream clean` prints
+    # Scraped text: the site's updated boilerplate memory, (key, state), for the caller to store.
+    line_state: tuple[str, dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -75,7 +82,12 @@ def enrich_record(
     max_bytes: int,
     tagger: TokenTagger | None = None,
     received_at: datetime | None = None,
+    line_memory: Mapping[str, dict[str, Any]] | None = None,
+    memory_prefix: str = "",
+    with_entities: bool = True,
 ) -> Result:
+    """Run the stages on one record. ``line_memory`` maps ``memory_prefix + domain`` to each
+    site's boilerplate memory (read only here; the new state comes back in ``line_state``)."""
     origin = origin or Origin()
     received = received_at or utc_now()
     result = Result()
@@ -87,11 +99,25 @@ def enrich_record(
         article_id = raw.id
         watch.lap("decode")
         stage = "clean"
-        cleaned = clean_article(raw)
+        domain_lines = None
+        if raw.content_type == "text/plain" and line_memory is not None:
+            memory_key = memory_prefix + registrable_domain(raw.url)
+            domain_lines = DomainLines(line_memory.get(memory_key))
+        cleaned = clean_article(raw, domain_lines)
+        if domain_lines is not None:
+            result.line_state = (memory_key, domain_lines.to_state())
         watch.lap("clean")
         stage = "language"
         language = detect_language(cleaned.text, raw.lang)
         watch.lap("language")
+        result.cleaned = {
+            "id": raw.id, "url": raw.url, "text": cleaned.text, "title": cleaned.title,
+            "author": cleaned.author, "published_at": cleaned.published_at,
+            "language": language, "source": cleaned.source, "site_name": cleaned.site_name,
+            "canonical_url": cleaned.canonical_url,
+        }
+        if not with_entities:
+            return result
         stage = "entities"
         entities = extract_entities(cleaned.text, language, tagger)
         watch.lap("entities")
@@ -134,11 +160,13 @@ def enrich_record(
     return result
 
 
-def warm_up(tagger: TokenTagger | None = None) -> None:
+def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True) -> None:
     """Load schemas and models now: a missing file fails the worker at start, not every record."""
     validator(RAW_ARTICLE)
     text = "Presiden Joko Widodo meresmikan Bandara Kertajati di Majalengka, Jawa Barat."
-    extract_entities(text, detect_language(text), tagger)
+    language = detect_language(text)
+    if load_entities:
+        extract_entities(text, language, tagger)
 
 
 def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected) -> dict[str, Any]:
@@ -165,3 +193,24 @@ def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected) -
         "failed_at": to_iso(utc_now()),
         "pipeline_version": PIPELINE_VERSION,
     }
+
+
+def too_slow_record(value: bytes | None, origin: Origin, reason: str) -> Result:
+    """The dead letter of a record whose enrichment ran past its time budget."""
+    failure = Rejected("too_slow", "clean", f"enrichment {reason}")
+    return Result(deadletter=deadletter_record(value, origin, failure), reason_code="too_slow")
+
+
+def memory_slice(value: bytes | None, memory: Mapping[str, dict[str, Any]],
+                 prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The one site's boilerplate memory a record needs, so that only it crosses to the child
+    process (not the whole memory)."""
+    try:
+        payload = orjson.loads(value or b"")
+        if payload.get("content_type") != "text/plain":
+            return {}
+        key = prefix + registrable_domain(str(payload["url"]))
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return {}
+    state = memory.get(key)
+    return {key: state} if state is not None else {}

@@ -50,3 +50,32 @@ def test_installed_console_script_on_the_sample(tmp_path: Path) -> None:
     enriched = orjson.loads(lines[0])
     assert all(b not in enriched["text"] for b in SAMPLE_BOILERPLATE)
     assert enriched["text"].count("\n\n") == 7
+
+
+def test_clean_prints_one_record_per_input_and_learns_site_boilerplate() -> None:
+    footer = "Hak cipta dilindungi undang-undang dan semua isi situs ini milik penerbit kami"
+
+    def page(n: int) -> bytes:
+        body = (f"Menu\nWarga desa {n} merayakan panen raya dengan pesta rakyat yang meriah.\n"
+                f"Kepala desa {n} mengatakan hasil panen tahun ini jauh lebih baik.\n{footer}")
+        return raw_bytes(id=f"p{n}", url=f"https://berita.example.co.id/{n}", body=body)
+
+    lines = [page(1), b"[]", page(2), page(3)]
+    result = CliRunner().invoke(main, ["clean"], input=b"\n".join(lines))
+    assert result.exit_code == 0, result.output
+    records = [orjson.loads(line) for line in result.stdout_bytes.splitlines()]
+    assert [r.get("id") for r in records] == ["p1", None, "p2", "p3"]
+    assert records[1]["reason_code"] == "not_an_object"
+    assert set(records[0]) >= {"id", "text", "title", "author", "published_at", "language",
+                               "source"}
+    assert footer in records[0]["text"]
+    assert footer not in records[3]["text"]
+    assert "Warga desa 3" in records[3]["text"]
+
+
+def test_clean_on_the_sample_article() -> None:
+    result = CliRunner().invoke(main, ["clean"], input=raw_bytes())
+    record = orjson.loads(result.stdout_bytes)
+    assert record["language"] == "id"
+    assert record["published_at"] == "2023-07-29"
+    assert len(record["text"].split("\n\n")) == 8

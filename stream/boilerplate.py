@@ -1,0 +1,88 @@
+"""Per-domain boilerplate memory for scraped text: a line seen in several articles of the same
+site is navigation, a footer or a promotion, not article text (the line-frequency signal that
+C4, CCNet and RefinedWeb use to dedupe lines).
+
+State per domain is a plain dict (JSON-serialisable, so it lives in a faust Table), bounded in
+size, and decays: counts fade by ``DECAY`` per article, so lines a site stopped printing are
+forgotten and the least-seen lines are evicted first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+DECAY = 0.98  # per article of the same domain: a line unseen for ~35 articles halves its weight
+MAX_LINES = 1500  # lines remembered per domain
+MIN_ARTICLES = 1.5  # boilerplate once seen in two earlier articles (decay lowers 2 a little)
+RECENT_ARTICLES = 256  # article ids remembered, so that a re-sent article is not counted again
+
+# Second-level labels under which sites register (kompas.com but detik.co.id, bbc.co.uk).
+_SECOND_LEVEL = {"co", "com", "ac", "go", "or", "net", "org", "gov", "edu", "web", "sch", "my",
+                 "ne", "mil", "biz", "info", "nic", "ltd", "plc"}
+
+
+def registrable_domain(url: str) -> str:
+    """'regional.kompas.com' -> 'kompas.com'; 'news.detik.co.id' -> 'detik.co.id'."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def line_key(line: str) -> str:
+    normal = " ".join(line.lower().split())
+    return hashlib.blake2b(normal.encode("utf-8"), digest_size=6).hexdigest()
+
+
+class DomainLines:
+    """Decayed counts of the articles each line appeared in, for one domain."""
+
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        state = state or {}
+        self.articles: int = int(state.get("n", 0))
+        # line key -> [count, article index of the last update]
+        self._lines: dict[str, list[float]] = dict(state.get("lines", {}))
+        self._recent: list[str] = list(state.get("recent", []))
+
+    def weight(self, key: str) -> float:
+        entry = self._lines.get(key)
+        if entry is None:
+            return 0.0
+        count, seen = entry
+        return float(count * DECAY ** (self.articles - seen))
+
+    def is_boilerplate(self, line: str) -> bool:
+        return self.weight(line_key(line)) >= MIN_ARTICLES
+
+    def observe(self, lines: Iterable[str], article_id: str) -> None:
+        """Count one article's distinct lines, once per article id: a re-crawled or re-sent
+        article must not turn its own text into "boilerplate"."""
+        if article_id in self._recent:
+            return
+        self._recent = [*self._recent[-(RECENT_ARTICLES - 1):], article_id]
+        self.articles += 1
+        for key in {line_key(line) for line in lines}:
+            self._lines[key] = [self.weight(key) + 1.0, float(self.articles)]
+        if len(self._lines) > MAX_LINES:
+            ranked = sorted(self._lines, key=self.weight, reverse=True)
+            self._lines = {key: self._lines[key] for key in ranked[:MAX_LINES]}
+
+    def to_state(self) -> dict[str, Any]:
+        return {"n": self.articles, "lines": self._lines, "recent": self._recent}
+
+
+@cache
+def stopwords(language: str) -> frozenset[str]:
+    """jusText's stop-word lists (it ships Indonesian and English among ~100 languages)."""
+    import justext
+
+    names = {"id": "Indonesian", "en": "English", "ms": "Malay"}
+    try:
+        return frozenset(justext.get_stoplist(names.get(language, "English")))
+    except ValueError:
+        return frozenset()

@@ -1,0 +1,63 @@
+"""A time budget per record: enrichment runs in a child process that is killed when a record
+takes longer than the budget (a pathological page: deep nesting, megabytes of markup).
+
+Threads cannot be stopped from outside, and lxml holds the interpreter while it parses, so a
+separate process is the only way to bound the work. The child is started once and reused; the
+per-record cost is pickling the record in and the result out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+class BudgetedExecutor:
+    def __init__(self, budget_s: float, start_method: str = "forkserver",
+                 initializer: Callable[[], None] | None = None) -> None:
+        self.budget_s = budget_s
+        self._context = multiprocessing.get_context(start_method)
+        self._initializer = initializer
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(1, mp_context=self._context, initializer=self._initializer)
+
+    def _restart(self) -> None:
+        pool, self._pool = self._pool, self._new_pool()
+        # No public API kills a busy worker; its processes are what we must stop.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def _submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        future = self._submit(fn, *args, **kwargs)
+        try:
+            return future.result(timeout=self.budget_s)
+        except FutureTimeout:
+            self._restart()
+            raise BudgetExceeded(f"took longer than the {self.budget_s:g} s budget") from None
+
+    async def run_async(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        future = asyncio.wrap_future(self._submit(fn, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(future, self.budget_s)
+        except TimeoutError:
+            self._restart()
+            raise BudgetExceeded(f"took longer than the {self.budget_s:g} s budget") from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

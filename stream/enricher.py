@@ -1,0 +1,72 @@
+"""Runs :func:`stream.pipeline.enrich_record` the way both the agents and the offline commands
+do: under the per-record time budget, with each site's boilerplate memory read before and
+written after (a dict offline, a faust Table in a worker)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from stream.budget import BudgetedExecutor, BudgetExceeded
+from stream.config import Settings
+from stream.pipeline import Origin, Result, enrich_record, memory_slice, too_slow_record, warm_up
+
+Memory = MutableMapping[str, Any]
+
+
+class Enricher:
+    def __init__(self, settings: Settings, *, with_entities: bool = True,
+                 start_method: str = "forkserver") -> None:
+        self._enrich = partial(enrich_record, max_bytes=settings.max_payload_bytes,
+                               with_entities=with_entities)
+        warm_up(load_entities=with_entities)
+        self._budgeted: BudgetedExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None
+        if settings.article_budget_s > 0:
+            initializer = partial(warm_up, load_entities=with_entities)
+            self._budgeted = BudgetedExecutor(settings.article_budget_s, start_method,
+                                              initializer=initializer)
+        else:
+            # No watchdog: still off the event loop, so heartbeats and the web server go on.
+            self._threads = ThreadPoolExecutor(1, thread_name_prefix="enrich")
+
+    def run(self, value: bytes | None, memory: Memory, origin: Origin | None = None,
+            memory_prefix: str = "") -> Result:
+        given = memory_slice(value, memory, memory_prefix)
+        call = partial(self._enrich, value, origin, line_memory=given,
+                       memory_prefix=memory_prefix)
+        try:
+            result = self._budgeted.run(call) if self._budgeted else call()
+        except BudgetExceeded as exceeded:
+            result = too_slow_record(value, origin or Origin(), str(exceeded))
+        return self._remember(result, memory)
+
+    async def run_async(self, value: bytes | None, memory: Memory, origin: Origin,
+                        memory_prefix: str = "") -> Result:
+        given = memory_slice(value, memory, memory_prefix)
+        call = partial(self._enrich, value, origin, line_memory=given,
+                       memory_prefix=memory_prefix)
+        try:
+            if self._budgeted is not None:
+                result = await self._budgeted.run_async(call)
+            else:
+                result = await asyncio.get_running_loop().run_in_executor(self._threads, call)
+        except BudgetExceeded as exceeded:
+            result = too_slow_record(value, origin, str(exceeded))
+        return self._remember(result, memory)
+
+    @staticmethod
+    def _remember(result: Result, memory: Memory) -> Result:
+        if result.line_state is not None:
+            key, state = result.line_state
+            memory[key] = state
+        return result
+
+    def close(self) -> None:
+        if self._budgeted is not None:
+            self._budgeted.close()
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)

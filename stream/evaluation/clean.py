@@ -1,0 +1,73 @@
+"""``make eval-clean``: `newsstream clean` against trafilatura on the dev extraction sets.
+
+Each system runs as its own process over a whole set; its CPU time (user + system, start-up
+included) gives documents per CPU-second, and the ScrapingHub benchmark metric gives F1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from stream.shingles import match, scores
+
+SETS = {"aeb": "English news", "idnews": "Indonesian news"}
+SYSTEMS = {
+    "html": ["newsstream clean", "trafilatura", "trafilatura-precision"],
+    "text": ["newsstream clean", "unchanged", "trafilatura-lines"],
+}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_system(system: str, path: Path) -> tuple[dict[str, str], float]:
+    if system == "newsstream clean":
+        command = [sys.executable, "-m", "stream.cli", "clean", str(path)]
+    else:
+        command = [sys.executable, "-m", "stream.evaluation.baselines", system, str(path)]
+    before = _children_cpu()
+    completed = subprocess.run(command, capture_output=True, check=True)
+    cpu = _children_cpu() - before
+    texts = {}
+    for line in completed.stdout.splitlines():
+        record = orjson.loads(line)
+        if record.get("id") is not None:
+            texts[record["id"]] = record.get("text") or ""
+    return texts, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
+    parser.add_argument("--out", type=Path, default=Path("eval/clean.md"))
+    args = parser.parse_args()
+    rows = ["| set | input | system | precision | recall | F1 | docs per CPU-s |",
+            "|---|---|---|---|---|---|---|"]
+    for name, description in SETS.items():
+        with gzip.open(args.data / name / "gold.jsonl.gz") as handle:
+            gold = {r["id"]: r["text"] for r in map(orjson.loads, handle)}
+        for variant, systems in SYSTEMS.items():
+            path = args.data / name / f"{variant}.jsonl.gz"
+            for system in systems:
+                texts, cpu = run_system(system, path)
+                p, r, f1 = scores([match(text, texts.get(key, "")) for key, text in gold.items()])
+                row = (f"| {name} ({description}) | {variant} | {system} | {p:.3f} | {r:.3f} | "
+                       f"{f1:.3f} | {len(gold) / cpu:.1f} |")
+                rows.append(row)
+                print(row, flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

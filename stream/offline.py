@@ -1,0 +1,23 @@
+"""The offline commands' loop (``process``, ``clean``): records in input order, one pass, through
+the same :class:`Enricher` as the agent — what a single-partition stream would do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from stream.config import Settings
+from stream.enricher import Enricher
+from stream.pipeline import Result
+
+
+def run_records(lines: Iterable[bytes], settings: Settings,
+                with_entities: bool) -> Iterator[Result]:
+    memory: dict[str, Any] = {}
+    # fork: the child inherits the loaded models; this process runs no other threads.
+    enricher = Enricher(settings, with_entities=with_entities, start_method="fork")
+    try:
+        for line in lines:
+            yield enricher.run(line, memory)
+    finally:
+        enricher.close()

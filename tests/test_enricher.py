@@ -1,0 +1,34 @@
+import time
+from typing import Any
+
+import pytest
+
+import stream.enricher
+from stream.config import Settings
+from stream.enricher import Enricher
+from stream.pipeline import Origin, enrich_record
+from tests.helpers import assert_valid, raw_bytes
+
+
+def _slow_enrich(value: bytes | None, origin: Origin | None = None, **kwargs: Any) -> Any:
+    if value and b"slow-page" in value:
+        time.sleep(30)
+    return enrich_record(value, origin, **kwargs)
+
+
+def test_a_page_past_the_time_budget_becomes_a_dead_letter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream.enricher, "enrich_record", _slow_enrich)
+    enricher = Enricher(Settings(article_budget_s=1.0), with_entities=False, start_method="fork")
+    try:
+        memory: dict[str, Any] = {}
+        slow = enricher.run(raw_bytes(id="slow-page"), memory, Origin("raw", 1, 7))
+        assert slow.deadletter is not None
+        assert_valid("dead-letter", slow.deadletter)
+        assert slow.deadletter["reason_code"] == "too_slow"
+        assert (slow.deadletter["partition"], slow.deadletter["offset"]) == (1, 7)
+        fine = enricher.run(raw_bytes(id="next"), memory)
+        assert fine.cleaned is not None and fine.cleaned["id"] == "next"
+        assert list(memory) == ["kompas.com"]  # the site's boilerplate memory was stored
+    finally:
+        enricher.close()
