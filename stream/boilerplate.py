@@ -19,6 +19,9 @@ DECAY = 0.98  # per article of the same domain: a line unseen for ~35 articles h
 MAX_LINES = 1500  # lines remembered per domain
 MIN_ARTICLES = 1.5  # boilerplate once seen in two earlier articles (decay lowers 2 a little)
 RECENT_ARTICLES = 256  # article ids remembered, so that a re-sent article is not counted again
+# An article whose prose is mostly known already is a copy of one seen before (a re-publication
+# under another URL): counting it would turn the story itself into "boilerplate".
+NEAR_DUPLICATE = 0.5
 
 # Second-level labels under which sites register (kompas.com but detik.co.id, bbc.co.uk).
 _SECOND_LEVEL = {"co", "com", "ac", "go", "or", "net", "org", "gov", "edu", "web", "sch", "my",
@@ -59,12 +62,17 @@ class DomainLines:
     def is_boilerplate(self, line: str) -> bool:
         return self.weight(line_key(line)) >= MIN_ARTICLES
 
-    def observe(self, lines: Iterable[str], article_id: str) -> None:
-        """Count one article's distinct lines, once per article id: a re-crawled or re-sent
-        article must not turn its own text into "boilerplate"."""
+    def observe(self, lines: Iterable[str], article_id: str,
+                prose: Iterable[str] = ()) -> None:
+        """Count one article's distinct lines, once per article id, and not at all when its
+        ``prose`` lines were mostly seen before (a copy of an earlier article)."""
         if article_id in self._recent:
             return
         self._recent = [*self._recent[-(RECENT_ARTICLES - 1):], article_id]
+        prose_keys = {line_key(line) for line in prose}
+        known = sum(1 for key in prose_keys if self.weight(key) > 0.5)
+        if prose_keys and known > NEAR_DUPLICATE * len(prose_keys):
+            return
         self.articles += 1
         for key in {line_key(line) for line in lines}:
             self._lines[key] = [self.weight(key) + 1.0, float(self.articles)]

@@ -215,25 +215,33 @@ def clean_text(body: str, domain_lines: DomainLines | None = None,
     common = _function_words()
     known_language = sum(word in common for word in all_words) >= 0.15 * max(len(all_words), 1)
     scores: list[float] = []
+    learned: list[bool] = []
     for line in lines:
         words = WORD.findall(line)
+        learned.append(domain_lines is not None and domain_lines.is_boilerplate(line))
         if BOILERPLATE_PREFIXES.match(line):
             # "Baca juga: ..." and the like sit inside article bodies: drop, but do not let
             # them split the article block.
             scores.append(-1.0)
             continue
-        prose = (
-            _is_body_line(line)
-            and counts[_normal(line)] == 1
-            and _reads_like_prose(words, known_language)
-            and not (domain_lines is not None and domain_lines.is_boilerplate(line))
-        )
+        prose = (_is_body_line(line) and counts[_normal(line)] == 1
+                 and _reads_like_prose(words, known_language))
         scores.append(len(words) if prose else -GAP_PENALTY * max(len(words), 1))
-    start, end = _best_block(scores)
-    kept = [line for line, score in zip(lines[start:end], scores[start:end], strict=True)
+    learned_scores = [
+        -GAP_PENALTY * score if is_learned and score > 0 else score
+        for score, is_learned in zip(scores, learned, strict=True)
+    ]
+    start, end = _best_block(learned_scores)
+    if start == end:
+        # Everything that reads like prose is known from earlier pages: rather the page's own
+        # judgement than nothing.
+        learned_scores = scores
+        start, end = _best_block(scores)
+    kept = [line for line, score in zip(lines[start:end], learned_scores[start:end], strict=True)
             if score > 0]
     if domain_lines is not None:
-        domain_lines.observe(lines, article_id or str(hash(body)))
+        prose_lines = [line for line, score in zip(lines, scores, strict=True) if score > 0]
+        domain_lines.observe(lines, article_id or str(hash(body)), prose_lines)
     title, author, published = _header(lines[:start] or lines[:1])
     if published is None and url:
         published = date_in_url(url)

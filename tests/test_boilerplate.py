@@ -53,3 +53,10 @@ def test_counts_decay_so_old_lines_are_forgotten() -> None:
     for n in range(3, 80):
         memory.observe([f"fresh {n}"], article_id=str(n))
     assert not memory.is_boilerplate("Old footer line that the site printed for a while")
+
+
+def test_copies_of_one_story_under_new_ids_keep_their_text() -> None:
+    memory = DomainLines()
+    for n in range(6):
+        text = clean_text(_page(1), memory, article_id=f"copy-{n}").text
+        assert "Warga desa nomor 1" in text and "Kepala desa 1" in text
