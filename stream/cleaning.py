@@ -6,17 +6,21 @@ in, a :class:`CleanedArticle` out.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from dataclasses import dataclass
 
+import lxml.html
 import trafilatura
 from htmldate import find_date
 from lxml.html import HtmlElement
+from trafilatura.readability_lxml import Document as ReadabilityDocument
 
 from stream.boilerplate import DomainLines, stopwords
 from stream.metadata import clean_author, clean_title, date_in_text, date_in_url
 from stream.payloads import RawArticle, Rejected, domain_of
+from stream.shingles import shingles
 
 PARAGRAPH_SEPARATOR = "\n\n"
 # Fewer words than this is a page without an article (a menu, a notice), not a short article.
@@ -141,26 +145,101 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
     if tree is None:
         return _Extracted("")
     meta = html_metadata(tree, url)
-    # The page is parsed once; trafilatura works on its own copy of the tree.
+    # Readability mutates its input: it gets its own copy. trafilatura copies internally.
+    generic = _paragraph_lines(readability_text(copy.deepcopy(tree)))
     document = trafilatura.bare_extraction(
-        tree, url=url, favor_precision=True, include_comments=False, include_tables=False,
-        with_metadata=False,
+        tree, url=url, favor_precision=True, fast=True, include_comments=False,
+        include_tables=False, with_metadata=False,
     )
-    text = ""
+    own = ""
     if isinstance(document, trafilatura.settings.Document):
-        text = document.text or ""
-    lines = [line.strip() for line in text.splitlines()]
-    if not any(lines):
-        # Pages trafilatura finds no article in (short notices, odd markup): fall back to
-        # its baseline extractor, keeping only lines that read like prose, not navigation.
+        own = document.text or ""
+    lines = choose_extraction(_paragraph_lines(own), generic)
+    if not lines:
+        # Pages neither extractor finds an article in (short notices, odd markup): fall back
+        # to trafilatura's baseline, keeping only lines that read like prose, not navigation.
         _tree, baseline_text, _length = trafilatura.baseline(html)
-        lines = [line.strip() for line in baseline_text.splitlines()]
-        lines = [line for line in lines if _is_body_line(line)]
+        lines = [line for line in _paragraph_lines(baseline_text) if _is_body_line(line)]
     title = meta["title"]
     if lines and title and _normal(lines[0]) in _normal(title):
         lines = lines[1:]  # the headline repeated as the first line of the body
     return _Extracted(_paragraphs(lines), title, meta["author"], meta["published_at"],
                       meta["site_name"], meta["canonical_url"])
+
+
+_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr",
+           "section", "article", "figcaption", "br", "dd", "dt")
+
+
+def readability_text(tree: HtmlElement) -> str:
+    """readability-lxml's main text (trafilatura ships a port), one block per line."""
+    try:
+        summary = ReadabilityDocument(tree, min_text_length=25).summary()
+        root = lxml.html.fromstring(summary) if summary else None
+    except Exception:  # readability on broken markup: no second opinion for this page
+        return ""
+    if root is None:
+        return ""
+    for element in root.iter(*_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+    return str(root.text_content())
+
+
+def _paragraph_lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+_CAPTION = re.compile(
+    r"\((?:AP|Reuters|AFP|Getty|Credit|Photo|Foto|Dok)\b|\bPhoto\s*[/:]|\bCredit\s*:"
+    r"|\b(?:19|20)\d\d\.?$", re.IGNORECASE)
+
+
+def _containment(part: list[str], whole: list[str]) -> float:
+    """Share of ``part``'s word 4-grams that also occur in ``whole``."""
+    mine = set(shingles(" ".join(part)))
+    return len(mine & set(shingles(" ".join(whole)))) / max(1, len(mine))
+
+
+def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
+    """trafilatura's extraction (``own``) checked against readability's (``generic``).
+
+    - one is empty, or more than twice as long as the other: the longer one (trafilatura's
+      own fallback rule);
+    - readability's text is a clean part (≥ 95 %) of trafilatura's at 50-90 % of its length:
+      trafilatura took boilerplate along, readability's;
+    - trafilatura's text is within readability's, which has article sentences before it:
+      trafilatura missed the lead (common on Indonesian news pages); those lines are added.
+    """
+    own_chars, generic_chars = sum(map(len, own)), sum(map(len, generic))
+    if not generic_chars:
+        return own
+    if not own_chars:
+        return generic
+    own_words = sum(len(WORD.findall(line)) for line in own)
+    generic_words = sum(len(WORD.findall(line)) for line in generic)
+    if 0.5 <= generic_words / own_words <= 0.9 and _containment(generic, own) >= 0.95:
+        return generic
+    if own_chars > 2 * generic_chars:
+        return own
+    if generic_chars > 2 * own_chars and not generic[0].startswith("{"):
+        return generic
+    return _with_missed_lead(own, generic)
+
+
+def _with_missed_lead(own: list[str], generic: list[str]) -> list[str]:
+    if _containment(own, generic) < 0.9:
+        return own
+    first = set(shingles(own[0]))
+    start = next((i for i, line in enumerate(generic)
+                  if first and len(first & set(shingles(line))) >= 0.5 * len(first)), None)
+    if not start:
+        return own
+    counts = Counter(generic)
+    known = set(shingles(" ".join(own)))
+    lead = [line for line in generic[:start]
+            if _is_body_line(line) and len(WORD.findall(line)) >= 10 and counts[line] == 1
+            and not _CAPTION.search(line) and not set(shingles(line)) <= known]
+    return [*lead, *own]
 
 
 def _normal(line: str) -> str:

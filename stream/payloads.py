@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -52,13 +53,15 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+_NOT_TEXT = re.compile("[\x01-\x08\x0b\x0e-\x1f\ufffd]")
+
+
 def _looks_binary(body: str) -> bool:
     """Text with NULs or mostly control/replacement characters is not an article."""
     if "\x00" in body:
         return True
     sample = body[:4096]
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\n\r\f"))
-    return bad > max(8, len(sample) // 20)
+    return len(_NOT_TEXT.findall(sample)) > max(8, len(sample) // 20)
 
 
 def decode_raw_article(value: bytes | None, max_bytes: int) -> RawArticle:

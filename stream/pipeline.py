@@ -205,8 +205,10 @@ def memory_slice(value: bytes | None, memory: Mapping[str, dict[str, Any]],
                  prefix: str = "") -> dict[str, dict[str, Any]]:
     """The one site's boilerplate memory a record needs, so that only it crosses to the child
     process (not the whole memory)."""
+    if not value or b"text/plain" not in value:
+        return {}  # HTML (or not an article): no need to parse the record here
     try:
-        payload = orjson.loads(value or b"")
+        payload = orjson.loads(value)
         if payload.get("content_type") != "text/plain":
             return {}
         key = prefix + registrable_domain(str(payload["url"]))
