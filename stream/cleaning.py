@@ -102,7 +102,10 @@ def html_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
     """Title, author, site name, canonical URL and date from the page head (cheap xpaths)."""
     published = None
     try:
-        published = find_date(tree, url=url, extensive_search=False, original_date=True)
+        # The quick pass (meta tags, URL, time elements) finds most dates; the thorough one is
+        # several times slower, so it runs only when the quick one finds nothing.
+        published = (find_date(tree, url=url, extensive_search=False, original_date=True)
+                     or find_date(tree, url=url, extensive_search=True, original_date=True))
     except Exception:  # htmldate on broken markup: the date stays unknown
         published = None
     return {
@@ -194,10 +197,13 @@ _CAPTION = re.compile(
     r"|\b(?:19|20)\d\d\.?$", re.IGNORECASE)
 
 
-def _containment(part: list[str], whole: list[str]) -> float:
+def _shingle_set(lines: list[str]) -> set[tuple[str, ...]]:
+    return set(shingles(" ".join(lines)))
+
+
+def _containment(part: set[tuple[str, ...]], whole: set[tuple[str, ...]]) -> float:
     """Share of ``part``'s word 4-grams that also occur in ``whole``."""
-    mine = set(shingles(" ".join(part)))
-    return len(mine & set(shingles(" ".join(whole)))) / max(1, len(mine))
+    return len(part & whole) / max(1, len(part))
 
 
 def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
@@ -215,30 +221,32 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
         return own
     if not own_chars:
         return generic
+    own_set, generic_set = _shingle_set(own), _shingle_set(generic)
     own_words = sum(len(WORD.findall(line)) for line in own)
     generic_words = sum(len(WORD.findall(line)) for line in generic)
-    if 0.5 <= generic_words / own_words <= 0.9 and _containment(generic, own) >= 0.95:
+    if (0.5 <= generic_words / own_words <= 0.9
+            and _containment(generic_set, own_set) >= 0.95):
         return generic
     if own_chars > 2 * generic_chars:
         return own
     if generic_chars > 2 * own_chars and not generic[0].startswith("{"):
         return generic
-    return _with_missed_lead(own, generic)
-
-
-def _with_missed_lead(own: list[str], generic: list[str]) -> list[str]:
-    if _containment(own, generic) < 0.9:
+    if _containment(own_set, generic_set) < 0.9:
         return own
+    return _with_missed_lead(own, own_set, generic)
+
+
+def _with_missed_lead(own: list[str], own_set: set[tuple[str, ...]],
+                      generic: list[str]) -> list[str]:
     first = set(shingles(own[0]))
     start = next((i for i, line in enumerate(generic)
                   if first and len(first & set(shingles(line))) >= 0.5 * len(first)), None)
     if not start:
         return own
     counts = Counter(generic)
-    known = set(shingles(" ".join(own)))
     lead = [line for line in generic[:start]
             if _is_body_line(line) and len(WORD.findall(line)) >= 10 and counts[line] == 1
-            and not _CAPTION.search(line) and not set(shingles(line)) <= known]
+            and not _CAPTION.search(line) and not set(shingles(line)) <= own_set]
     return [*lead, *own]
 
 

@@ -45,7 +45,7 @@ def _identifier() -> Any:
 
 def detect_language(text: str, hint: str | None = None) -> str:
     """ISO 639-1 code of ``text``; the crawler's hint decides only when the text is too short."""
-    sample = text[:1500]
+    sample = text[:1000]
     if len(sample.strip()) < MIN_CHARS:
         return (hint or UNDETERMINED).lower()[:2] if hint else UNDETERMINED
     ranking = _identifier().rank(sample)

@@ -35,7 +35,13 @@ def _site_tokens(domain: str, site_name: str | None) -> set[str]:
     return tokens
 
 
+_DOMAIN_LIKE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|id|co\.id|co\.uk|tv|news)$",
+                          re.IGNORECASE)
+
+
 def _is_site_name(part: str, tokens: set[str]) -> bool:
+    if _DOMAIN_LIKE.match(part.strip()):
+        return True  # another site of the same publisher ("ihram.co.id" on republika.co.id)
     squashed = re.sub(r"\W+", "", part.lower())
     if not squashed or len(part.split()) > 5:
         return False
@@ -48,6 +54,9 @@ def clean_title(title: str | None, domain: str, site_name: str | None = None) ->
         return None
     title = " ".join(title.split())
     tokens = _site_tokens(domain, site_name)
+    prefix, colon, rest = title.partition(": ")
+    if colon and rest and _is_site_name(prefix, tokens):
+        title = rest  # "KapanLagi.com: Brandon Salim ..."
     parts = _SEPARATORS.split(title)
     while len(parts) > 1 and _is_site_name(parts[-1], tokens):
         parts.pop()

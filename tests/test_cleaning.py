@@ -1,6 +1,6 @@
 import pytest
 
-from stream.cleaning import clean_article, clean_html, clean_text
+from stream.cleaning import choose_extraction, clean_article, clean_html, clean_text
 from stream.payloads import Rejected, raw_article_from_dict
 from tests.helpers import SAMPLE_BODY_OPENINGS, SAMPLE_BOILERPLATE, SAMPLE_TEXT, raw_article
 
@@ -73,3 +73,31 @@ def test_crawler_metadata_wins_over_extracted() -> None:
     cleaned = clean_article(raw)
     assert (cleaned.title, cleaned.published_at, cleaned.source) == (
         "Given title", "2023-07-30", "Kompas")
+
+
+LEAD = "Tahun depan, dua produsen otomotif asal China mulai meramaikan industri otomotif di sini."
+BODY = [
+    "Menurut Nangoi, produsen otomotif baru yang mendirikan pabrik di Indonesia itu bagus sekali.",
+    "Sebab, selain menguntungkan bagi pabrikan itu sendiri, bisa menyerap tenaga kerja lokal.",
+    "Nangoi melanjutkan, sukses atau tidaknya merek itu ditentukan oleh konsumen di Indonesia.",
+]
+JUNK = ["Berita terpopuler hari ini dari seluruh kanal kami yang wajib anda baca sekarang juga.",
+        "Ikuti terus perkembangan berita terbaru hanya di situs kami setiap hari tanpa henti."]
+
+
+def test_readability_adds_a_lead_trafilatura_missed() -> None:
+    assert choose_extraction(BODY, [LEAD, *BODY]) == [LEAD, *BODY]
+
+
+def test_photo_captions_are_not_taken_as_a_missed_lead() -> None:
+    caption = "Warga berfoto di depan pabrik baru di Karawang, Jawa Barat, Senin. (Foto: Antara)"
+    assert choose_extraction(BODY, [caption, *BODY]) == BODY
+
+
+def test_readability_wins_when_trafilatura_took_boilerplate_along() -> None:
+    assert choose_extraction([*BODY, *JUNK], BODY) == BODY
+
+
+def test_one_empty_extraction_gives_the_other() -> None:
+    assert choose_extraction([], BODY) == BODY
+    assert choose_extraction(BODY, []) == BODY

@@ -24,3 +24,10 @@ def test_dates_in_text_and_urls() -> None:
     assert date_in_text("31/02/2023 is not a date") is None
     assert date_in_url("https://www.vox.com/2019/11/8/20948348/delhi") == "2019-11-08"
     assert date_in_url("https://example.com/a/b") is None
+
+
+def test_site_prefix_with_colon_and_sister_sites_are_cut() -> None:
+    assert clean_title("KapanLagi.com: Brandon Salim di 'HEART BEAT'", "kapanlagi.com") == (
+        "Brandon Salim di 'HEART BEAT'")
+    assert clean_title("Jamaah Haji Ikuti Pemeriksaan - ihram.co.id", "republika.co.id") == (
+        "Jamaah Haji Ikuti Pemeriksaan")
