@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv run test unit integration lint format train-ner eval-clean clean
+.PHONY: venv run test unit integration lint format train-ner eval-clean eval-ner clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ train-ner: $(STAMP)
 ## Score `newsstream clean` against trafilatura on the dev extraction sets (writes eval/clean.md).
 eval-clean: $(STAMP)
 	$(BIN)/python -m stream.evaluation.clean --data $(CLEAN_DATA) --out eval/clean.md
+
+## Score `newsstream entities` on the NER dev splits (writes eval/ner.md).
+eval-ner: $(STAMP)
+	$(BIN)/python -m stream.evaluation.ner --data $(NER_DATA) --out eval/ner.md
 
 clean:
 	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache

@@ -149,8 +149,9 @@ def clean(input: str) -> None:
 
 @main.command()
 @click.argument("input", default="-", type=click.Path(allow_dash=True))
-@click.option("--language", default="id", show_default=True,
-              help="Language of the texts, when a record has no 'language' field.")
+@click.option("--language", default="auto", show_default=True,
+              help="Language of the texts when a record has no 'language' field "
+                   "(auto: detected per text).")
 def entities(input: str, language: str) -> None:
     """Tag JSONL of {"id", "text"}: prints {"id", "entities": [{text, label, start, end}]}.
 
@@ -158,11 +159,14 @@ def entities(input: str, language: str) -> None:
     """
     from stream.entities import extract_entities
     from stream.jsonl import iter_lines, write_line
+    from stream.language import detect_language
 
     out = sys.stdout.buffer
     for line in iter_lines(input):
         record = orjson.loads(line)
-        found = extract_entities(record["text"], record.get("language") or language)
+        text = record["text"]
+        given = record.get("language") or (None if language == "auto" else language)
+        found = extract_entities(text, given or detect_language(text))
         write_line({"id": record.get("id"), "entities": [
             {"text": e.text, "label": e.label, "start": e.start, "end": e.end, "name": e.name}
             for e in found

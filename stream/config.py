@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     web_port: int = 6066
     data_dir: str = "newsstream-data"
     log_level: str = "info"
+    aliases_file: str | None = Field(
+        default=None, description="Extra entity aliases (TSV: alias, canonical, label).")
     schema_dir: str | None = Field(
         default=None, description="Folder of the JSON Schemas (default: the repository's).")
 

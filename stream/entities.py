@@ -14,7 +14,14 @@ from typing import Protocol
 
 from stream.ner.corpus import Span
 from stream.ner.tokenize import Token, segments, tokenize
-from stream.normalise import canonical_name, entity_id, resolve_partial_names
+from stream.normalise import (
+    Alias,
+    apply_alias,
+    canonical_name,
+    default_aliases,
+    entity_id,
+    resolve_partial_names,
+)
 
 
 class TokenTagger(Protocol):
@@ -63,9 +70,22 @@ class EntityCount:
 
 @cache
 def default_tagger() -> TokenTagger:
+    """Indonesian (and any language without a model of its own): the CRF."""
     from stream.ner.crf import CrfTagger
 
     return CrfTagger()
+
+
+@cache
+def english_tagger() -> TokenTagger:
+    from stream.ner.english import SpacyEnglishTagger
+
+    return SpacyEnglishTagger()
+
+
+def tagger_for(language: str) -> TokenTagger:
+    """The article's language picks the model."""
+    return english_tagger() if language == "en" else default_tagger()
 
 
 def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:
@@ -82,24 +102,25 @@ def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:
     return mentions
 
 
-def normalise_mentions(mentions: Sequence[Mention]) -> list[Entity]:
-    """Attach canonical names and ids; partial person names resolve within the article."""
-    names = [(canonical_name(m.text, m.label), m.label) for m in mentions]
+def normalise_mentions(mentions: Sequence[Mention],
+                       aliases: dict[str, Alias] | None = None) -> list[Entity]:
+    """Canonical names and ids: titles stripped, aliases mapped ("AS" → "Amerika Serikat"),
+    partial person names resolved within the article ("Blinken" → "Antony Blinken")."""
+    table = default_aliases() if aliases is None else aliases
+    names = [apply_alias(canonical_name(m.text, m.label), m.label, table) for m in mentions]
     resolved = resolve_partial_names(names)
     entities = []
     for mention, key in zip(mentions, names, strict=True):
-        name = resolved.get(key, key[0])
+        name, label = resolved.get(key, key)
         if not name:
             continue
-        entities.append(Entity(mention.text, mention.label, mention.start, mention.end,
-                               name, entity_id(name, mention.label)))
+        entities.append(Entity(mention.text, label, mention.start, mention.end,
+                               name, entity_id(name, label)))
     return entities
 
 
 def extract_entities(text: str, language: str, tagger: TokenTagger | None = None) -> list[Entity]:
-    # One model for now: the Indonesian CRF, which also tags capitalised English names.
-    del language
-    return normalise_mentions(find_mentions(text, tagger or default_tagger()))
+    return normalise_mentions(find_mentions(text, tagger or tagger_for(language)))
 
 
 def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from pathlib import Path
 
 # Titles and honorifics that precede a name but are not part of it.
 _HONORIFICS = re.compile(
@@ -33,24 +35,59 @@ def entity_id(name: str, label: str) -> str:
     return f"{label}:{slug or 'unnamed'}"
 
 
-def resolve_partial_names(names: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """Within one article, map a short person name to the one full name it is part of.
+Alias = tuple[str, str | None]  # canonical name, label (None: keep the model's)
+
+DEFAULT_ALIASES = Path(__file__).resolve().parent / "data" / "aliases.tsv"
+
+
+def load_aliases(*paths: Path) -> dict[str, Alias]:
+    """alias → (canonical, label) from TSV files; later files override earlier ones."""
+    table: dict[str, Alias] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            alias, canonical, *label = (part.strip() for part in line.split("\t"))
+            table[alias] = (canonical, label[0] if label and label[0] else None)
+    return table
+
+
+@cache
+def default_aliases() -> dict[str, Alias]:
+    from stream.config import get_settings
+
+    extra = get_settings().aliases_file
+    return load_aliases(DEFAULT_ALIASES, *([Path(extra)] if extra else []))
+
+
+def apply_alias(name: str, label: str, aliases: dict[str, Alias]) -> tuple[str, str]:
+    found = aliases.get(name)
+    if found is None:
+        return name, label
+    canonical, alias_label = found
+    return canonical, alias_label or label
+
+
+def resolve_partial_names(names: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Within one article, map a short name to the one full person name it is part of.
 
     "Blinken" -> "Antony Blinken" when exactly one longer PER name in the article contains
-    "Blinken" as a word; ambiguous short names are left as they are.
+    "Blinken" as a word. A one-word mention the model gave another label ("Blinken" as LOC)
+    is taken as that person when it is the full name's last word (a surname). Ambiguous short
+    names are left as they are.
     """
     full = {name for name, label in names if label == "PER" and " " in name}
-    resolved: dict[tuple[str, str], str] = {}
+    resolved: dict[tuple[str, str], tuple[str, str]] = {}
     for name, label in names:
-        if label != "PER" or name in full:
+        if name in full:
             continue
         words = name.split()
-        candidates = [
-            long for long in full
-            if _contains_words(long.split(), words)
-        ]
-        if len(candidates) == 1:
-            resolved[(name, label)] = candidates[0]
+        candidates = [long for long in full if _contains_words(long.split(), words)]
+        if len(candidates) != 1:
+            continue
+        target = candidates[0]
+        if label == "PER" or (len(words) == 1 and target.split()[-1] == name):
+            resolved[(name, label)] = (target, "PER")
     return resolved
 
 

@@ -167,6 +167,7 @@ def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True) -> No
     language = detect_language(text)
     if load_entities:
         extract_entities(text, language, tagger)
+        extract_entities("The president met the press in Washington.", "en")
 
 
 def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected) -> dict[str, Any]:

@@ -77,3 +77,26 @@ def test_bio_round_trip_and_scoring() -> None:
 
 def test_mention_dataclass_keeps_text() -> None:
     assert Mention("AS", "LOC", 0, 2).text == "AS"
+
+
+def test_english_text_gets_the_english_model_and_one_entity_per_person() -> None:
+    text = ("Secretary of State Antony Blinken met Kim Jong Un in Pyongyang on Saturday, "
+            "AFP reported. Blinken later flew to Seoul.")
+    entities = extract_entities(text, "en")
+    found = {(e.text, e.name, e.label) for e in entities}
+    assert ("Kim Jong Un", "Kim Jong Un", "PER") in found
+    assert ("Pyongyang", "Pyongyang", "LOC") in found
+    assert {e.name for e in entities if "Blinken" in e.text} == {"Antony Blinken"}
+    assert all(text[e.start:e.end] == e.text for e in entities)
+
+
+def test_lower_cased_indonesian_text_is_tagged() -> None:
+    text = "menteri luar negeri amerika serikat antony blinken bertemu kim jong un di pyongyang."
+    found = {(e.text, e.label) for e in extract_entities(text, "id")}
+    assert ("antony blinken", "PER") in found and ("pyongyang", "LOC") in found
+
+
+def test_as_and_amerika_serikat_are_one_entity_in_the_sample() -> None:
+    text = clean_text(SAMPLE_TEXT).text
+    ids = {e.entity_id for e in extract_entities(text, "id") if e.text in ("AS", "Amerika Serikat")}
+    assert ids == {"LOC:amerika-serikat"}

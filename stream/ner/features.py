@@ -26,23 +26,51 @@ def word_shape(word: str) -> str:
     return _SHAPE_RUNS.sub(r"\1", "".join(chars))
 
 
+MAX_PHRASE = 5
+
+
 @dataclass(frozen=True, slots=True)
 class Gazetteer:
-    """Lower-cased tokens that occur in known person, organisation and place names."""
+    """Known person, organisation and place names: their lower-cased tokens, and the
+    multi-word names themselves (matched as phrases)."""
 
     per: frozenset[str]
     org: frozenset[str]
     loc: frozenset[str]
+    phrases: dict[tuple[str, ...], str] | None = None
+
+    def phrase_tags(self, lowers: Sequence[str]) -> list[str | None]:
+        """B-/I-LABEL for tokens inside the longest multi-word gazetteer name match."""
+        tags: list[str | None] = [None] * len(lowers)
+        if not self.phrases:
+            return tags
+        i = 0
+        while i < len(lowers):
+            for size in range(min(MAX_PHRASE, len(lowers) - i), 1, -1):
+                label = self.phrases.get(tuple(lowers[i:i + size]))
+                if label:
+                    tags[i] = "B-" + label
+                    for j in range(i + 1, i + size):
+                        tags[j] = "I-" + label
+                    i += size
+                    break
+            else:
+                i += 1
+        return tags
 
     @classmethod
     def load(cls, path: Path) -> Gazetteer:
         sets: dict[str, set[str]] = {"PER": set(), "ORG": set(), "LOC": set()}
+        phrases: dict[tuple[str, ...], str] = {}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
-                label, _, token = line.rstrip("\n").partition("\t")
-                if label in sets and token:
-                    sets[label].add(token)
-        return cls(frozenset(sets["PER"]), frozenset(sets["ORG"]), frozenset(sets["LOC"]))
+                label, _, entry = line.rstrip("\n").partition("\t")
+                if label.startswith("P:"):
+                    phrases.setdefault(tuple(entry.split(" ")), label[2:])
+                elif label in sets and entry:
+                    sets[label].add(entry)
+        return cls(frozenset(sets["PER"]), frozenset(sets["ORG"]), frozenset(sets["LOC"]),
+                   phrases)
 
     @classmethod
     def empty(cls) -> Gazetteer:
@@ -74,12 +102,20 @@ def _token_features(word: str, gazetteer: Gazetteer) -> list[str]:
 def sentence_features(words: Sequence[str], gazetteer: Gazetteer) -> list[list[str]]:
     """Feature strings for each token, CRFsuite's item format."""
     own = [_token_features(word, gazetteer) for word in words]
+    # Lower-cased input (NERP-style text, SMS, some crawlers) carries no capitals: the model
+    # learns separate weights for it instead of reading every lower-case word as "not a name".
+    caseless = not any(ch.isupper() for word in words for ch in word)
     lowers = [word.lower() for word in words]
     shapes = [word_shape(word) for word in words]
+    in_phrase = gazetteer.phrase_tags(lowers)
     out: list[list[str]] = []
     n = len(words)
     for i in range(n):
         features = ["b", *own[i]]
+        if caseless:
+            features.extend(["caseless", "caseless|w=" + lowers[i]])
+        if in_phrase[i]:
+            features.append("gz=" + str(in_phrase[i]))
         if i == 0:
             features.append("BOS")
         for d in (-2, -1, 1, 2):

@@ -16,23 +16,30 @@ import pycrfsuite
 
 from stream.ner.corpus import Sentence, prf, read_corpus, spans_to_bio
 from stream.ner.crf import CRF_MODEL, GAZETTEER_TOKENS, CrfTagger
-from stream.ner.features import Gazetteer, sentence_features
+from stream.ner.features import MAX_PHRASE, Gazetteer, sentence_features
 
 # Cased corpora. NERP (lower-cased) is left out of this tier: mixing it in teaches the model
 # that lower-case words are names, which costs precision on ordinary cased news.
-TRAIN_FILES = ("idner2k-train", "nergrit-train", "nerui-all", "nerugm-all")
-DEV_FILES = ("idner2k-dev", "nergrit-dev")
+CASED_TRAIN_FILES = ("idner2k-train", "nergrit-train", "nerui-all", "nerugm-all")
+# NERP is lower-cased news; the cased sentences are also given lower-cased, so that one model
+# tags both kinds of text (the "caseless" features tell them apart).
+LOWER_TRAIN_FILES = ("nerp-train",)
+DEV_FILES = ("idner2k-dev", "nergrit-dev", "nerp-dev")
 GAZETTEER_FILES = {"PER": "person.txt", "ORG": "organization.txt", "LOC": "place.txt"}
 
 
 def gazetteer_tokens(folder: Path) -> list[tuple[str, str]]:
+    """(LABEL, token) for every name token, and (P:LABEL, name) for multi-word names."""
     rows: set[tuple[str, str]] = set()
     for label, name in GAZETTEER_FILES.items():
         text = (folder / name).read_text(encoding="utf-8", errors="replace")
         for line in text.splitlines():
-            for token in line.strip().lower().split():
+            tokens = line.strip().lower().split()
+            for token in tokens:
                 if token.isalpha() and len(token) > 1:
                     rows.add((label, token))
+            if 2 <= len(tokens) <= MAX_PHRASE and "\ufffd" not in line:
+                rows.add(("P:" + label, " ".join(tokens)))
     return sorted(rows)
 
 
@@ -46,11 +53,15 @@ def train(data: Path, model_path: Path, gazetteer_path: Path, iterations: int) -
     gazetteer = Gazetteer.load(gazetteer_path)
     trainer = pycrfsuite.Trainer(verbose=False)
     n = 0
-    for name in TRAIN_FILES:
+    for name in (*CASED_TRAIN_FILES, *LOWER_TRAIN_FILES):
         for sentence in read_corpus(data / f"{name}.jsonl"):
             tags = spans_to_bio(len(sentence.tokens), sentence.spans)
             trainer.append(sentence_features(sentence.tokens, gazetteer), tags)
             n += 1
+            if name in CASED_TRAIN_FILES:
+                lowered = [token.lower() for token in sentence.tokens]
+                trainer.append(sentence_features(lowered, gazetteer), tags)
+                n += 1
     trainer.set_params(
         {"c1": 0.05, "c2": 0.02, "max_iterations": iterations,
          "feature.possible_transitions": True}

@@ -1,0 +1,85 @@
+"""``make eval-ner``: `newsstream entities` on the NER dev splits, as a user would run it.
+
+Each sentence becomes ``{"id", "text"}`` with the tokens joined by single spaces; predicted
+character spans map back to tokens; entity-level micro precision/recall/F1 over PER/ORG/LOC
+(exact span and label). Speed: words per CPU-second of the `entities` process, start-up
+included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+from stream.ner.corpus import LABELS, Span, prf, read_corpus
+
+DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def token_spans(tokens: list[str], entities: list[dict[str, object]]) -> set[Span]:
+    starts, ends, position = {}, {}, 0
+    for index, token in enumerate(tokens):
+        starts[position] = index
+        ends[position + len(token)] = index + 1
+        position += len(token) + 1
+    spans: set[Span] = set()
+    for entity in entities:
+        label = str(entity["label"])
+        start, end = starts.get(int(str(entity["start"]))), ends.get(int(str(entity["end"])))
+        if label in LABELS and start is not None and end is not None:
+            spans.add((start, end, label))
+    return spans
+
+
+def evaluate(split: Path, language: str) -> tuple[float, float, float, float, int]:
+    sentences = list(read_corpus(split))
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
+        for i, sentence in enumerate(sentences):
+            handle.write(orjson.dumps({"id": i, "text": " ".join(sentence.tokens)}) + b"\n")
+    before = _children_cpu()
+    completed = subprocess.run(
+        [sys.executable, "-m", "stream.cli", "entities", "--language", language, handle.name],
+        capture_output=True, check=True)
+    cpu = _children_cpu() - before
+    Path(handle.name).unlink()
+    predicted: list[set[Span]] = [set() for _ in sentences]
+    for line in completed.stdout.splitlines():
+        record = orjson.loads(line)
+        predicted[record["id"]] = token_spans(sentences[record["id"]].tokens,
+                                              record["entities"])
+    words = sum(len(s.tokens) for s in sentences)
+    precision, recall, f1 = prf([set(s.spans) for s in sentences], predicted)
+    return precision, recall, f1, words / cpu, words
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/ner"))
+    parser.add_argument("--out", type=Path, default=Path("eval/ner.md"))
+    args = parser.parse_args()
+    rows = ["| split | model | precision | recall | F1 | words | words per CPU-s |",
+            "|---|---|---|---|---|---|---|"]
+    for name in DEV_SPLITS:
+        p, r, f1, speed, words = evaluate(args.data / f"{name}.jsonl", "id")
+        row = (f"| {name} | fast (CRF) | {100 * p:.1f} | {100 * r:.1f} | {100 * f1:.1f} | "
+               f"{words} | {speed:,.0f} |")
+        rows.append(row)
+        print(row, flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
