@@ -45,6 +45,10 @@ class BudgetedExecutor:
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
 
+    def start(self) -> None:
+        """Start the child now (with its initializer) instead of on the first record."""
+        self._pool.submit(int).result()
+
     def _submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
         return self._pool.submit(fn, *args, **kwargs)
 

@@ -13,6 +13,7 @@ from typing import Any
 from stream.budget import BudgetedExecutor, BudgetExceeded
 from stream.config import Settings
 from stream.pipeline import Origin, Result, enrich_record, memory_slice, too_slow_record, warm_up
+from stream.schemas import RAW_ARTICLE, validator
 
 Memory = MutableMapping[str, Any]
 
@@ -22,14 +23,22 @@ class Enricher:
                  start_method: str = "forkserver") -> None:
         self._enrich = partial(enrich_record, max_bytes=settings.max_payload_bytes,
                                with_entities=with_entities)
-        warm_up(load_entities=with_entities)
         self._budgeted: BudgetedExecutor | None = None
         self._threads: ThreadPoolExecutor | None = None
+        load = partial(warm_up, load_entities=with_entities)
         if settings.article_budget_s > 0:
-            initializer = partial(warm_up, load_entities=with_entities)
+            # A forked child inherits what this process loaded; any other child loads the
+            # models itself, and this process only checks that the schemas load.
+            if start_method == "fork":
+                load()
+            else:
+                validator(RAW_ARTICLE)
             self._budgeted = BudgetedExecutor(settings.article_budget_s, start_method,
-                                              initializer=initializer)
+                                              initializer=None if start_method == "fork" else load)
+            # Start (and warm) the child now, not against the first record's budget.
+            self._budgeted.start()
         else:
+            load()
             # No watchdog: still off the event loop, so heartbeats and the web server go on.
             self._threads = ThreadPoolExecutor(1, thread_name_prefix="enrich")
 

@@ -48,7 +48,8 @@ def write_gazetteer(rows: Iterable[tuple[str, str]], path: Path) -> None:
         handle.write("".join(f"{label}\t{token}\n" for label, token in rows).encode("utf-8"))
 
 
-def train(data: Path, model_path: Path, gazetteer_path: Path, iterations: int) -> None:
+def train(data: Path, model_path: Path, gazetteer_path: Path, iterations: int,
+          c1: float = 0.05, c2: float = 0.02) -> None:
     write_gazetteer(gazetteer_tokens(data / "gazetteer"), gazetteer_path)
     gazetteer = Gazetteer.load(gazetteer_path)
     trainer = pycrfsuite.Trainer(verbose=False)
@@ -63,7 +64,7 @@ def train(data: Path, model_path: Path, gazetteer_path: Path, iterations: int) -
                 trainer.append(sentence_features(lowered, gazetteer), tags)
                 n += 1
     trainer.set_params(
-        {"c1": 0.05, "c2": 0.02, "max_iterations": iterations,
+        {"c1": c1, "c2": c2, "max_iterations": iterations,
          "feature.possible_transitions": True}
     )
     started = time.perf_counter()
@@ -84,9 +85,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/ner"))
     parser.add_argument("--iterations", type=int, default=150)
+    parser.add_argument("--c1", type=float, default=0.05, help="L1 regularisation")
+    parser.add_argument("--c2", type=float, default=0.02, help="L2 regularisation")
+    parser.add_argument("--model", type=Path, default=CRF_MODEL, help="where to write the CRF")
     args = parser.parse_args()
-    train(args.data, CRF_MODEL, GAZETTEER_TOKENS, args.iterations)
-    tagger = CrfTagger()
+    train(args.data, args.model, GAZETTEER_TOKENS, args.iterations, args.c1, args.c2)
+    tagger = CrfTagger(args.model)
     for name in DEV_FILES:
         p, r, f, wps = evaluate(tagger, list(read_corpus(args.data / f"{name}.jsonl")))
         print(f"{name}: P {100 * p:.1f} R {100 * r:.1f} F1 {100 * f:.1f}  {wps:,.0f} words/s")
