@@ -6,6 +6,7 @@ The tagger sits behind :class:`TokenTagger`; any model that tags sentences of wo
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,6 +103,38 @@ def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:
     return mentions
 
 
+def propagate_mentions(text: str, mentions: Sequence[Mention]) -> list[Mention]:
+    """Document-level consistency: a name the model found once is found everywhere.
+
+    Untagged whole-word occurrences of a tagged mention (at least two words, or one
+    capitalised word of four letters or more), and of the surname of a tagged full person
+    name, become mentions with that label: "Blinken mengatakan ..." at a sentence start, after
+    "Antony Blinken" earlier. Occurrences inside existing mentions are left alone.
+    """
+    surfaces: dict[str, str] = {}
+    for mention in mentions:
+        words = mention.text.split()
+        if len(words) >= 2 or (len(mention.text) >= 4 and mention.text[:1].isupper()):
+            surfaces.setdefault(mention.text, mention.label)
+        if mention.label == "PER" and len(words) >= 2:
+            surname = words[-1]
+            if len(surname) >= 4 and surname[:1].isupper():
+                surfaces.setdefault(surname, "PER")
+    if not surfaces:
+        return list(mentions)
+    taken = [(m.start, m.end) for m in mentions]
+    added: list[Mention] = []
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(
+        re.escape(s) for s in sorted(surfaces, key=len, reverse=True)) + r")(?!\w)")
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        if "\n" in match.group() or any(s < end and start < e for s, e in taken):
+            continue
+        added.append(Mention(match.group(), surfaces[match.group()], start, end))
+        taken.append((start, end))
+    return sorted([*mentions, *added], key=lambda m: m.start)
+
+
 def normalise_mentions(mentions: Sequence[Mention],
                        aliases: dict[str, Alias] | None = None) -> list[Entity]:
     """Canonical names and ids: titles stripped, aliases mapped ("AS" → "Amerika Serikat"),
@@ -120,7 +153,8 @@ def normalise_mentions(mentions: Sequence[Mention],
 
 
 def extract_entities(text: str, language: str, tagger: TokenTagger | None = None) -> list[Entity]:
-    return normalise_mentions(find_mentions(text, tagger or tagger_for(language)))
+    mentions = find_mentions(text, tagger or tagger_for(language))
+    return normalise_mentions(propagate_mentions(text, mentions))
 
 
 def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:

@@ -1,7 +1,13 @@
 from collections.abc import Sequence
 
 from stream.cleaning import clean_text
-from stream.entities import Mention, count_entities, extract_entities, find_mentions
+from stream.entities import (
+    Mention,
+    count_entities,
+    extract_entities,
+    find_mentions,
+    propagate_mentions,
+)
 from stream.ner.corpus import Span, bio_to_spans, prf, spans_to_bio
 from tests.helpers import SAMPLE_TEXT
 
@@ -100,3 +106,20 @@ def test_as_and_amerika_serikat_are_one_entity_in_the_sample() -> None:
     text = clean_text(SAMPLE_TEXT).text
     ids = {e.entity_id for e in extract_entities(text, "id") if e.text in ("AS", "Amerika Serikat")}
     assert ids == {"LOC:amerika-serikat"}
+
+
+def test_a_name_found_once_is_found_everywhere_in_the_article() -> None:
+    text = ("Menteri Luar Negeri Antony Blinken tiba di Jakarta.\n\n"
+            "Blinken mengatakan kunjungan itu penting. Kata Blinken, hubungan kedua negara baik.")
+    mentions = [Mention("Antony Blinken", "PER", 20, 34), Mention("Jakarta", "LOC", 43, 50)]
+    found = propagate_mentions(text, mentions)
+    assert [(m.text, m.label) for m in found] == [
+        ("Antony Blinken", "PER"), ("Jakarta", "LOC"), ("Blinken", "PER"), ("Blinken", "PER")]
+    assert all(text[m.start:m.end] == m.text for m in found)
+
+
+def test_all_blinken_mentions_of_the_sample_are_antony_blinken() -> None:
+    text = clean_text(SAMPLE_TEXT).text
+    blinken = [e for e in extract_entities(text, "id") if "Blinken" in e.text]
+    assert len(blinken) == text.count("Blinken") == 5
+    assert {e.entity_id for e in blinken} == {"PER:antony-blinken"}
