@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv run test unit integration lint format train-ner eval-clean eval-ner clean
+.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-ner clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ format: $(STAMP)
 ## Retrain the entity model from ../shared/data/ner (writes stream/data/, ~1 CPU-minute).
 train-ner: $(STAMP)
 	$(BIN)/python -m stream.ner.train --data $(NER_DATA)
+
+## Retrain the accurate tier (e5-small): bundle here, fine-tune with torch (a GPU when there is
+## one: ~2.5 min on an H200; CPU works, for hours). Writes stream/data/e5-ner-*.npz.
+E5_BUNDLE ?= .device/e5-bundle.npz
+train-ner-accurate: $(STAMP)
+	@mkdir -p $(dir $(E5_BUNDLE))
+	$(BIN)/python -m stream.ner.e5_prepare --data $(NER_DATA) --out $(E5_BUNDLE)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m stream.ner.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4
 
 ## Score `newsstream clean` against trafilatura on the dev extraction sets (writes eval/clean.md).
 eval-clean: $(STAMP)

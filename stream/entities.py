@@ -78,6 +78,13 @@ def default_tagger() -> TokenTagger:
 
 
 @cache
+def accurate_tagger() -> TokenTagger:
+    from stream.ner.accurate import E5Tagger
+
+    return E5Tagger()
+
+
+@cache
 def english_tagger() -> TokenTagger:
     from stream.ner.english import SpacyEnglishTagger
 
@@ -85,8 +92,12 @@ def english_tagger() -> TokenTagger:
 
 
 def tagger_for(language: str) -> TokenTagger:
-    """The article's language picks the model."""
-    return english_tagger() if language == "en" else default_tagger()
+    """The article's language picks the model; the configured tier picks the Indonesian one."""
+    from stream.config import get_settings
+
+    if language == "en":
+        return english_tagger()
+    return accurate_tagger() if get_settings().ner_model == "accurate" else default_tagger()
 
 
 def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:

