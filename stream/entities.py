@@ -114,15 +114,25 @@ def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:
     return mentions
 
 
-def propagate_mentions(text: str, mentions: Sequence[Mention]) -> list[Mention]:
+@cache
+def known_names() -> dict[str, str]:
+    """Names from the alias table that map to themselves with a label: always entities."""
+    return {alias: label for alias, (canonical, label) in default_aliases().items()
+            if label and alias == canonical and alias[:1].isupper()}
+
+
+def propagate_mentions(text: str, mentions: Sequence[Mention],
+                       known: dict[str, str] | None = None) -> list[Mention]:
     """Document-level consistency: a name the model found once is found everywhere.
 
     Untagged whole-word occurrences of a tagged mention (at least two words, or one
     capitalised word of four letters or more), and of the surname of a tagged full person
     name, become mentions with that label: "Blinken mengatakan ..." at a sentence start, after
-    "Antony Blinken" earlier. Occurrences inside existing mentions are left alone.
+    "Antony Blinken" earlier. So do the ``known`` names (surface → label: countries, capitals,
+    from the alias table) wherever they are written. Occurrences inside existing mentions
+    are left alone.
     """
-    surfaces: dict[str, str] = {}
+    surfaces: dict[str, str] = dict(known or {})
     for mention in mentions:
         words = mention.text.split()
         if len(words) >= 2 or (len(mention.text) >= 4 and mention.text[:1].isupper()):
@@ -165,7 +175,7 @@ def normalise_mentions(mentions: Sequence[Mention],
 
 def extract_entities(text: str, language: str, tagger: TokenTagger | None = None) -> list[Entity]:
     mentions = find_mentions(text, tagger or tagger_for(language))
-    return normalise_mentions(propagate_mentions(text, mentions))
+    return normalise_mentions(propagate_mentions(text, mentions, known_names()))
 
 
 def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:

@@ -31,7 +31,8 @@ def test_sample_people_places_and_organisations_are_found() -> None:
     found = _sample_entities()
     expected = {
         ("Antony Blinken", "PER"), ("Sergei Shoigu", "PER"), ("Kim Jong Un", "PER"),
-        ("Korea Utara", "LOC"), ("Rusia", "LOC"), ("Ukraina", "LOC"), ("KCNA", "ORG"),
+        ("Korea Utara", "LOC"), ("Pyongyang", "LOC"), ("Rusia", "LOC"), ("Ukraina", "LOC"),
+        ("Iran", "LOC"), ("Australia", "LOC"), ("KCNA", "ORG"), ("AFP", "ORG"),
     }
     assert expected <= found
 
