@@ -152,6 +152,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--limit", type=int, default=None, help="sequences per split (smoke test)")
+    parser.add_argument("--skip", nargs="*", default=[],
+                        help="training splits to leave out (e.g. nerp-train, idner2k-train+lower)")
+    parser.add_argument("--no-save", action="store_true", help="report dev scores only")
     args = parser.parse_args()
     random.seed(SEED)
     np.random.seed(SEED)
@@ -165,7 +168,8 @@ def main() -> None:
                    (".ids", ".tags", ".offsets"))}
     model = Encoder(weights, layers, heads, float(bundle["eps"][0]), len(names)).to(device)
     special = bundle["special"]
-    train = [row for name in bundle["train"] for row in _split(bundle, str(name))[:args.limit]]
+    train = [row for name in bundle["train"] if str(name) not in args.skip
+             for row in _split(bundle, str(name))[:args.limit]]
     dev = {str(name): _split(bundle, str(name))[:args.limit] for name in bundle["dev"]}
     steps = args.epochs * math.ceil(len(train) / args.batch)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
@@ -190,8 +194,9 @@ def main() -> None:
                   for name, rows in dev.items()}
         print(f"epoch {epoch + 1}: {time.time() - started:.0f} s, dev F1 "
               + ", ".join(f"{k} {100 * v:.1f}" for k, v in scores.items()), flush=True)
-    save(model, args.out, layers)
-    print(f"saved to {args.out}")
+    if not args.no_save:
+        save(model, args.out, layers)
+        print(f"saved to {args.out}")
 
 
 if __name__ == "__main__":
