@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import resource
-import subprocess
 import sys
 from pathlib import Path
 
 import orjson
 
+from stream.evaluation.report import Table, run_timed
 from stream.shingles import match, scores
 
 SETS = {"aeb": "English news", "idnews": "Indonesian news"}
@@ -22,11 +21,6 @@ SYSTEMS = {
     "html": ["newsstream clean", "trafilatura", "trafilatura-precision"],
     "text": ["newsstream clean", "unchanged", "trafilatura-lines"],
 }
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_system(system: str, path: Path, repeat: int) -> tuple[dict[str, str], float]:
@@ -41,11 +35,9 @@ def _run_once(system: str, path: Path) -> tuple[dict[str, str], float]:
         command = [sys.executable, "-m", "stream.cli", "clean", str(path)]
     else:
         command = [sys.executable, "-m", "stream.evaluation.baselines", system, str(path)]
-    before = _children_cpu()
-    completed = subprocess.run(command, capture_output=True, check=True)
-    cpu = _children_cpu() - before
+    stdout, cpu = run_timed(command)
     texts = {}
-    for line in completed.stdout.splitlines():
+    for line in stdout.splitlines():
         record = orjson.loads(line)
         if record.get("id") is not None:
             texts[record["id"]] = record.get("text") or ""
@@ -58,8 +50,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("eval/clean.md"))
     parser.add_argument("--repeat", type=int, default=3, help="runs per system; least CPU wins")
     args = parser.parse_args()
-    rows = ["| set | input | system | precision | recall | F1 | docs per CPU-s |",
-            "|---|---|---|---|---|---|---|"]
+    table = Table("set", "input", "system", "precision", "recall", "F1", "docs per CPU-s")
     for name, description in SETS.items():
         with gzip.open(args.data / name / "gold.jsonl.gz") as handle:
             gold = {r["id"]: r["text"] for r in map(orjson.loads, handle)}
@@ -68,13 +59,9 @@ def main() -> None:
             for system in systems:
                 texts, cpu = run_system(system, path, args.repeat)
                 p, r, f1 = scores([match(text, texts.get(key, "")) for key, text in gold.items()])
-                row = (f"| {name} ({description}) | {variant} | {system} | {p:.3f} | {r:.3f} | "
-                       f"{f1:.3f} | {len(gold) / cpu:.1f} |")
-                rows.append(row)
-                print(row, flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    print(f"written to {args.out}")
+                table.add(f"{name} ({description})", variant, system, f"{p:.3f}", f"{r:.3f}",
+                          f"{f1:.3f}", f"{len(gold) / cpu:.1f}")
+    table.write(args.out)
 
 
 if __name__ == "__main__":

@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import orjson
 
+from stream.evaluation.report import Table, run_timed
 from stream.ner.corpus import LABELS, Span, prf, read_corpus
 
 DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
 TIERS = {"fast": "CRF", "accurate": "e5-small"}
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def token_spans(tokens: list[str], entities: list[dict[str, object]]) -> set[Span]:
@@ -49,14 +43,12 @@ def evaluate(split: Path, language: str, tier: str) -> tuple[float, float, float
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
         for i, sentence in enumerate(sentences):
             handle.write(orjson.dumps({"id": i, "text": " ".join(sentence.tokens)}) + b"\n")
-    before = _children_cpu()
-    completed = subprocess.run(
+    stdout, cpu = run_timed(
         [sys.executable, "-m", "stream.cli", "entities", "--language", language, handle.name],
-        capture_output=True, check=True, env={**os.environ, "NEWSSTREAM_NER_MODEL": tier})
-    cpu = _children_cpu() - before
+        env={**os.environ, "NEWSSTREAM_NER_MODEL": tier})
     Path(handle.name).unlink()
     predicted: list[set[Span]] = [set() for _ in sentences]
-    for line in completed.stdout.splitlines():
+    for line in stdout.splitlines():
         record = orjson.loads(line)
         predicted[record["id"]] = token_spans(sentences[record["id"]].tokens,
                                               record["entities"])
@@ -70,18 +62,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/ner"))
     parser.add_argument("--out", type=Path, default=Path("eval/ner.md"))
     args = parser.parse_args()
-    rows = ["| split | model | precision | recall | F1 | words | words per CPU-s |",
-            "|---|---|---|---|---|---|---|"]
+    table = Table("split", "model", "precision", "recall", "F1", "words", "words per CPU-s")
     for tier, model in TIERS.items():
         for name in DEV_SPLITS:
             p, r, f1, speed, words = evaluate(args.data / f"{name}.jsonl", "id", tier)
-            row = (f"| {name} | {tier} ({model}) | {100 * p:.1f} | {100 * r:.1f} | "
-                   f"{100 * f1:.1f} | {words} | {speed:,.0f} |")
-            rows.append(row)
-            print(row, flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    print(f"written to {args.out}")
+            table.add(name, f"{tier} ({model})", f"{100 * p:.1f}", f"{100 * r:.1f}",
+                      f"{100 * f1:.1f}", words, f"{speed:,.0f}")
+    table.write(args.out)
 
 
 if __name__ == "__main__":

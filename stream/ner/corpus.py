@@ -6,8 +6,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
-
 LABELS = ("PER", "ORG", "LOC")
 Span = tuple[int, int, str]
 
@@ -19,6 +17,10 @@ class Sentence:
 
 
 def read_corpus(path: Path, labels: Sequence[str] = LABELS) -> Iterator[Sentence]:
+    # Imported here: this module is also used by the training script on machines with only
+    # numpy and torch.
+    import orjson
+
     with path.open("rb") as handle:
         for line in handle:
             if not line.strip():

@@ -202,9 +202,15 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 def encode(weights: dict[str, Any], config: Config, ids: np.ndarray,
            mask: np.ndarray) -> np.ndarray:
     """Hidden states [batch, length, hidden] of padded id batches (mask 1 for real tokens)."""
-    batch, length = ids.shape
-    x = weights["emb.word"][ids] + weights["emb.pos"][np.arange(length)][None] + weights[
-        "emb.type"]
+    return encoder(weights, config, weights["emb.word"][ids], mask)
+
+
+def encoder(weights: dict[str, Any], config: Config, words: np.ndarray,
+            mask: np.ndarray) -> np.ndarray:
+    """The encoder on word embeddings [batch, length, hidden]: positions, type and LayerNorm
+    added here, then the layers (post-LayerNorm BERT)."""
+    batch, length, _hidden = words.shape
+    x = words + weights["emb.pos"][np.arange(length)][None] + weights["emb.type"]
     x = _layernorm(x, weights["emb.ln.w"], weights["emb.ln.b"], config.eps)
     heads, size = config.heads, config.hidden // config.heads
     bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)

@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from stream.ner.corpus import bio_to_spans
+
 SEED = 13
 
 
@@ -98,18 +100,6 @@ def _batches(rows: list[tuple[np.ndarray, np.ndarray]], size: int, special: np.n
                torch.from_numpy(tags).to(device))
 
 
-def _spans(tags: list[str]) -> set[tuple[int, int, str]]:
-    spans, start, label = set(), None, ""
-    for i, tag in enumerate([*tags, "O"]):
-        kind, _, name = tag.partition("-")
-        if start is not None and (kind != "I" or name != label):
-            spans.add((start, i, label))
-            start = None
-        if kind == "B" or (kind == "I" and start is None):
-            start, label = i, name
-    return spans
-
-
 def evaluate(model: Encoder, rows: list[tuple[np.ndarray, np.ndarray]], names: list[str],
              special: np.ndarray, device: torch.device) -> float:
     model.eval()
@@ -121,8 +111,8 @@ def evaluate(model: Encoder, rows: list[tuple[np.ndarray, np.ndarray]], names: l
                 predicted = model(ids, mask).argmax(-1)
             for row in range(ids.shape[0]):
                 first = tags[row] >= 0
-                gold = _spans([names[t] for t in tags[row][first].tolist()])
-                pred = _spans([names[t] for t in predicted[row][first].tolist()])
+                gold = set(bio_to_spans([names[t] for t in tags[row][first].tolist()]))
+                pred = set(bio_to_spans([names[t] for t in predicted[row][first].tolist()]))
                 tp += len(gold & pred)
                 n_pred += len(pred)
                 n_gold += len(gold)
