@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-ner clean
+.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-ner bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ eval-clean: $(STAMP)
 ## Score `newsstream entities` on the NER dev splits (writes eval/ner.md).
 eval-ner: $(STAMP)
 	$(BIN)/python -m stream.evaluation.ner --data $(NER_DATA) --out eval/ner.md
+
+## Throughput of a worker on the embedded broker next to `newsstream process` (eval/throughput.md).
+bench: $(STAMP)
+	$(BIN)/python -m stream.evaluation.throughput --input ../shared/data/clean/aeb/html.jsonl.gz --copies 3
 
 clean:
 	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache
