@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 
 from stream.ner.corpus import Span
@@ -132,7 +132,7 @@ def propagate_mentions(text: str, mentions: Sequence[Mention],
     from the alias table) wherever they are written. Occurrences inside existing mentions
     are left alone.
     """
-    surfaces: dict[str, str] = dict(known or {})
+    surfaces: dict[str, str] = {}
     for mention in mentions:
         words = mention.text.split()
         if len(words) >= 2 or (len(mention.text) >= 4 and mention.text[:1].isupper()):
@@ -141,19 +141,28 @@ def propagate_mentions(text: str, mentions: Sequence[Mention],
             surname = words[-1]
             if len(surname) >= 4 and surname[:1].isupper():
                 surfaces.setdefault(surname, "PER")
-    if not surfaces:
-        return list(mentions)
+    known = known or {}
+    candidates = [(m.start(), m.end(), m.group(), surfaces[m.group()])
+                  for m in _pattern(tuple(sorted(surfaces))).finditer(text)] if surfaces else []
+    if known:
+        candidates += [(m.start(), m.end(), m.group(), known[m.group()])
+                       for m in _pattern(tuple(sorted(known))).finditer(text)]
     taken = [(m.start, m.end) for m in mentions]
     added: list[Mention] = []
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(
-        re.escape(s) for s in sorted(surfaces, key=len, reverse=True)) + r")(?!\w)")
-    for match in pattern.finditer(text):
-        start, end = match.span()
-        if "\n" in match.group() or any(s < end and start < e for s, e in taken):
+    # Longest first where candidates overlap, as one alternation of all names would match.
+    for start, end, surface, label in sorted(candidates, key=lambda c: (c[0], c[0] - c[1])):
+        if "\n" in surface or any(s < end and start < e for s, e in taken):
             continue
-        added.append(Mention(match.group(), surfaces[match.group()], start, end))
+        added.append(Mention(surface, label, start, end))
         taken.append((start, end))
     return sorted([*mentions, *added], key=lambda m: m.start)
+
+
+@lru_cache(maxsize=64)
+def _pattern(surfaces: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole-word matcher of the names (the known names' one is compiled once)."""
+    alternatives = "|".join(re.escape(s) for s in sorted(surfaces, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
 
 
 def normalise_mentions(mentions: Sequence[Mention],

@@ -6,11 +6,13 @@ import gzip
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 _SHAPE_RUNS = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=100_000)
 def word_shape(word: str) -> str:
     """'Blinken' -> 'Xx', 'KCNA' -> 'X', '2023' -> 'd', 'mati-matian' -> 'x-x'."""
     chars = []
@@ -37,7 +39,7 @@ class Gazetteer:
     per: frozenset[str]
     org: frozenset[str]
     loc: frozenset[str]
-    phrases: dict[tuple[str, ...], str] | None = None
+    phrases: dict[str, str] | None = None  # "kota banjarmasin" -> "LOC"
 
     def phrase_tags(self, lowers: Sequence[str]) -> list[str | None]:
         """B-/I-LABEL for tokens inside the longest multi-word gazetteer name match."""
@@ -47,7 +49,7 @@ class Gazetteer:
         i = 0
         while i < len(lowers):
             for size in range(min(MAX_PHRASE, len(lowers) - i), 1, -1):
-                label = self.phrases.get(tuple(lowers[i:i + size]))
+                label = self.phrases.get(" ".join(lowers[i:i + size]))
                 if label:
                     tags[i] = "B-" + label
                     for j in range(i + 1, i + size):
@@ -61,12 +63,12 @@ class Gazetteer:
     @classmethod
     def load(cls, path: Path) -> Gazetteer:
         sets: dict[str, set[str]] = {"PER": set(), "ORG": set(), "LOC": set()}
-        phrases: dict[tuple[str, ...], str] = {}
+        phrases: dict[str, str] = {}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                label, _, entry = line.rstrip("\n").partition("\t")
+            for line in handle.read().splitlines():
+                label, _, entry = line.partition("\t")
                 if label.startswith("P:"):
-                    phrases.setdefault(tuple(entry.split(" ")), label[2:])
+                    phrases.setdefault(entry, label[2:])
                 elif label in sets and entry:
                     sets[label].add(entry)
         return cls(frozenset(sets["PER"]), frozenset(sets["ORG"]), frozenset(sets["LOC"]),
