@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pickle
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import py3langid
 from py3langid.langid import _load_identifier
+
+from stream.cache import cached_pickle
 
 UNDETERMINED = "und"
 MIN_CHARS = 20
@@ -20,27 +18,12 @@ MIN_CHARS = 20
 _CLOSE_CALL = 0.25
 
 
-def _cache_path() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    version = getattr(py3langid, "__version__", "0")
-    return Path(root) / "newsstream" / f"langid-{version}.pickle"
-
-
 @cache
 def _identifier() -> Any:
     """The langid model. Unpacking the xz-compressed model costs ~0.6 s per process start;
     a pickled copy in the user's cache loads in ~0.07 s, so it is written on first use."""
-    path = _cache_path()
-    with (contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError),
-          path.open("rb") as handle):
-        return pickle.load(handle)
-    identifier = _load_identifier(norm_probs=True)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(pickle.dumps(identifier, protocol=5))
-        partial.replace(path)
-    return identifier
+    version = getattr(py3langid, "__version__", "0")
+    return cached_pickle(f"langid-{version}.pickle", lambda: _load_identifier(norm_probs=True))
 
 
 def detect_language(text: str, hint: str | None = None) -> str:

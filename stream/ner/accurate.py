@@ -37,13 +37,16 @@ class E5Tagger:
         self._word_blocks = np.frombuffer(self._file._data[offset:offset + nbytes], dtype=np.uint8)
         self._row_bytes = config.hidden // 32 * 18
         state: dict[str, np.ndarray] = {}
-        for path in sorted(model_dir.glob("e5-ner-*.npz")):
+        files = sorted(model_dir.glob("e5-ner-*.npz"))
+        fingerprint = "-".join(f"{p.stat().st_size:x}{int(p.stat().st_mtime):x}" for p in files)
+        for path in files:
             with np.load(path) as part:
                 state.update({key: part[key].astype(np.float32) for key in part.files})
         self.w = state
         # One intra-op thread: workers scale with processes (two threads on a busy two-core
         # machine collapsed throughput in measurements).
-        self._session = session(state, self.layers, self.heads, self.eps, threads=1)
+        self._session = session(state, self.layers, self.heads, self.eps, threads=1,
+                                cache_name=f"e5-ner-{fingerprint}")
 
     def _embed_words(self, ids: np.ndarray) -> np.ndarray:
         rows = self._word_blocks.reshape(-1, self._row_bytes)[ids.reshape(-1)]

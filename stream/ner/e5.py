@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from stream.cache import cached_pickle
+
 META = "\u2581"
 QK = 32
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
@@ -60,7 +62,7 @@ class Tokenizer:
         self.pieces, self.scores, self.norm = pieces, scores, norm
         self.bos, self.eos, self.pad, self.unk = bos, eos, pad, unk
         self.unk_score = float(scores.min()) - 10.0
-        self.max_piece_chars = max(len(piece) for piece in pieces)
+        self.max_piece_chars = max(map(len, pieces))
 
     def normalise(self, text: str) -> str:
         out = "".join(self.norm.get(ord(ch), ch) for ch in text)
@@ -124,11 +126,18 @@ class E5File:
         at += n_pieces * 4
         blob = bytes(data[at:at + blob_len])
         at += blob_len
-        pieces = {}
-        for index in range(n_pieces):
-            piece = blob[offsets[index]:offsets[index + 1]].decode("utf-8", errors="replace")
-            if piece and piece not in pieces:
-                pieces[piece] = index
+        def piece_table() -> dict[str, int]:
+            pieces: dict[str, int] = {}
+            for index in range(n_pieces):
+                piece = blob[offsets[index]:offsets[index + 1]].decode("utf-8", "replace")
+                if piece and piece not in pieces:
+                    pieces[piece] = index
+            return pieces
+
+        # 250k pieces take ~0.4 s to decode; the table is cached per model file.
+        stat = path.stat()
+        pieces = cached_pickle(f"e5-pieces-{stat.st_size}-{int(stat.st_mtime)}.pickle",
+                               piece_table)
         n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
         at += 8
         norm: dict[int, str] = {}

@@ -7,10 +7,14 @@ attention mask; output: tag logits. Nothing is written to disk.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
+
+from stream.cache import cache_dir
 
 OPSET = 18
 
@@ -82,12 +86,35 @@ def build_graph(w: dict[str, np.ndarray], layers: int, heads: int, eps: float) -
 
 
 def session(w: dict[str, np.ndarray], layers: int, heads: int, eps: float,
-            threads: int = 1) -> Any:
+            threads: int = 1, cache_name: str | None = None) -> Any:
+    """An onnxruntime session of the graph. With ``cache_name`` (which must change with the
+    weights), the optimised graph is kept in the user's cache: loading it takes ~0.1 s where
+    building and optimising take ~0.8 s."""
     import onnxruntime
 
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return onnxruntime.InferenceSession(build_graph(w, layers, heads, eps), options,
-                                        providers=["CPUExecutionProvider"])
+    def options(level: Any) -> Any:
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = level
+        return opts
+
+    levels = onnxruntime.GraphOptimizationLevel
+    providers = ["CPUExecutionProvider"]
+    cached = cache_dir() / f"{cache_name}-ort{onnxruntime.__version__}.onnx" if cache_name else None
+    if cached is not None and cached.exists():
+        with contextlib.suppress(Exception):  # a damaged cache file is rebuilt below
+            return onnxruntime.InferenceSession(str(cached), options(levels.ORT_ENABLE_ALL),
+                                                providers=providers)
+    graph = build_graph(w, layers, heads, eps)
+    if cached is not None:
+        # EXTENDED, not ALL: the saved graph must not carry this processor's layouts.
+        opts = options(levels.ORT_ENABLE_EXTENDED)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        with contextlib.suppress(OSError):
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            opts.optimized_model_filepath = str(partial)
+            onnxruntime.InferenceSession(graph, opts, providers=providers)
+            partial.replace(cached)
+    return onnxruntime.InferenceSession(graph, options(levels.ORT_ENABLE_ALL),
+                                        providers=providers)
