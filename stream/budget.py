@@ -9,9 +9,11 @@ per-record cost is pickling the record in and the result out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import multiprocessing
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
@@ -21,6 +23,26 @@ T = TypeVar("T")
 
 class BudgetExceeded(Exception):
     pass
+
+
+@contextlib.contextmanager
+def alarm_budget(seconds: float) -> Iterator[None]:
+    """Main thread only: interrupt the block with :class:`BudgetExceeded` after ``seconds``.
+
+    The cheap watchdog of the offline commands (no child process, no copying). A single long
+    C call (lxml parsing megabytes) finishes before the interrupt lands; the payload size cap
+    bounds those.
+    """
+    def expired(signum: int, frame: Any) -> None:
+        raise BudgetExceeded(f"took longer than the {seconds:g} s budget")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class BudgetedExecutor:

@@ -6,7 +6,6 @@ in, a :class:`CleanedArticle` out.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -148,12 +147,13 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
     if tree is None:
         return _Extracted("")
     meta = html_metadata(tree, url)
-    # Readability mutates its input: it gets its own copy. trafilatura copies internally.
-    generic = _paragraph_lines(readability_text(copy.deepcopy(tree)))
     document = trafilatura.bare_extraction(
         tree, url=url, favor_precision=True, fast=True, include_comments=False,
         include_tables=False, with_metadata=False,
     )
+    # trafilatura works on a copy and leaves the tree as it was; readability changes it, so
+    # it comes last and needs no copy of its own.
+    generic = _paragraph_lines(readability_text(tree))
     own = ""
     if isinstance(document, trafilatura.settings.Document):
         own = document.text or ""

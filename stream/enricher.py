@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from stream.budget import BudgetedExecutor, BudgetExceeded
+from stream.budget import BudgetedExecutor, BudgetExceeded, alarm_budget
 from stream.config import Settings
 from stream.pipeline import Origin, Result, enrich_record, memory_slice, too_slow_record, warm_up
 from stream.schemas import RAW_ARTICLE, validator
@@ -19,14 +19,22 @@ Memory = MutableMapping[str, Any]
 
 
 class Enricher:
+    """``start_method``: how the time budget is kept — "alarm" (a timer signal in this, the main,
+    thread: the offline commands), or a multiprocessing start method for a child process that
+    is killed past the budget (the worker: "forkserver", as it runs other threads)."""
+
     def __init__(self, settings: Settings, *, with_entities: bool = True,
                  start_method: str = "forkserver") -> None:
         self._enrich = partial(enrich_record, max_bytes=settings.max_payload_bytes,
                                with_entities=with_entities)
         self._budgeted: BudgetedExecutor | None = None
         self._threads: ThreadPoolExecutor | None = None
+        self._alarm_s: float | None = None
         load = partial(warm_up, load_entities=with_entities)
-        if settings.article_budget_s > 0:
+        if settings.article_budget_s > 0 and start_method == "alarm":
+            load()
+            self._alarm_s = settings.article_budget_s
+        elif settings.article_budget_s > 0:
             # A forked child inherits what this process loaded; any other child loads the
             # models itself, and this process only checks that the schemas load.
             if start_method == "fork":
@@ -48,7 +56,11 @@ class Enricher:
         call = partial(self._enrich, value, origin, line_memory=given,
                        memory_prefix=memory_prefix)
         try:
-            result = self._budgeted.run(call) if self._budgeted else call()
+            if self._alarm_s is not None:
+                with alarm_budget(self._alarm_s):
+                    result = call()
+            else:
+                result = self._budgeted.run(call) if self._budgeted else call()
         except BudgetExceeded as exceeded:
             result = too_slow_record(value, origin or Origin(), str(exceeded))
         return self._remember(result, memory)

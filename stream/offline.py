@@ -14,8 +14,8 @@ from stream.pipeline import Result
 def run_records(lines: Iterable[bytes], settings: Settings,
                 with_entities: bool) -> Iterator[Result]:
     memory: dict[str, Any] = {}
-    # fork: the child inherits the loaded models; this process runs no other threads.
-    enricher = Enricher(settings, with_entities=with_entities, start_method="fork")
+    # A timer signal keeps the budget here: one thread, and no child process to feed.
+    enricher = Enricher(settings, with_entities=with_entities, start_method="alarm")
     try:
         for line in lines:
             yield enricher.run(line, memory)

@@ -32,3 +32,17 @@ def test_a_page_past_the_time_budget_becomes_a_dead_letter(
         assert list(memory) == ["kompas.com"]  # the site's boilerplate memory was stored
     finally:
         enricher.close()
+
+
+def test_the_offline_watchdog_stops_a_slow_page_in_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream.enricher, "enrich_record", _slow_enrich)
+    enricher = Enricher(Settings(article_budget_s=0.5), with_entities=False,
+                        start_method="alarm")
+    memory: dict[str, Any] = {}
+    started = time.monotonic()
+    slow = enricher.run(raw_bytes(id="slow-page"), memory)
+    assert time.monotonic() - started < 5
+    assert slow.deadletter is not None and slow.deadletter["reason_code"] == "too_slow"
+    fine = enricher.run(raw_bytes(id="next"), memory)
+    assert fine.cleaned is not None and fine.cleaned["id"] == "next"
