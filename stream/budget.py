@@ -8,7 +8,6 @@ per-record cost is pickling the record in and the result out.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import multiprocessing
@@ -83,6 +82,8 @@ class BudgetedExecutor:
             raise BudgetExceeded(f"took longer than the {self.budget_s:g} s budget") from None
 
     async def run_async(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        import asyncio  # only the worker's path needs it
+
         future = asyncio.wrap_future(self._submit(fn, *args, **kwargs))
         try:
             return await asyncio.wait_for(future, self.budget_s)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -29,6 +28,8 @@ def main() -> None:
               help="Create newsstream's topics once the broker answers.")
 def broker(port: int, host: str, topics: bool) -> None:
     """Run the embedded Kafka-protocol broker (Tansu) until Ctrl-C."""
+    import asyncio
+
     from stream.broker import EmbeddedBroker, create_topics
 
     settings = get_settings()
@@ -63,6 +64,8 @@ def _stop_on_signals() -> threading.Event:
 @click.option("--loglevel", default=None, help="debug, info, warning, error.")
 def worker(web_port: int | None, loglevel: str | None) -> None:
     """Run the agents: raw articles in, enriched articles and entity counts out."""
+    import asyncio
+
     from faust.worker import Worker
 
     from stream.app import create_app
@@ -91,6 +94,8 @@ def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str) -> None
     PATHS are raw-article JSONL files (.jsonl, .jsonl.gz: sent as they are, one record a
     line), HTML/text files (wrapped into raw articles), or folders of these.
     """
+    import asyncio
+
     from stream.producing import produce_records, records_from_paths
 
     settings = get_settings()
@@ -109,6 +114,8 @@ def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str) -> None
 def tail(topic: str, from_beginning: bool, max_records: int | None,
          idle_timeout: float | None) -> None:
     """Print the records of TOPIC as JSON lines (value decoded when it is JSON)."""
+    import asyncio
+
     from stream.producing import tail_topic
 
     asyncio.run(tail_topic(get_settings(), topic, from_beginning, max_records, idle_timeout))

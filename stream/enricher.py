@@ -4,7 +4,6 @@ written after (a dict offline, a faust Table in a worker)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -74,7 +73,10 @@ class Enricher:
             if self._budgeted is not None:
                 result = await self._budgeted.run_async(call)
             else:
-                result = await asyncio.get_running_loop().run_in_executor(self._threads, call)
+                import asyncio  # only the worker's path needs it
+
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(self._threads, call)
         except BudgetExceeded as exceeded:
             result = too_slow_record(value, origin, str(exceeded))
         return self._remember(result, memory)
