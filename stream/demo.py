@@ -19,8 +19,9 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from stream.broker import EmbeddedBroker, _die_with_parent, create_topics, free_port
+from stream.broker import EmbeddedBroker, create_topics, free_port
 from stream.config import Settings
+from stream.processes import die_with_parent, stop_process
 from stream.producing import produce_records, records_from_paths
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles.jsonl"
@@ -61,7 +62,7 @@ def run_demo(settings: Settings, external_broker: str | None) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         if worker is not None:
-            _stop(worker)
+            stop_process(worker, 15.0)
         if broker is not None:
             broker.stop()
         signal.signal(signal.SIGTERM, previous)
@@ -84,22 +85,11 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         # the broker it talks to.
         return subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"], env=env,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent, start_new_session=True)
+                                preexec_fn=die_with_parent, start_new_session=True)
 
 
 def _worker_log(settings: Settings) -> Path:
     return Path(settings.data_dir) / "worker.log"
-
-
-def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:

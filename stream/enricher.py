@@ -4,7 +4,7 @@ written after (a dict offline, a faust Table in a worker)."""
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -49,11 +49,16 @@ class Enricher:
             # No watchdog: still off the event loop, so heartbeats and the web server go on.
             self._threads = ThreadPoolExecutor(1, thread_name_prefix="enrich")
 
+    def _call(self, value: bytes | None, memory: Memory, origin: Origin | None,
+              memory_prefix: str) -> Callable[[], Result]:
+        """The enrichment of one record, with the one site memory it needs (picklable)."""
+        given = memory_slice(value, memory, memory_prefix)
+        return partial(self._enrich, value, origin, line_memory=given,
+                       memory_prefix=memory_prefix)
+
     def run(self, value: bytes | None, memory: Memory, origin: Origin | None = None,
             memory_prefix: str = "") -> Result:
-        given = memory_slice(value, memory, memory_prefix)
-        call = partial(self._enrich, value, origin, line_memory=given,
-                       memory_prefix=memory_prefix)
+        call = self._call(value, memory, origin, memory_prefix)
         try:
             if self._alarm_s is not None:
                 with alarm_budget(self._alarm_s):
@@ -66,9 +71,7 @@ class Enricher:
 
     async def run_async(self, value: bytes | None, memory: Memory, origin: Origin,
                         memory_prefix: str = "") -> Result:
-        given = memory_slice(value, memory, memory_prefix)
-        call = partial(self._enrich, value, origin, line_memory=given,
-                       memory_prefix=memory_prefix)
+        call = self._call(value, memory, origin, memory_prefix)
         try:
             if self._budgeted is not None:
                 result = await self._budgeted.run_async(call)

@@ -30,7 +30,7 @@ def detect_language(text: str, hint: str | None = None) -> str:
     """ISO 639-1 code of ``text``; the crawler's hint decides only when the text is too short."""
     sample = text[:1000]
     if len(sample.strip()) < MIN_CHARS:
-        return (hint or UNDETERMINED).lower()[:2] if hint else UNDETERMINED
+        return hint.lower()[:2] if hint else UNDETERMINED
     ranking = _identifier().rank(sample)
     best, best_p = ranking[0]
     if best == "ms":

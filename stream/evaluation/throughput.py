@@ -25,6 +25,7 @@ from stream.broker import EmbeddedBroker, create_topics, free_port
 from stream.config import Settings
 from stream.evaluation.report import Table, run_timed
 from stream.jsonl import iter_lines
+from stream.processes import stop_process
 from stream.producing import consume_topic, produce_records
 
 
@@ -99,8 +100,7 @@ def main() -> None:
             _wait_ready(settings.web_port, worker)
             streamed = asyncio.run(_stream(settings, records))
         finally:
-            worker.terminate()
-            worker.wait(30)
+            stop_process(worker, 30.0)
     table.add("worker on the embedded broker (one worker)", len(records), f"{streamed:.1f}",
               f"{len(records) / streamed:.1f}", f"{offline / streamed:.2f}")
     table.write(args.out)
