@@ -6,20 +6,23 @@ in, a :class:`CleanedArticle` out.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 
 import lxml.html
 import trafilatura
+from htmldate import extractors as htmldate_extractors
 from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.readability_lxml import Document as ReadabilityDocument
 
 from stream.boilerplate import DomainLines, stopwords
+from stream.cache import cached_pickle
 from stream.metadata import clean_author, clean_title, date_in_text, date_in_url
 from stream.payloads import RawArticle, Rejected, domain_of
-from stream.shingles import shingles
+from stream.shingles import shingle_set
 
 PARAGRAPH_SEPARATOR = "\n\n"
 # Fewer words than this is a page without an article (a menu, a notice), not a short article.
@@ -95,6 +98,23 @@ def _first(tree: HtmlElement, *xpaths: str) -> str | None:
             if text:
                 return text
     return None
+
+
+_month_words_uncached = htmldate_extractors.month_words
+
+
+def _month_words() -> frozenset[str]:
+    """htmldate's set of month names in every dateparser locale, from the user cache: building
+    it loads all of dateparser's locale data, ~0.1 s of every process's first undated page."""
+    import dateparser
+    import htmldate
+
+    name = f"month-words-{htmldate.__version__}-{dateparser.__version__}.pickle"
+    return cached_pickle(name, _month_words_uncached)
+
+
+# htmldate looks the function up by name at each call, so the cached one takes its place.
+htmldate_extractors.month_words = functools.cache(_month_words)
 
 
 def html_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
@@ -198,7 +218,7 @@ _CAPTION = re.compile(
 
 
 def _shingle_set(lines: list[str]) -> set[tuple[str, ...]]:
-    return set(shingles(" ".join(lines)))
+    return shingle_set(" ".join(lines))
 
 
 def _containment(part: set[tuple[str, ...]], whole: set[tuple[str, ...]]) -> float:
@@ -238,15 +258,15 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
 
 def _with_missed_lead(own: list[str], own_set: set[tuple[str, ...]],
                       generic: list[str]) -> list[str]:
-    first = set(shingles(own[0]))
+    first = shingle_set(own[0])
     start = next((i for i, line in enumerate(generic)
-                  if first and len(first & set(shingles(line))) >= 0.5 * len(first)), None)
+                  if first and len(first & shingle_set(line)) >= 0.5 * len(first)), None)
     if not start:
         return own
     counts = Counter(generic)
     lead = [line for line in generic[:start]
             if _is_body_line(line) and len(WORD.findall(line)) >= 10 and counts[line] == 1
-            and not _CAPTION.search(line) and not set(shingles(line)) <= own_set]
+            and not _CAPTION.search(line) and not shingle_set(line) <= own_set]
     return [*lead, *own]
 
 

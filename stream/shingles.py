@@ -22,6 +22,14 @@ def shingles(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
     return Counter(gram for gram in grams if gram)
 
 
+def shingle_set(text: str) -> set[tuple[str, ...]]:
+    """The distinct word 4-grams of ``text`` (a text shorter than 4 words is one gram)."""
+    tokens = _TOKEN.findall(text or "")
+    if len(tokens) < 4:
+        return {tuple(tokens)} if tokens else set()
+    return set(zip(tokens, tokens[1:], tokens[2:], tokens[3:], strict=False))
+
+
 def match(gold: str, predicted: str, n: int = 4) -> Counts:
     true, pred = shingles(gold, n), shingles(predicted, n)
     tp = fp = fn = 0.0
