@@ -18,21 +18,33 @@ def cache_dir() -> Path:
     return Path(root) / "newsstream"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def forget_older(path: Path, family: str) -> None:
+    """Delete the cache files of ``family`` (a name prefix) other than ``path``: copies built
+    from earlier versions of a model would otherwise pile up, some of them 80 MB each."""
+    for other in path.parent.glob(f"{family}*"):
+        if other != path and not other.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                other.unlink()
+
+
+def write_atomically(path: Path, data: bytes, family: str | None = None) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_bytes(data)
         partial.replace(path)
+        if family:
+            forget_older(path, family)
 
 
-def cached_pickle(name: str, build: Callable[[], T]) -> T:
-    """``build()``, or its pickled copy from the cache (``name`` must change with its inputs)."""
+def cached_pickle(name: str, build: Callable[[], T], family: str | None = None) -> T:
+    """``build()``, or its pickled copy from the cache (``name`` must change with its inputs;
+    a new copy replaces the others whose names start with ``family``)."""
     path = cache_dir() / name
     with (contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError),
           path.open("rb") as handle):
         value: T = pickle.load(handle)
         return value
     value = build()
-    write_atomically(path, pickle.dumps(value, protocol=5))
+    write_atomically(path, pickle.dumps(value, protocol=5), family)
     return value

@@ -106,10 +106,9 @@ _month_words_uncached = htmldate_extractors.month_words
 def _month_words() -> frozenset[str]:
     """htmldate's set of month names in every dateparser locale, from the user cache: building
     it loads all of dateparser's locale data, ~0.1 s of every process's first undated page."""
-    import dateparser
-    import htmldate
+    from importlib.metadata import version
 
-    name = f"month-words-{htmldate.__version__}-{dateparser.__version__}.pickle"
+    name = f"month-words-{version('htmldate')}-{version('dateparser')}.pickle"
     return cached_pickle(name, _month_words_uncached)
 
 

@@ -8,6 +8,8 @@ the CPU in numpy.
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +26,15 @@ MAX_LENGTH = 254
 BATCH = 8
 
 
+def _checksum(files: list[Path]) -> int:
+    digest = 0
+    for path in files:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                digest = zlib.crc32(f"{path.name}/{member.filename}:{member.CRC}".encode(), digest)
+    return digest
+
+
 class E5Tagger:
     name = "e5-small-ner"
 
@@ -38,7 +49,8 @@ class E5Tagger:
         self._row_bytes = config.hidden // 32 * 18
         state: dict[str, np.ndarray] = {}
         files = sorted(model_dir.glob("e5-ner-*.npz"))
-        fingerprint = "-".join(f"{p.stat().st_size:x}{int(p.stat().st_mtime):x}" for p in files)
+        # By content (the CRCs the zip files already hold), so that checkouts share one graph.
+        fingerprint = f"{_checksum(files):08x}"
         for path in files:
             with np.load(path) as part:
                 state.update({key: part[key].astype(np.float32) for key in part.files})
@@ -46,7 +58,7 @@ class E5Tagger:
         # One intra-op thread: workers scale with processes (two threads on a busy two-core
         # machine collapsed throughput in measurements).
         self._session = session(state, self.layers, self.heads, self.eps, threads=1,
-                                cache_name=f"e5-ner-{fingerprint}")
+                                cache_name=f"e5-ner-{fingerprint}", cache_family="e5-ner-")
 
     def _embed_words(self, ids: np.ndarray) -> np.ndarray:
         rows = self._word_blocks.reshape(-1, self._row_bytes)[ids.reshape(-1)]

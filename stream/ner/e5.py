@@ -10,6 +10,7 @@ and weight j + 16 in its high one; w = (nibble - 8) * scale).
 from __future__ import annotations
 
 import struct
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -134,10 +135,11 @@ class E5File:
                     pieces[piece] = index
             return pieces
 
-        # 250k pieces take ~0.4 s to decode; the table is cached per model file.
-        stat = path.stat()
-        pieces = cached_pickle(f"e5-pieces-{stat.st_size}-{int(stat.st_mtime)}.pickle",
-                               piece_table)
+        # 250k pieces take ~0.4 s to decode; the table is cached per vocabulary (by content,
+        # so that every checkout and virtualenv shares one copy).
+        digest = zlib.crc32(offsets.tobytes(), zlib.crc32(blob))
+        pieces = cached_pickle(f"e5-pieces-{n_pieces}-{digest:08x}.pickle", piece_table,
+                               family="e5-pieces-")
         n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
         at += 8
         norm: dict[int, str] = {}
