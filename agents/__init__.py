@@ -7,7 +7,11 @@ from stream.context import WorkerContext
 
 def register_agents(context: WorkerContext) -> None:
     from agents.count import register as register_count
+    from agents.dedup import register as register_dedup
     from agents.enrich import register as register_enrich
+    from agents.trending import register as register_trending
 
     register_enrich(context)
+    register_dedup(context)
     register_count(context)
+    register_trending(context)

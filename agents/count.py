@@ -1,36 +1,66 @@
-"""entity events → counts table (running total + tumbling windows) → entities.mentions."""
+"""entity events → counts table (running total + tumbling windows) → entities.mentions, and
+trend scores on to the ranking partition."""
 
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import orjson
 
 from stream.clock import to_iso, utc_now
 from stream.context import WorkerContext
-from stream.counting import apply_event, count_key, count_update, windows_for
-from stream.retention import WindowPruner
+from stream.counting import Window, count_key, count_update, event_windows, window_name
+from stream.counting import apply_event as apply_to_count
+from stream.retention import StreamClock, horizons, partition_of
+from stream.trending import board_key, score_update
 
 
 def register(ctx: WorkerContext) -> None:
-    app, settings, table = ctx.app, ctx.settings, ctx.counts_table
-    pruner = WindowPruner(settings.count_window_retention_s, settings.partitions)
+    app, settings, table, index = ctx.app, ctx.settings, ctx.counts_table, ctx.count_index
+    clock = StreamClock()
+    retention = {window_name(size): keep for size, keep in settings.window_retention_s.items()}
+
+    @table.on_recover
+    async def rebuild_index() -> None:
+        topic = table.changelog_topic.get_topic_name()
+        active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}
+        index.rebuild(table.items(), partial(partition_of, partitions=settings.partitions),
+                      active)
+
+    def baseline(entity_id: str, window: Window) -> list[int]:
+        size = window.size or 0
+        values = (table.get(count_key(entity_id, Window(window.name, start, start + size)))
+                  for start in (window.start - k * size  # type: ignore[operator]
+                                for k in range(1, settings.trend_baseline_windows + 1)))
+        return [value["mentions"] if value else 0 for value in values]
 
     @app.agent(ctx.entity_events_topic, name="count")
     async def count_mentions(stream: Any) -> None:
         async for event in stream.events():
             entity_event = orjson.loads(event.value)
+            partition = event.message.partition
             updated_at = to_iso(utc_now())
-            for window in windows_for(entity_event["event_time"], settings.count_windows_s):
+            for window in event_windows(entity_event):
                 key = count_key(entity_event["entity_id"], window)
-                value = apply_event(table.get(key), entity_event)
+                value = apply_to_count(table.get(key), entity_event)
+                if value is None:  # applied before this redelivery
+                    ctx.metrics.redeliveries.inc()
+                    continue
                 table[key] = value
+                index.put(key, value, partition)
                 update = count_update(entity_event, window, value, updated_at)
                 await ctx.mentions_topic.send(key=key.encode(), value=orjson.dumps(update))
                 ctx.metrics.count_updates.labels(window.name).inc()
-            partition = event.message.partition
-            pruner.observe(partition, entity_event["event_time"])
-            if pruner.due(partition, time.monotonic()):
-                for key in pruner.expired_keys(partition, list(table.keys())):
+                if window.start is not None and value["mentions"] >= settings.trend_min_mentions:
+                    score = score_update(entity_event, window, value["mentions"],
+                                         baseline(entity_event["entity_id"], window))
+                    await ctx.trend_scores_topic.send(key=board_key(score).encode(),
+                                                      value=orjson.dumps(score))
+            clock.observe(partition, entity_event["event_time"])
+            stream_time = clock.time(partition)
+            if stream_time is not None and clock.due(partition, time.monotonic()):
+                for key in index.expired_keys(partition, horizons(stream_time, retention)):
                     del table[key]
+                    index.remove(key)

@@ -1,4 +1,5 @@
-"""raw topics → enrich → articles.enriched (+ entity events) or articles.deadletter."""
+"""raw topics → enrich → the internal articles topic (on to de-duplication) or the dead-letter
+topic."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import orjson
 
 from stream.context import WorkerContext
-from stream.counting import entity_events
+from stream.dedup import fingerprint
 from stream.pipeline import Origin
 
 
@@ -30,12 +31,11 @@ def register(ctx: WorkerContext) -> None:
             started = time.perf_counter()
             if result.enriched is not None:
                 enriched = result.enriched
-                await ctx.enriched_topic.send(key=enriched["id"].encode(),
-                                              value=orjson.dumps(enriched))
                 when = result.event_time if result.event_time is not None else time.time()
-                for entity_event in entity_events(enriched, when):
-                    await ctx.entity_events_topic.send(key=entity_event["entity_id"].encode(),
-                                                       value=orjson.dumps(entity_event))
+                record = {"enriched": enriched,
+                          "fingerprint": fingerprint(enriched, when).to_json()}
+                await ctx.articles_topic.send(key=enriched["id"].encode(),
+                                              value=orjson.dumps(record))
                 _observe_latency(ctx, result.fetched_at, message.timestamp)
             else:
                 await ctx.deadletter_topic.send(key=message.key,

@@ -11,6 +11,7 @@ from stream.config import Settings, get_settings
 from stream.context import WorkerContext
 from stream.enricher import Enricher
 from stream.metrics import Metrics
+from stream.recovery import NewsstreamTableManager
 
 
 def create_app(settings: Settings | None = None) -> Any:
@@ -39,8 +40,11 @@ def create_app(settings: Settings | None = None) -> Any:
         # its partition instead of reaching the dead-letter topic as oversize.
         consumer_max_fetch_size=max(4 * 1024 * 1024, 2 * settings.max_payload_bytes),
         producer_max_request_size=max(1024 * 1024, 2 * settings.max_payload_bytes),
+        # Recovery that reads changelogs to their true end on brokers with short ListOffsets.
+        TableManager=NewsstreamTableManager,
     )
     raw = dict(key_serializer="raw", value_serializer="raw")
+    single = dict(raw, partitions=1)
     context = WorkerContext(
         settings=settings,
         app=app,
@@ -48,18 +52,28 @@ def create_app(settings: Settings | None = None) -> Any:
         # forkserver: the worker has threads (aiohttp, aiokafka); fork could copy held locks.
         enricher=Enricher(settings, start_method="forkserver"),
         raw_topic=app.topic(*settings.input_topics, **raw),
+        articles_topic=app.topic(settings.articles_topic, **single),
         enriched_topic=app.topic(settings.enriched_topic, **raw),
-        mentions_topic=app.topic(settings.mentions_topic, **raw),
-        deadletter_topic=app.topic(settings.deadletter_topic, **raw),
         entity_events_topic=app.topic(settings.entity_events_topic, **raw),
+        mentions_topic=app.topic(settings.mentions_topic, **raw),
+        trend_scores_topic=app.topic(settings.trend_scores_topic, **single),
+        trending_topic=app.topic(settings.trending_topic, **raw),
+        deadletter_topic=app.topic(settings.deadletter_topic, **raw),
         counts_table=app.Table(
-            "entity-counts", default=None, partitions=settings.partitions,
-            key_type=str,
-            help="Mention counts per (entity, window): {mentions, articles}.",
+            "entity-counts", default=None, partitions=settings.partitions, key_type=str,
+            help="Mention counts per (entity, window): {mentions, articles, applied}.",
         ),
         lines_table=app.Table(
             "domain-lines", default=None, partitions=settings.partitions, key_type=str,
             help="Boilerplate memory per partition and site, for scraped text.",
+        ),
+        dedup_table=app.Table(
+            "article-fingerprints", default=None, partitions=1, key_type=str,
+            help="URL, body and SimHash keys of recent articles, for de-duplication.",
+        ),
+        trends_table=app.Table(
+            "trending-boards", default=None, partitions=1, key_type=str,
+            help="Per window: the entities scoring highest against their baseline.",
         ),
     )
     # Imported here: agents are wiring on top of this module, not a dependency of it.

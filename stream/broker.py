@@ -14,6 +14,7 @@ from types import TracebackType
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from stream.config import Settings
 from stream.processes import die_with_parent, stop_process
 
 LOOPBACK = "127.0.0.1"
@@ -148,3 +149,13 @@ async def create_topics(bootstrap: str, topics: Iterable[str], partitions: int,
         return created
     finally:
         await admin.close()
+
+
+async def create_newsstream_topics(settings: Settings, bootstrap: str | None = None) -> list[str]:
+    """Every topic of ``settings``: internal ordering topics with one partition, the rest with
+    ``settings.partitions``."""
+    bootstrap = bootstrap or settings.bootstrap_servers
+    single = settings.single_partition_topics
+    created = await create_topics(bootstrap, [t for t in settings.all_topics if t not in single],
+                                  settings.partitions, settings.replication_factor)
+    return created + await create_topics(bootstrap, single, 1, settings.replication_factor)

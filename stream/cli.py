@@ -30,15 +30,14 @@ def broker(port: int, host: str, topics: bool) -> None:
     """Run the embedded Kafka-protocol broker (Tansu) until Ctrl-C."""
     import asyncio
 
-    from stream.broker import EmbeddedBroker, create_topics
+    from stream.broker import EmbeddedBroker, create_newsstream_topics
 
     settings = get_settings()
     embedded = EmbeddedBroker(port or None, host).start()
     stop = _stop_on_signals()
     try:
         if topics:
-            asyncio.run(create_topics(embedded.bootstrap, settings.all_topics,
-                                      settings.partitions, settings.replication_factor))
+            asyncio.run(create_newsstream_topics(settings, embedded.bootstrap))
         click.echo(f"broker ready: {embedded.url}  (pid {embedded.pid})")
         click.echo(f"export NEWSSTREAM_BROKER_URL={embedded.url}")
         while not stop.is_set():
@@ -69,7 +68,7 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     from faust.worker import Worker
 
     from stream.app import create_app
-    from stream.broker import create_topics
+    from stream.broker import create_newsstream_topics
 
     overrides: dict[str, Any] = {}
     if web_port is not None:
@@ -77,8 +76,7 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     if loglevel:
         overrides["log_level"] = loglevel
     settings = Settings(**overrides)
-    asyncio.run(create_topics(settings.bootstrap_servers, settings.all_topics,
-                              settings.partitions, settings.replication_factor))
+    asyncio.run(create_newsstream_topics(settings))
     app = create_app(settings)
     Worker(app, loglevel=settings.log_level).execute_from_commandline()
 

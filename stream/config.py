@@ -24,10 +24,16 @@ class Settings(BaseSettings):
     input_topics: Annotated[list[str], NoDecode] = ["articles.raw"]
     enriched_topic: str = "articles.enriched"
     mentions_topic: str = "entities.mentions"
+    trending_topic: str = "entities.trending"
     deadletter_topic: str = "articles.deadletter"
+    # Internal: enriched articles on their way to de-duplication. One partition, so that one
+    # ordered log decides which copy of an article is the first, across the whole stream.
+    articles_topic: str = "newsstream.articles"
     # Internal: per-article entity events keyed by entity, so that each entity's counts
     # live in exactly one partition of the counting table.
     entity_events_topic: str = "newsstream.entity-events"
+    # Internal: trend scores on their way to the one partition that ranks each window.
+    trend_scores_topic: str = "newsstream.trend-scores"
     partitions: int = 4
     replication_factor: int = 1
 
@@ -44,8 +50,25 @@ class Settings(BaseSettings):
         default=20.0, description="Time budget to enrich one record; 0 disables the watchdog.")
 
     # Counting
-    count_windows_s: Annotated[list[int], NoDecode] = [60]
-    count_window_retention_s: int = 3600
+    count_windows_s: Annotated[list[int], NoDecode] = Field(
+        default=[60, 3600, 86400], description="Tumbling window sizes in seconds.")
+    count_grace_s: float = Field(
+        default=3600.0, ge=0,
+        description="How long after its end (in stream time) a window still takes articles.")
+
+    # De-duplication: same URL, same body, or a near-copy (SimHash) within the window.
+    dedup_window_s: float = Field(
+        default=7 * 86400.0, gt=0, description="How long an article is remembered (event time).")
+    near_duplicate_distance: int = Field(
+        default=4, ge=0, le=15,
+        description="Largest SimHash Hamming distance (of 64 bits) of a near-duplicate; 0: off.")
+    count_near_duplicates: bool = False
+
+    # Trending: mentions in a window against the entity's previous windows.
+    trend_baseline_windows: int = Field(default=6, ge=1)
+    trend_min_mentions: int = Field(default=3, ge=1)
+    trend_top_n: int = Field(default=10, ge=1)
+    trend_publish_interval_s: float = Field(default=1.0, gt=0)
 
     # Worker web server (metrics, health)
     web_host: str = "127.0.0.1"
@@ -76,11 +99,25 @@ class Settings(BaseSettings):
 
     @property
     def output_topics(self) -> list[str]:
-        return [self.enriched_topic, self.mentions_topic, self.deadletter_topic]
+        return [self.enriched_topic, self.mentions_topic, self.trending_topic,
+                self.deadletter_topic]
+
+    @property
+    def single_partition_topics(self) -> list[str]:
+        """Internal topics that must have exactly one partition (see their comments)."""
+        return [self.articles_topic, self.trend_scores_topic]
 
     @property
     def all_topics(self) -> list[str]:
-        return [*self.input_topics, *self.output_topics, self.entity_events_topic]
+        return [*self.input_topics, *self.output_topics, self.entity_events_topic,
+                *self.single_partition_topics]
+
+    @property
+    def window_retention_s(self) -> dict[int, float]:
+        """How long each window size is kept after its end: the trend baseline and the grace
+        period must still find it."""
+        return {size: max(size * (self.trend_baseline_windows + 1), self.count_grace_s) + size
+                for size in self.count_windows_s}
 
 
 @lru_cache(maxsize=1)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stream.config import Settings
+from stream.count_index import CountIndex
 from stream.enricher import Enricher
 from stream.metrics import Metrics
 
@@ -17,11 +18,20 @@ class WorkerContext:
     metrics: Metrics
     enricher: Enricher
     raw_topic: Any
+    articles_topic: Any
     enriched_topic: Any
-    mentions_topic: Any
-    deadletter_topic: Any
     entity_events_topic: Any
+    mentions_topic: Any
+    trend_scores_topic: Any
+    trending_topic: Any
+    deadletter_topic: Any
+    # (entity, window) → {mentions, articles, applied}; see stream.counting.
     counts_table: Any
     # Per partition and site: which lines are boilerplate (see stream.boilerplate).
     lines_table: Any
+    # URL, body and SimHash keys of the articles seen; see stream.dedup.
+    dedup_table: Any
+    # Per window: the best-scoring entities; see stream.trending.
+    trends_table: Any
+    count_index: CountIndex = field(default_factory=CountIndex)
     processing: bool = False

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from stream.broker import EmbeddedBroker, create_topics, free_port
+from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
 from stream.processes import die_with_parent, stop_process
 from stream.producing import produce_records, records_from_paths
@@ -47,8 +47,7 @@ def run_demo(settings: Settings, external_broker: str | None) -> int:
             settings = settings.model_copy(update={"broker_url": broker.url})
             _say(f"▶ embedded broker (Tansu) on {broker.bootstrap}")
         settings = settings.model_copy(update={"web_port": free_port()})
-        asyncio.run(create_topics(settings.bootstrap_servers, settings.all_topics,
-                                  settings.partitions, settings.replication_factor))
+        asyncio.run(create_newsstream_topics(settings))
         _say(f"▶ topics: {', '.join(settings.all_topics)}")
         worker = _start_worker(settings)
         _say(f"▶ worker pid {worker.pid}; metrics on "

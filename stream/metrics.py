@@ -42,6 +42,19 @@ class Metrics:
         self.count_updates = Counter("newsstream_count_updates_total",
                                      "Entity count updates published to the mentions topic.",
                                      ["window"], registry=r)
+        self.duplicates = Counter("newsstream_duplicate_articles_total",
+                                  "Articles found to be a copy of an earlier one, by how.",
+                                  ["reason"], registry=r)
+        self.late = Counter("newsstream_late_articles_total",
+                            "Counted articles that came after their window closed (past the "
+                            "grace period): in the running total, not in that window.",
+                            ["window"], registry=r)
+        self.redeliveries = Counter("newsstream_count_redeliveries_total",
+                                    "Entity events already applied to a count (redelivered "
+                                    "after a crash or a rebalance), ignored.", registry=r)
+        self.trending_published = Counter("newsstream_trending_published_total",
+                                          "Trending rankings published, per window size.",
+                                          ["window"], registry=r)
         self.ready = Gauge("newsstream_worker_ready",
                            "1 when partitions are assigned and the agents are processing.",
                            registry=r)
@@ -49,6 +62,9 @@ class Metrics:
         # Series that dashboards alert on exist from the start, at zero.
         for outcome in ("ok", "deadletter"):
             self.processed.labels(outcome)
+        for reason in ("url", "body", "near"):
+            self.duplicates.labels(reason)
+        self.redeliveries.inc(0)
 
     def observe_result(self, topic: str, result: Result) -> None:
         self.consumed.labels(topic).inc()

@@ -27,6 +27,7 @@ def schema_dir() -> Path:
 RAW_ARTICLE = "raw-article"
 ENRICHED_ARTICLE = "enriched-article"
 ENTITY_MENTION_COUNT = "entity-mention-count"
+ENTITY_TRENDING = "entity-trending"
 DEAD_LETTER = "dead-letter"
 
 SchemaError = fastjsonschema.JsonSchemaException

@@ -1,62 +1,142 @@
+import pytest
+
+from stream.count_index import CountIndex
 from stream.counting import (
     TOTAL,
+    Window,
     apply_event,
     count_key,
     count_update,
     entity_events,
+    event_windows,
     expired,
+    open_sizes,
+    parse_count_key,
+    window_name,
+    window_size,
     windows_for,
 )
-from stream.retention import WindowPruner, partition_of
+from stream.retention import horizons, partition_of
 from tests.helpers import assert_valid
 
 EVENT = {"entity_id": "PER:antony-blinken", "name": "Antony Blinken", "label": "PER",
-         "mentions": 4, "article_id": "a1", "event_time": 1690620030.5}
+         "mentions": 4, "article_id": "a1", "event_time": 1690620030.5,
+         "window_sizes": [60, 3600], "source": [0, 10]}
+
+
+def test_window_names_read_both_ways() -> None:
+    for size, name in [(60, "1m"), (3600, "1h"), (86400, "1d"), (90, "90s"), (7200, "2h")]:
+        assert window_name(size) == name
+        assert window_size(name) == size
+    assert window_size(TOTAL) is None
+    for bad in ("", "h", "0m", "1w", "-1h"):
+        with pytest.raises(ValueError):
+            window_size(bad)
 
 
 def test_windows_are_epoch_aligned_and_include_the_total() -> None:
     windows = windows_for(1690620030.5, [60, 3600])
     assert [(w.name, w.start, w.end) for w in windows] == [
-        (TOTAL, None, None), ("60s", 1690620000, 1690620060), ("3600s", 1690617600, 1690621200)]
+        (TOTAL, None, None), ("1m", 1690620000, 1690620060), ("1h", 1690617600, 1690621200)]
+    assert event_windows(EVENT) == windows
 
 
-def test_apply_adds_mentions_and_one_article() -> None:
+def test_count_keys_parse_back() -> None:
+    for window in windows_for(1690620030.5, [60, 86400]):
+        assert parse_count_key(count_key("ORG:a|b", window)) == ("ORG:a|b", window)
+
+
+def test_a_window_takes_articles_until_grace_after_its_end() -> None:
+    sizes = [60, 3600]
+    # the minute 0-60 ended at 60: with 30 s grace it is open until stream time 90
+    assert open_sizes(10.0, 90.0, sizes, 30.0) == [60, 3600]
+    assert open_sizes(10.0, 90.5, sizes, 30.0) == [3600]
+    assert open_sizes(10.0, 3631.0, sizes, 30.0) == []
+
+
+def test_apply_adds_mentions_and_one_article_once_per_source_position() -> None:
     value = apply_event(None, EVENT)
-    assert value == {"mentions": 4, "articles": 1}
-    assert apply_event(value, {**EVENT, "mentions": 2}) == {"mentions": 6, "articles": 2}
+    assert value is not None
+    assert (value["mentions"], value["articles"], value["name"]) == (4, 1, "Antony Blinken")
+    assert apply_event(value, EVENT) is None  # the same event again: a redelivery
+    assert apply_event(value, {**EVENT, "source": [0, 9]}) is None  # older position
+    later = apply_event(value, {**EVENT, "mentions": 2, "source": [0, 11]})
+    assert later is not None and (later["mentions"], later["articles"]) == (6, 2)
+    # positions are kept per source partition
+    other = apply_event(later, {**EVENT, "mentions": 1, "source": [1, 3]})
+    assert other is not None and other["applied"] == {"0": 11, "1": 3}
 
 
 def test_count_update_payload_matches_its_schema() -> None:
+    value = apply_event(None, EVENT)
+    assert value is not None
     for window in windows_for(EVENT["event_time"], [60]):
-        update = count_update(EVENT, window, {"mentions": 4, "articles": 1},
-                              "2023-07-29T08:00:00.000Z")
+        update = count_update(EVENT, window, value, "2023-07-29T08:00:00.000Z")
         assert_valid("entity-mention-count", update)
         assert update["entity"]["entity_id"] == "PER:antony-blinken"
+    assert update["window"] == "1m"
     assert update["window_start"] == "2023-07-29T08:40:00.000Z"
     assert update["window_end"] == "2023-07-29T08:41:00.000Z"
 
 
-def test_entity_events_one_per_canonical_entity() -> None:
+def test_entity_events_one_per_canonical_entity_with_their_source() -> None:
     enriched = {"id": "a1", "entity_counts": [
         {"entity_id": "PER:x", "name": "X", "label": "PER", "mentions": 2},
         {"entity_id": "LOC:y", "name": "Y", "label": "LOC", "mentions": 1}]}
-    events = entity_events(enriched, 10.0)
-    assert [(e["entity_id"], e["mentions"], e["article_id"]) for e in events] == [
-        ("PER:x", 2, "a1"), ("LOC:y", 1, "a1")]
+    events = entity_events(enriched, 10.0, [60], (0, 7))
+    assert [(e["entity_id"], e["mentions"], e["article_id"], e["source"]) for e in events] == [
+        ("PER:x", 2, "a1", [0, 7]), ("LOC:y", 1, "a1", [0, 7])]
+    assert all(e["window_sizes"] == [60] for e in events)
 
 
-def test_expiry_and_pruning_by_partition() -> None:
+def test_expiry_by_window_end() -> None:
     total, minute = windows_for(1000.0, [60])
     assert not expired(count_key("PER:x", total), 10**12)
     assert expired(count_key("PER:x", minute), 1021.0)
     assert not expired(count_key("PER:x", minute), 1020.0)
+    assert horizons(5000.0, {"1m": 600.0}) == {"1m": 4400.0}
 
-    pruner = WindowPruner(retention_s=100, partitions=4)
-    keys = [count_key(f"PER:{i}", minute) for i in range(20)]
-    partition = partition_of("PER:0", 4)
-    assert pruner.expired_keys(partition, keys) == []  # no stream time yet
-    pruner.observe(partition, 5000.0)
-    pruned = pruner.expired_keys(partition, keys)
-    assert keys[0] in pruned
-    assert all(partition_of(k.split("|")[0], 4) == partition for k in pruned)
-    assert pruner.due(partition, now=0.0) and not pruner.due(partition, now=1.0)
+
+def _value(mentions: int, name: str = "X") -> dict[str, object]:
+    return {"name": name, "label": "PER", "mentions": mentions, "articles": 1, "applied": {}}
+
+
+def test_index_ranks_the_latest_window_and_lists_an_entity() -> None:
+    index = CountIndex()
+    old, new = Window("1m", 0, 60), Window("1m", 60, 120)
+    index.put(count_key("PER:a", old), _value(50, "A"), 0)
+    index.put(count_key("PER:a", new), _value(1, "A"), 0)
+    index.put(count_key("PER:b", new), _value(7, "B"), 1)
+    index.put(count_key("PER:a", Window(TOTAL, None, None)), _value(51, "A"), 0)
+    window, top = index.top("1m", 5)
+    assert (window.start, [(e.entity_id, e.mentions) for e in top]) == (
+        60, [("PER:b", 7), ("PER:a", 1)])
+    _, total = index.top(TOTAL, 1)
+    assert [(e.entity_id, e.mentions) for e in total] == [("PER:a", 51)]
+    assert set(index.entity("PER:a")) == {("1m", 0), ("1m", 60), (TOTAL, None)}
+    assert index.top("1h", 3)[1] == []
+
+
+def test_index_prunes_by_partition_and_rebuilds_from_the_table() -> None:
+    index = CountIndex()
+    table = {}
+    for entity in ("PER:a", "PER:b", "PER:c", "PER:d"):
+        for window in windows_for(30.0, [60]):
+            key = count_key(entity, window)
+            table[key] = _value(2)
+            index.put(key, table[key], partition_of(entity, 2))
+    partition = partition_of("PER:a", 2)
+    expired_keys = index.expired_keys(partition, {"1m": 1000.0})
+    assert expired_keys and all(key.endswith("|1m|0") for key in expired_keys)
+    assert all(partition_of(key.split("|")[0], 2) == partition for key in expired_keys)
+    assert index.expired_keys(partition, {"1m": 60.0}) == []  # ended at 60, not before
+    for key in expired_keys:
+        index.remove(key)
+    assert count_key("PER:a", Window("1m", 0, 60)) not in {
+        count_key(e.entity_id, Window("1m", 0, 60)) for e in index.top("1m", 10)[1]}
+
+    rebuilt = CountIndex()
+    rebuilt.rebuild(table.items(), lambda entity: partition_of(entity, 2), {partition})
+    entities = {e.entity_id for e in rebuilt.top(TOTAL, 10)[1]}
+    assert entities == {e for e in ("PER:a", "PER:b", "PER:c", "PER:d")
+                        if partition_of(e, 2) == partition}

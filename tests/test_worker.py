@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from stream.counting import window_name
 from stream.producing import consume_topic, produce_records
 from tests.conftest import Worker
 from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
@@ -52,7 +53,7 @@ async def test_article_comes_out_enriched_and_counted(worker: Worker) -> None:
     assert {("Antony Blinken", "PER"), ("Korea Utara", "LOC"), ("KCNA", "ORG")} <= names
 
     blinken = next(c for c in enriched["entity_counts"] if c["entity_id"] == "PER:antony-blinken")
-    windows = {"total", *(f"{s}s" for s in worker.settings.count_windows_s)}
+    windows = {"total", *(window_name(s) for s in worker.settings.count_windows_s)}
     updates = await _collect(
         worker, worker.settings.mentions_topic,
         lambda v: v["entity"]["entity_id"] == "PER:antony-blinken", len(windows))
@@ -60,7 +61,7 @@ async def test_article_comes_out_enriched_and_counted(worker: Worker) -> None:
         assert_valid("entity-mention-count", update)
     assert {u["window"] for u in updates} == windows
     assert all(u["mentions"] == blinken["mentions"] and u["articles"] == 1 for u in updates)
-    minute = next(u for u in updates if u["window"] == "60s")
+    minute = next(u for u in updates if u["window"] == "1m")
     assert minute["window_start"] == "2023-07-29T00:00:00.000Z"  # published_at is the event time
 
 

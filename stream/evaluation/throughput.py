@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 
-from stream.broker import EmbeddedBroker, create_topics, free_port
+from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
 from stream.evaluation.report import Table, run_timed
 from stream.jsonl import iter_lines
@@ -88,8 +88,7 @@ def main() -> None:
         tag = uuid.uuid4().hex[:6]
         settings = Settings(broker_url=broker.url, app_id=f"bench-{tag}",
                             web_port=free_port(), data_dir=data, log_level="warning")
-        asyncio.run(create_topics(settings.bootstrap_servers, settings.all_topics,
-                                  settings.partitions))
+        asyncio.run(create_newsstream_topics(settings))
         env = {**os.environ, "NEWSSTREAM_BROKER_URL": broker.url,
                "NEWSSTREAM_APP_ID": settings.app_id, "NEWSSTREAM_WEB_PORT":
                str(settings.web_port), "NEWSSTREAM_DATA_DIR": data,

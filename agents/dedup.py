@@ -1,0 +1,56 @@
+"""articles (one ordered partition) → de-duplicate → articles.enriched, and entity events for
+the articles that count."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from stream.context import WorkerContext
+from stream.counting import entity_events, window_name
+from stream.dedup import STREAM_TIME, Fingerprint, SimIndex, decide, expired_keys, forget
+
+PRUNE_EVERY_S = 300.0
+
+
+def register(ctx: WorkerContext) -> None:
+    app, settings, table, metrics = ctx.app, ctx.settings, ctx.dedup_table, ctx.metrics
+    last_prune = time.monotonic()
+    near = SimIndex(settings.near_duplicate_distance)
+
+    @table.on_recover
+    async def rebuild_index() -> None:
+        near.rebuild(table.items())
+
+    @app.agent(ctx.articles_topic, name="dedup")
+    async def deduplicate(stream: Any) -> None:
+        nonlocal last_prune
+        async for event in stream.events():
+            record = orjson.loads(event.value)
+            item = Fingerprint.from_json(record["fingerprint"])
+            at = (event.message.partition, event.message.offset)
+            decision = decide(table, near, item, at, sizes=settings.count_windows_s,
+                              grace_s=settings.count_grace_s,
+                              count_near=settings.count_near_duplicates)
+            enriched = record["enriched"]
+            enriched["duplicate_of"] = decision.duplicate_of
+            await ctx.enriched_topic.send(key=enriched["id"].encode(),
+                                          value=orjson.dumps(enriched))
+            if not decision.replay:
+                if decision.reason:
+                    metrics.duplicates.labels(decision.reason).inc()
+                if decision.counted:
+                    for size in set(settings.count_windows_s) - set(decision.sizes):
+                        metrics.late.labels(window_name(size)).inc()
+            if decision.counted:
+                for entity_event in entity_events(enriched, item.event_time, decision.sizes, at):
+                    await ctx.entity_events_topic.send(key=entity_event["entity_id"].encode(),
+                                                       value=orjson.dumps(entity_event))
+            if time.monotonic() - last_prune > PRUNE_EVERY_S:
+                last_prune = time.monotonic()
+                stream_time = table.get(STREAM_TIME)
+                if stream_time is not None:
+                    horizon = stream_time - settings.dedup_window_s
+                    forget(table, near, expired_keys(list(table.items()), horizon))

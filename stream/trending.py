@@ -1,0 +1,74 @@
+"""Trending entities: mentions in a window against the entity's own recent baseline.
+
+Score of entity *e* in window *w* (documented in the README and the trending schema):
+
+    baseline  μ, σ² = mean and variance of e's mentions in the N previous windows of that size
+                      (a window without mentions counts as 0)
+    score         = (mentions − μ) / √(σ² + μ + 1)
+
+a z-score whose variance also holds Poisson noise (μ) plus one, so that an entity never seen
+before gets a finite score: 0 → 10 mentions scores 10; a steady 10 → 20 scores 10/√11 ≈ 3.
+Entities below the minimum count (``trend_min_mentions``) are not ranked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from stream.clock import from_epoch, to_iso
+from stream.counting import Window, window_size
+
+
+def trend_score(mentions: int, baseline: Sequence[int]) -> tuple[float, float]:
+    """(baseline mean, score)."""
+    n = len(baseline)
+    mean = sum(baseline) / n if n else 0.0
+    variance = sum((x - mean) ** 2 for x in baseline) / n if n else 0.0
+    return mean, (mentions - mean) / math.sqrt(variance + mean + 1.0)
+
+
+def score_update(entity: dict[str, Any], window: Window, mentions: int,
+                 baseline: Sequence[int]) -> dict[str, Any]:
+    """What the counting agent sends to the ranking partition for one (entity, window)."""
+    mean, score = trend_score(mentions, baseline)
+    return {"entity_id": entity["entity_id"], "name": entity["name"], "label": entity["label"],
+            "window": window.name, "start": window.start, "end": window.end,
+            "mentions": mentions, "baseline": round(mean, 3), "score": round(score, 4)}
+
+
+def board_key(update: dict[str, Any]) -> str:
+    return f"{update['window']}|{update['start']}"
+
+
+def merge(board: dict[str, Any] | None, update: dict[str, Any], keep: int) -> dict[str, Any]:
+    """A window's board (entity id → latest score) with ``update`` in, cut to the ``keep``
+    best: an entity's score only grows within a window (its baseline is fixed, its count
+    rises), so one cut off never needed to come back except through a new update."""
+    entries = dict(board or {})
+    entries[update["entity_id"]] = {k: update[k] for k in
+                                    ("name", "label", "mentions", "baseline", "score")}
+    if len(entries) > keep:
+        best = sorted(entries.items(), key=lambda kv: (-kv[1]["score"], kv[0]))[:keep]
+        entries = dict(best)
+    return entries
+
+
+def trending_payload(key: str, board: dict[str, Any], top_n: int,
+                     updated_at: str) -> dict[str, Any]:
+    """The ``entities.trending`` record of one window: its top ``top_n`` entities."""
+    name, start_text = key.rsplit("|", 1)
+    ranked = sorted(board.items(), key=lambda kv: (-kv[1]["score"], -kv[1]["mentions"], kv[0]))
+    entries = [
+        {"rank": rank, "entity": {"entity_id": entity_id, "name": entry["name"],
+                                  "label": entry["label"]},
+         "mentions": entry["mentions"], "baseline": entry["baseline"], "score": entry["score"]}
+        for rank, (entity_id, entry) in enumerate(ranked[:top_n], start=1)
+    ]
+    start = int(start_text)
+    size = window_size(name) or 0
+    return {"schema_version": 1, "window": name,
+            "window_start": to_iso(from_epoch(start)),
+            "window_end": to_iso(from_epoch(start + size)),
+            "entities": entries, "updated_at": updated_at}

@@ -1,0 +1,133 @@
+from typing import Any
+
+from stream.dedup import (
+    STREAM_TIME,
+    Fingerprint,
+    SimIndex,
+    bands,
+    decide,
+    expired_keys,
+    fingerprint,
+    forget,
+    normal_url,
+    simhash,
+)
+
+STORY = ("Presiden Joko Widodo meresmikan jalan tol baru di Jawa Tengah pada hari Senin. "
+         "Jalan tol sepanjang 40 kilometer itu menghubungkan Semarang dan Demak. Menurut "
+         "Menteri Pekerjaan Umum, proyek ini selesai lebih cepat dari jadwal dan akan "
+         "mengurangi kemacetan di jalur pantura selama musim mudik tahun depan. Warga yang "
+         "tinggal di sekitar jalan tol menyambut baik peresmian itu karena perjalanan ke kota "
+         "kini hanya memakan waktu setengah jam. Pemerintah daerah juga berencana membangun "
+         "terminal bus di dekat gerbang tol untuk melayani penumpang dari desa-desa di "
+         "sekitarnya. Pembangunan terminal itu dijadwalkan mulai pada awal tahun depan dan "
+         "dibiayai bersama oleh pemerintah provinsi serta pemerintah kabupaten.")
+OTHER = ("Tim nasional sepak bola Indonesia mengalahkan Vietnam dua gol tanpa balas dalam "
+         "laga kualifikasi Piala Dunia di Stadion Gelora Bung Karno, Jakarta, Kamis malam. "
+         "Pelatih mengatakan timnya bermain disiplin sejak menit pertama hingga akhir laga.")
+OPTIONS: dict[str, Any] = {"sizes": [60, 3600], "grace_s": 120.0, "count_near": False}
+
+
+class Stream:
+    """The dedup state as the agent holds it: a table plus the in-memory SimHash index."""
+
+    def __init__(self, distance: int = 4) -> None:
+        self.state: dict[str, Any] = {}
+        self.near = SimIndex(distance)
+
+    def decide(self, item: Fingerprint, offset: int, **options: Any) -> Any:
+        return decide(self.state, self.near, item, (0, offset), **{**OPTIONS, **options})
+
+
+def _item(article_id: str, url: str, text: str, t: float = 1000.0) -> Fingerprint:
+    return fingerprint({"id": article_id, "url": url, "text": text}, t)
+
+
+def test_urls_of_one_page_normalise_to_one_form() -> None:
+    same = ["https://www.Kompas.com/read/1/?utm_source=x#top", "http://kompas.com/read/1",
+            "https://kompas.com/read/1/?fbclid=abc"]
+    assert len({normal_url(u) for u in same}) == 1
+    assert normal_url("https://kompas.com/read/1?page=2") != normal_url(same[0])
+
+
+def test_simhash_is_close_for_small_edits_and_far_for_other_stories() -> None:
+    a, b = simhash(STORY), simhash(STORY.replace("Senin", "Selasa").replace("40", "41"))
+    c = simhash(OTHER)
+    assert a is not None and b is not None and c is not None
+    assert (a ^ b).bit_count() <= 4 < 12 < (a ^ c).bit_count()
+    assert simhash("terlalu pendek") is None
+
+
+def test_bands_split_64_bits_so_close_hashes_share_one() -> None:
+    value = 0x0123456789ABCDEF
+    assert len(bands(value, 3)) == 4
+    flipped = value ^ (1 << 3) ^ (1 << 20) ^ (1 << 40)  # 3 bits in 3 different bands
+    assert set(bands(value, 3)) & set(bands(flipped, 3))
+
+
+def test_first_copy_counts_and_later_copies_point_to_it() -> None:
+    stream = Stream()
+    first = stream.decide(_item("a", "https://x.id/1", STORY), 0)
+    assert (first.duplicate_of, first.counted, first.sizes) == (None, True, [60, 3600])
+    resent = stream.decide(_item("a", "https://x.id/1", STORY), 1)
+    assert (resent.duplicate_of, resent.reason, resent.counted) == ("a", "url", False)
+    mirror = stream.decide(_item("b", "https://y.id/9", STORY), 2)
+    assert (mirror.duplicate_of, mirror.reason, mirror.counted) == ("a", "body", False)
+    edited = STORY.replace("Senin", "Selasa")
+    syndicated = stream.decide(_item("c", "https://z.id/3", edited), 3)
+    assert (syndicated.duplicate_of, syndicated.reason, syndicated.counted) == (
+        "a", "near", False)
+    other = stream.decide(_item("d", "https://x.id/2", OTHER), 4)
+    assert (other.duplicate_of, other.counted) == (None, True)
+
+
+def test_near_copies_count_when_configured_and_can_be_turned_off() -> None:
+    stream = Stream()
+    stream.decide(_item("a", "https://x.id/1", STORY), 0)
+    edited = STORY.replace("Senin", "Selasa")
+    near = stream.decide(_item("c", "https://z.id/3", edited), 1, count_near=True)
+    assert (near.duplicate_of, near.counted) == ("a", True)
+    off = Stream(distance=0)
+    off.decide(_item("a", "https://x.id/1", STORY), 0)
+    assert off.decide(_item("c", "https://z.id/3", edited), 1).duplicate_of is None
+
+
+def test_the_near_copy_index_comes_back_from_the_state() -> None:
+    stream = Stream()
+    stream.decide(_item("a", "https://x.id/1", STORY), 0)
+    restarted = SimIndex(4)
+    restarted.rebuild(stream.state.items())
+    edited = STORY.replace("Senin", "Selasa")
+    assert decide(stream.state, restarted, _item("c", "https://z.id/3", edited), (0, 1),
+                  **OPTIONS).duplicate_of == "a"
+
+
+def test_a_redelivered_record_gets_its_first_decision_again() -> None:
+    stream = Stream()
+    first = stream.decide(_item("a", "https://x.id/1", STORY, t=1000.0), 5)
+    stream.decide(_item("z", "https://x.id/2", OTHER, t=5000.0), 6)
+    again = stream.decide(_item("a", "https://x.id/1", STORY, t=1000.0), 5)
+    # the stream time moved past the windows meanwhile, but the replay keeps its decision
+    assert again.replay and (again.counted, again.sizes) == (first.counted, first.sizes)
+
+
+def test_late_articles_count_in_the_windows_still_open() -> None:
+    stream = Stream()
+    stream.decide(_item("a", "https://x.id/1", STORY, t=10_000.0), 0)
+    assert stream.state[STREAM_TIME] == 10_000.0
+    late = stream.decide(_item("b", "https://x.id/2", OTHER, t=9_800.0), 1)
+    # its minute (9780-9840) closed at 9840 + 120 grace < 10000; its hour is open
+    assert (late.counted, late.sizes) == (True, [3600])
+    assert stream.state[STREAM_TIME] == 10_000.0  # a late article does not move stream time
+
+
+def test_old_entries_expire() -> None:
+    stream = Stream()
+    stream.decide(_item("a", "https://x.id/1", STORY, t=1000.0), 0)
+    stream.decide(_item("b", "https://x.id/2", OTHER, t=9000.0), 1)
+    old = expired_keys(stream.state.items(), horizon=5000.0)
+    assert old and all(key.endswith(":a") or stream.state[key]["id"] == "a" for key in old)
+    forget(stream.state, stream.near, old)
+    assert stream.near.nearest(simhash(STORY) or 0) is None
+    again = stream.decide(_item("a", "https://x.id/1", STORY, t=9500.0), 2)
+    assert again.duplicate_of is None  # forgotten after the window: counted again
