@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -26,14 +26,15 @@ class Settings(BaseSettings):
     mentions_topic: str = "entities.mentions"
     trending_topic: str = "entities.trending"
     deadletter_topic: str = "articles.deadletter"
-    # Internal: enriched articles on their way to de-duplication. One partition, so that one
-    # ordered log decides which copy of an article is the first, across the whole stream.
-    articles_topic: str = "newsstream.articles"
-    # Internal: per-article entity events keyed by entity, so that each entity's counts
-    # live in exactly one partition of the counting table.
-    entity_events_topic: str = "newsstream.entity-events"
-    # Internal: trend scores on their way to the one partition that ranks each window.
-    trend_scores_topic: str = "newsstream.trend-scores"
+    # Internal topics, named after app_id unless set (two apps on one cluster never share):
+    # - articles: enriched articles on their way to de-duplication. One partition, so that one
+    #   ordered log decides which copy of an article is the first, across the whole stream;
+    # - entity events: per-article entity events keyed by entity, so that each entity's counts
+    #   live in exactly one partition of the counting table;
+    # - trend scores: on their way to the one partition that ranks each window.
+    articles_topic: str = Field(default="", description="Default: <app_id>.articles")
+    entity_events_topic: str = Field(default="", description="Default: <app_id>.entity-events")
+    trend_scores_topic: str = Field(default="", description="Default: <app_id>.trend-scores")
     partitions: int = 4
     replication_factor: int = 1
 
@@ -83,6 +84,15 @@ class Settings(BaseSettings):
         default=None, description="Extra entity aliases (TSV: alias, canonical, label).")
     schema_dir: str | None = Field(
         default=None, description="Folder of the JSON Schemas (default: the repository's).")
+
+    @model_validator(mode="after")
+    def _name_internal_topics(self) -> Settings:
+        for field, suffix in (("articles_topic", "articles"),
+                              ("entity_events_topic", "entity-events"),
+                              ("trend_scores_topic", "trend-scores")):
+            if not getattr(self, field):
+                setattr(self, field, f"{self.app_id}.{suffix}")
+        return self
 
     @field_validator("input_topics", "count_windows_s", mode="before")
     @classmethod

@@ -1,0 +1,264 @@
+"""Exact counts whatever happens to workers: kill -9 mid-stream, a worker leaving, every article
+sent twice, syndicated copies, late articles. Real worker processes on the embedded broker; the
+expected counts come from `newsstream process` output, aggregated here, not from the agents."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.config import Settings
+from stream.producing import consume_topic
+from tests.conftest import Worker, start_worker, unique_settings
+from tests.helpers import assert_valid
+from tests.streams import (
+    BASE_TIME,
+    CountKey,
+    MentionsWatcher,
+    article,
+    expected_counts,
+    make_articles,
+    processed,
+    produce,
+    write_jsonl,
+)
+
+pytestmark = pytest.mark.integration
+SETTLE_TIMEOUT_S = 180.0
+
+
+def _settings(broker: EmbeddedBroker, tmp_path: Path, **overrides: Any) -> Settings:
+    return unique_settings(broker, tmp_path / "data", partitions=4, **overrides)
+
+
+def _another(settings: Settings) -> Settings:
+    return settings.model_copy(update={"web_port": free_port()})
+
+
+def _diff(expected: dict[CountKey, Any], actual: dict[CountKey, Any]) -> str:
+    keys = sorted(set(expected) | set(actual), key=str)
+    wrong = [(k, expected.get(k), actual.get(k)) for k in keys if expected.get(k) != actual.get(k)]
+    return f"{len(wrong)} of {len(keys)} counts differ, e.g. {wrong[:5]}"
+
+
+async def _wait_progress(watcher: MentionsWatcher, updates: int, worker: Worker,
+                         timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while watcher.updates < updates:
+        assert time.monotonic() < deadline, f"no progress:\n{worker.log.read_text()[-2000:]}"
+        assert worker.process.poll() is None, worker.log.read_text()[-3000:]
+        await watcher.poll()
+
+
+def _metric(worker: Worker, name: str, labels: str = "") -> float:
+    _, text = worker.get("/metrics")
+    pattern = rf"^{name}{{{labels}}} (\S+)$" if labels else rf"^{name} (\S+)$"
+    match = re.search(pattern, text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_counts_are_exact_after_kill_9_mid_stream(broker: EmbeddedBroker,
+                                                        tmp_path: Path) -> None:
+    settings = _settings(broker, tmp_path)
+    articles = make_articles(2000)
+    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
+                               settings.count_windows_s)
+    await create_newsstream_topics(settings)
+    await produce(settings, articles)
+    log = tmp_path / "worker.log"
+    first = start_worker(settings, log)
+    async with MentionsWatcher(settings) as watcher:
+        first.wait_ready()
+        await _wait_progress(watcher, 3000, first)
+        first.process.kill()  # SIGKILL: no flush, no commit, no goodbye to the group
+        first.process.wait()
+        assert watcher.latest != expected  # it really died mid-stream
+        second = start_worker(_another(settings), log)
+        try:
+            second.wait_ready()
+            final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
+            assert final == expected, _diff(expected, final)
+            # the restarted worker answers from its recovered table, exactly
+            entity_id, _, _ = max(expected, key=lambda k: expected[k])
+            status, body = second.get(f"/entities/{entity_id}")
+            assert status == 200
+            total = expected[(entity_id, "total", None)]
+            assert orjson.loads(body)["total"] == {"mentions": total[0], "articles": total[1]}
+        finally:
+            second.stop()
+
+
+async def test_tables_come_back_whole_after_a_restart(broker: EmbeddedBroker,
+                                                     tmp_path: Path) -> None:
+    """The changelog's last batch holds many records; the embedded broker reports its end short
+    (ListOffsets), and a table recovered only that far would lose the batch's updates."""
+    settings = _settings(broker, tmp_path)
+    articles = make_articles(360, seed=13)
+    enriched = processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings)
+    first_part = expected_counts(enriched[:300], settings.count_windows_s)
+    expected = expected_counts(enriched, settings.count_windows_s)
+    await create_newsstream_topics(settings)
+    await produce(settings, articles[:300])
+    log = tmp_path / "worker.log"
+    worker = start_worker(settings, log)
+    async with MentionsWatcher(settings) as watcher:
+        try:
+            worker.wait_ready()
+            assert await watcher.wait_for(first_part, SETTLE_TIMEOUT_S) == first_part
+        finally:
+            worker.stop()  # a clean stop: every offset committed
+        again = start_worker(_another(settings), log)
+        try:
+            again.wait_ready()
+            await produce(settings, articles[300:])
+            final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
+            assert final == expected, _diff(expected, final)
+        finally:
+            again.stop()
+
+
+async def test_counts_are_exact_when_a_worker_leaves_mid_stream(broker: EmbeddedBroker,
+                                                                tmp_path: Path) -> None:
+    settings = _settings(broker, tmp_path)
+    articles = make_articles(1200, seed=11)
+    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
+                               settings.count_windows_s)
+    await create_newsstream_topics(settings)
+    await produce(settings, articles)
+    staying = start_worker(settings, tmp_path / "staying.log")
+    leaving = start_worker(_another(settings), tmp_path / "leaving.log")
+    try:
+        async with MentionsWatcher(settings) as watcher:
+            staying.wait_ready()
+            leaving.wait_ready()
+            await _wait_progress(watcher, 1500, staying)
+            leaving.stop()  # leaves the group; its partitions move to the other worker
+            assert watcher.latest != expected
+            final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
+            assert final == expected, _diff(expected, final)
+    finally:
+        leaving.stop()
+        staying.stop()
+
+
+async def test_articles_sent_twice_and_copies_are_counted_once(broker: EmbeddedBroker,
+                                                               tmp_path: Path) -> None:
+    settings = _settings(broker, tmp_path)
+    articles = make_articles(300, seed=3)
+    originals = processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings)
+    expected = expected_counts(originals, settings.count_windows_s)
+    # Syndicated copies: another site, the same story with its punctuation edited.
+    copies = [{**a, "url": a["url"].replace("example.id", "mirror.id"),
+               "body": a["body"].replace(".", " .")} for a in articles[::30]]
+    await create_newsstream_topics(settings)
+    await produce(settings, articles)
+    await produce(settings, [*articles, *copies])  # the whole stream again, then the copies
+    worker = start_worker(settings, tmp_path / "worker.log")
+    try:
+        async with MentionsWatcher(settings) as watcher:
+            worker.wait_ready()
+            final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
+            assert final == expected, _diff(expected, final)
+        enriched = [v async for v in consume_topic(settings, settings.enriched_topic,
+                                                   max_records=2 * len(articles) + len(copies),
+                                                   idle_timeout=10)]
+        first_ids = {record["id"] for record in originals}
+        copy_of = {f"{c['url']}": a for c, a in zip(copies, articles[::30], strict=True)}
+        by_url: dict[str, list[Any]] = {}
+        for record in enriched:
+            assert_valid("enriched-article", record)
+            by_url.setdefault(record["url"], []).append(record["duplicate_of"])
+        for original in originals:  # the first copy of each is not a duplicate, the second is
+            assert sorted(by_url[original["url"]], key=str) == sorted([None, original["id"]],
+                                                                      key=str)
+        for url, source in copy_of.items():
+            [duplicate_of] = by_url[url]
+            assert duplicate_of in first_ids
+            assert duplicate_of == next(o["id"] for o in originals if o["url"] == source["url"])
+        assert _metric(worker, "newsstream_duplicate_articles_total", 'reason="url"') == 300
+        assert _metric(worker, "newsstream_duplicate_articles_total", 'reason="near"') == len(
+            copies)
+    finally:
+        worker.stop()
+
+
+async def test_late_articles_miss_closed_windows_only(broker: EmbeddedBroker,
+                                                      tmp_path: Path) -> None:
+    settings = _settings(broker, tmp_path, count_windows_s=[60], count_grace_s=60.0)
+    start = BASE_TIME - BASE_TIME % 60
+    rng = random.Random(5)
+    leader = article(0, rng, start + 600)  # moves stream time to start + 600
+    late = article(1, rng, start + 0)  # its minute closed at start + 60 + 60 grace
+    in_grace = article(2, rng, start + 500)  # minute 480-540, open until 540 + 60 = 600
+    enriched = processed(write_jsonl([leader, late, in_grace], tmp_path / "a.jsonl"), settings)
+    late_id = next(r["id"] for r in enriched if r["url"] == late["url"])
+    expected = expected_counts(enriched, [60], late={late_id: {60}})
+    await create_newsstream_topics(settings)
+    worker = start_worker(settings, tmp_path / "worker.log")
+    try:
+        async with MentionsWatcher(settings) as watcher:
+            worker.wait_ready()
+            await produce(settings, [leader])
+            first = expected_counts(enriched[:1], [60])
+            assert await watcher.wait_for(first, 60.0, settle_s=0.5) == first
+            await produce(settings, [late, in_grace])
+            final = await watcher.wait_for(expected, 60.0)
+            assert final == expected, _diff(expected, final)
+        assert _metric(worker, "newsstream_late_articles_total", 'window="1m"') == 1
+    finally:
+        worker.stop()
+
+
+async def test_queries_and_trending_across_two_workers(broker: EmbeddedBroker,
+                                                       tmp_path: Path) -> None:
+    settings = _settings(broker, tmp_path, trend_min_mentions=2)
+    articles = make_articles(400, seed=21, step_s=0.2)
+    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
+                               settings.count_windows_s)
+    await create_newsstream_topics(settings)
+    await produce(settings, articles)
+    one = start_worker(settings, tmp_path / "one.log")
+    two = start_worker(_another(settings), tmp_path / "two.log")
+    try:
+        async with MentionsWatcher(settings) as watcher:
+            one.wait_ready()
+            two.wait_ready()
+            final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
+            assert final == expected, _diff(expected, final)
+        totals = {k[0]: v for k, v in expected.items() if k[1] == "total"}
+        best = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
+        for worker in (one, two):
+            status, body = worker.get("/entities/top?window=total&n=5")
+            assert status == 200
+            answer = orjson.loads(body)
+            assert "incomplete" not in answer
+            assert [(e["entity"]["entity_id"], (e["mentions"], e["articles"]))
+                    for e in answer["entities"]] == best
+            for entity_id, (mentions, articles_) in totals.items():
+                status, body = worker.get(f"/entities/{entity_id}")
+                assert status == 200, body
+                assert orjson.loads(body)["total"] == {"mentions": mentions,
+                                                       "articles": articles_}
+        hour = orjson.loads(one.get("/entities/top?window=1h&n=3")[1])
+        latest_hour = max(k[2] for k in expected if k[1] == "1h")
+        assert hour["window_start"] == latest_hour
+        assert one.get("/entities/top?window=1w")[0] == 400
+        assert one.get("/entities/PER:nobody-at-all")[0] == 404
+
+        boards = [v async for v in consume_topic(settings, settings.trending_topic,
+                                                 idle_timeout=3)]
+        assert boards
+        for board in boards:
+            assert_valid("entity-trending", board)
+        minute = [b for b in boards if b["window"] == "1m"][-1]
+        assert minute["entities"] and minute["entities"][0]["mentions"] >= 2
+    finally:
+        one.stop()
+        two.stop()
