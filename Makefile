@@ -59,9 +59,11 @@ eval-clean: $(STAMP)
 eval-ner: $(STAMP)
 	$(BIN)/python -m stream.evaluation.ner --data $(NER_DATA) --out eval/ner.md
 
-## Throughput of a worker on the embedded broker next to `newsstream process` (eval/throughput.md).
+## Throughput of a worker on the embedded broker next to `newsstream process` (eval/throughput.md),
+## and latency of the entity queries with 10k entities over two workers (eval/queries.md).
 bench: $(STAMP)
 	$(BIN)/python -m stream.evaluation.throughput --input ../shared/data/clean/aeb/html.jsonl.gz --copies 3
+	$(BIN)/python -m stream.evaluation.queries --entities 10000 --workers 2
 
 clean:
 	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache
