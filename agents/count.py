@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from agents.events import finished_events
 from stream.clock import to_iso, utc_now
 from stream.context import WorkerContext
 from stream.counting import Window, count_key, count_update, event_windows, window_name
@@ -38,7 +39,7 @@ def register(ctx: WorkerContext) -> None:
 
     @app.agent(ctx.entity_events_topic, name="count")
     async def count_mentions(stream: Any) -> None:
-        async for event in stream.events():
+        async for event in finished_events(stream):
             entity_event = orjson.loads(event.value)
             partition = event.message.partition
             updated_at = to_iso(utc_now())

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from agents.events import finished_events
 from stream.context import WorkerContext
 from stream.counting import entity_events, window_name
 from stream.dedup import STREAM_TIME, Fingerprint, SimIndex, decide, expired_keys, forget
@@ -27,7 +28,7 @@ def register(ctx: WorkerContext) -> None:
     @app.agent(ctx.articles_topic, name="dedup")
     async def deduplicate(stream: Any) -> None:
         nonlocal last_prune
-        async for event in stream.events():
+        async for event in finished_events(stream):
             record = orjson.loads(event.value)
             item = Fingerprint.from_json(record["fingerprint"])
             at = (event.message.partition, event.message.offset)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from agents.events import finished_events
 from stream.context import WorkerContext
 from stream.dedup import fingerprint
 from stream.pipeline import Origin
@@ -19,7 +20,7 @@ def register(ctx: WorkerContext) -> None:
     @app.agent(ctx.raw_topic, name="enrich")
     async def enrich_articles(stream: Any) -> None:
         ctx.processing = True
-        async for event in stream.events():
+        async for event in finished_events(stream):
             message = event.message
             origin = Origin(message.topic, message.partition, message.offset,
                             message.timestamp, message.key)

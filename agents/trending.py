@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from agents.events import finished_events
 from stream.clock import to_iso, utc_now
 from stream.context import WorkerContext
 from stream.counting import window_size
@@ -26,7 +27,7 @@ def register(ctx: WorkerContext) -> None:
     @app.agent(ctx.trend_scores_topic, name="trending")
     async def rank(stream: Any) -> None:
         nonlocal last_prune
-        async for event in stream.events():
+        async for event in finished_events(stream):
             update = orjson.loads(event.value)
             key = f"{update['window']}|{update['start']}"
             table[key] = merge(table.get(key), update, keep)

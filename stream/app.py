@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import faust
-
+from stream.commits import NewsstreamApp
 from stream.config import Settings, get_settings
 from stream.context import WorkerContext
 from stream.enricher import Enricher
@@ -16,7 +15,7 @@ from stream.recovery import NewsstreamTableManager
 
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or get_settings()
-    app = faust.App(
+    app = NewsstreamApp(
         settings.app_id,
         broker=settings.broker_url,
         store="memory://",
@@ -34,6 +33,8 @@ def create_app(settings: Settings | None = None) -> Any:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        canonical_url=settings.canonical_url
+        or f"http://{settings.web_host}:{settings.web_port}",
         datadir=settings.data_dir,
         table_cleanup_interval=30.0,
         # A partition fetch must fit the largest record we accept, or that record would stall

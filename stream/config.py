@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # Worker web server (metrics, health)
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    canonical_url: str | None = Field(
+        default=None,
+        description="URL other workers reach this one at, for routed queries "
+                    "(default: http://<web_host>:<web_port>; set it when binding 0.0.0.0).")
     data_dir: str = "newsstream-data"
     log_level: str = "info"
     ner_model: Literal["fast", "accurate"] = Field(
