@@ -1,5 +1,4 @@
-"""Offset commits that never get ahead of the work: none while the worker shuts down, and
-none before the changelog writes of the acknowledged events are on their way.
+"""Offset commits that never get ahead of the work, and no record skipped after a rebalance.
 
 Measured on faust 0.15.3 (a worker stopped mid-stream, `test_exact_counts`): while stopping,
 faust drops the events still buffered in its streams, waits for the unacknowledged ones by
@@ -7,6 +6,17 @@ garbage collection (`Consumer.wait_empty`), and commits in between — the offse
 were never processed got committed and the next owner of the partition skipped them. Here,
 once the worker starts to stop, commits are refused: the next owner starts from the last
 commit taken while running, and re-processes a little (the stages are idempotent).
+
+faust's fetch loop drops a message whose offset is below the partition's "read offset", and
+advances that offset for every message of a fetched batch, also for messages it did not deliver
+because a rebalance had stopped the flow, and also from a batch fetched before the rebalance
+but iterated after the partition was sought back to its committed offset. Measured: the next 5
+to 9 records of a partition were never processed, in about 1 of 8 runs of a worker leaving the
+group. Here the read offsets are switched off for the topics agents read (not for table
+changelogs), so every fetched message is delivered. A
+message delivered twice is processed twice, and the stages are idempotent (de-duplication by
+URL and by log position, counts by log position). The offsets of the topics newsstream reads
+have no gaps (no compaction, no transaction markers), which that bookkeeping was for.
 
 The periodic commit flushes the producer first, but faust's `ProducerBuffer.flush` (the queue of
 table changelog writes) gives up after 0.1 s without a message sent; the commit then goes
@@ -27,8 +37,23 @@ log = logging.getLogger(__name__)
 DRAIN_TIMEOUT_S = 30.0
 
 
+class _StreamReadOffsets(dict[Any, Any]):
+    """faust's per-partition read offsets, switched off for the topics agents read: every
+    fetched message of those is delivered. Table changelogs keep them (a changelog record
+    applied out of order would put an older value back)."""
+
+    def __getitem__(self, tp: Any) -> Any:
+        if str(tp.topic).endswith("-changelog"):
+            return self.get(tp)
+        return None
+
+
 class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has no types
     stopping = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_offset = _StreamReadOffsets()
 
     async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
         if self.stopping:
