@@ -27,6 +27,11 @@ class Entry:
     partition: int
 
 
+def _rank(entry: Entry) -> tuple[int, int, str]:
+    """Most mentions first, then most articles, then the entity id: a stable order for ties."""
+    return -entry.mentions, -entry.articles, entry.entity_id
+
+
 def window_json(window: Window) -> dict[str, Any]:
     return {
         "window": window.name,
@@ -82,7 +87,7 @@ class CountIndex:
 
     def top(self, name: str, n: int, start: int | None = None) -> tuple[Window, list[Entry]]:
         """The ``n`` entities with the most mentions in window ``name`` starting at ``start``
-        (default: the latest window of that size held here)."""
+        (default: the latest window of that size held here); ties by articles, then id."""
         size = window_size(name)
         if size is None:
             window = Window(TOTAL, None, None)
@@ -92,7 +97,7 @@ class CountIndex:
         entities = self._windows.get(name, {}).get(window.start, {})
         if window.start is None and size is not None:
             return window, []
-        best = heapq.nlargest(n, entities.values(), key=lambda e: (e.mentions, e.articles))
+        best = heapq.nsmallest(n, entities.values(), key=_rank)
         return window, best
 
     def entity(self, entity_id: str) -> dict[tuple[str, int | None], Entry]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from stream.clock import parse_iso
 from stream.count_index import CountIndex, Entry, window_json
 from stream.counting import TOTAL, Window, window_name, window_size
 
@@ -51,14 +50,15 @@ def local_top(index: CountIndex, name: str, n: int) -> dict[str, Any]:
 
 def merge_top(answers: list[dict[str, Any]], n: int) -> dict[str, Any]:
     """One answer from the workers' answers: the latest window any of them holds, its
-    entities ranked by mentions (then articles)."""
+    entities ranked by mentions, then articles, then entity id (as each worker ranks them)."""
     with_data = [a for a in answers if a["entities"]]
     if not with_data:
         return answers[0] if answers else {"entities": []}
     latest = max((a["window_start"] or "") for a in with_data)
     chosen = [a for a in with_data if (a["window_start"] or "") == latest]
-    entities = heapq.nlargest(n, (e for a in chosen for e in a["entities"]),
-                              key=lambda e: (e["mentions"], e["articles"]))
+    entities = heapq.nsmallest(n, (e for a in chosen for e in a["entities"]),
+                               key=lambda e: (-e["mentions"], -e["articles"],
+                                              e["entity"]["entity_id"]))
     return {**{k: chosen[0][k] for k in ("window", "window_start", "window_end")},
             "entities": entities}
 
@@ -82,8 +82,3 @@ def entity_detail(index: CountIndex, entity_id: str) -> dict[str, Any] | None:
         answer["windows"].setdefault(name, []).append(
             {k: v for k, v in window_json(window).items() if k != "window"} | counts)
     return answer
-
-
-def window_start_epoch(answer: dict[str, Any]) -> float | None:
-    moment = parse_iso(answer.get("window_start"))
-    return None if moment is None else moment.timestamp()

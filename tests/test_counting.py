@@ -140,3 +140,16 @@ def test_index_prunes_by_partition_and_rebuilds_from_the_table() -> None:
     entities = {e.entity_id for e in rebuilt.top(TOTAL, 10)[1]}
     assert entities == {e for e in ("PER:a", "PER:b", "PER:c", "PER:d")
                         if partition_of(e, 2) == partition}
+
+
+def test_ties_rank_by_articles_then_entity_id_on_a_worker_and_merged() -> None:
+    from stream.queries import local_top, merge_top
+
+    one, two = CountIndex(), CountIndex()
+    total = Window(TOTAL, None, None)
+    one.put(count_key("PER:b", total), {**_value(5, "B"), "articles": 2}, 0)
+    one.put(count_key("PER:c", total), {**_value(5, "C"), "articles": 3}, 0)
+    two.put(count_key("PER:a", total), {**_value(5, "A"), "articles": 2}, 1)
+    assert [e.entity_id for e in one.top(TOTAL, 5)[1]] == ["PER:c", "PER:b"]
+    merged = merge_top([local_top(one, TOTAL, 5), local_top(two, TOTAL, 5)], 5)
+    assert [e["entity"]["entity_id"] for e in merged["entities"]] == ["PER:c", "PER:a", "PER:b"]

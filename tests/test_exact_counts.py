@@ -233,7 +233,8 @@ async def test_queries_and_trending_across_two_workers(broker: EmbeddedBroker,
             final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
             assert final == expected, _diff(expected, final)
         totals = {k[0]: v for k, v in expected.items() if k[1] == "total"}
-        best = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:5]
+        # ranked by mentions, then articles, then entity id (the documented order for ties)
+        best = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:5]
         for worker in (one, two):
             status, body = worker.get("/entities/top?window=total&n=5")
             assert status == 200
