@@ -12,13 +12,14 @@ from agents.events import finished_events
 from stream.context import WorkerContext
 from stream.counting import entity_events, window_name
 from stream.dedup import STREAM_TIME, Fingerprint, SimIndex, decide, expired_keys, forget
+from stream.retention import Pacer
 
 PRUNE_EVERY_S = 300.0
 
 
 def register(ctx: WorkerContext) -> None:
     app, settings, table, metrics = ctx.app, ctx.settings, ctx.dedup_table, ctx.metrics
-    last_prune = time.monotonic()
+    pruning = Pacer(PRUNE_EVERY_S, started=time.monotonic())
     near = SimIndex(settings.near_duplicate_distance)
 
     @table.on_recover
@@ -27,7 +28,6 @@ def register(ctx: WorkerContext) -> None:
 
     @app.agent(ctx.articles_topic, name="dedup")
     async def deduplicate(stream: Any) -> None:
-        nonlocal last_prune
         async for event in finished_events(stream):
             record = orjson.loads(event.value)
             item = Fingerprint.from_json(record["fingerprint"])
@@ -49,8 +49,7 @@ def register(ctx: WorkerContext) -> None:
                 for entity_event in entity_events(enriched, item.event_time, decision.sizes, at):
                     await ctx.entity_events_topic.send(key=entity_event["entity_id"].encode(),
                                                        value=orjson.dumps(entity_event))
-            if time.monotonic() - last_prune > PRUNE_EVERY_S:
-                last_prune = time.monotonic()
+            if pruning.due(time.monotonic()):
                 stream_time = table.get(STREAM_TIME)
                 if stream_time is not None:
                     horizon = stream_time - settings.dedup_window_s

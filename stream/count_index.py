@@ -9,7 +9,7 @@ with every table write and rebuilt from the table after each recovery.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +70,7 @@ class CountIndex:
             self._entities.pop(entity_id, None)
 
     def rebuild(self, items: Iterable[tuple[str, dict[str, Any]]],
-                partition_of: Any, partitions: set[int]) -> None:
+                partition_of: Callable[[str], int], partitions: set[int]) -> None:
         """From the table's items, keeping the keys of ``partitions`` (the active ones)."""
         self._windows.clear()
         self._entities.clear()

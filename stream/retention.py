@@ -24,12 +24,28 @@ def partition_of(entity_id: str, partitions: int) -> int:
     return (hashed & 0x7FFFFFFF) % partitions
 
 
+class Pacer:
+    """Whether periodic work (pruning) is due again, per key: at most once every ``every_s``,
+    the first time ``every_s`` after ``started`` (default: at once)."""
+
+    def __init__(self, every_s: float, started: float = float("-inf")) -> None:
+        self.every_s = every_s
+        self._started = started
+        self._last: dict[object, float] = {}
+
+    def due(self, now: float, key: object = None) -> bool:
+        if now - self._last.get(key, self._started) < self.every_s:
+            return False
+        self._last[key] = now
+        return True
+
+
 class StreamClock:
     """Stream time per partition (the latest event time seen in it) and when to prune next."""
 
     def __init__(self) -> None:
         self._stream_time: dict[int, float] = {}
-        self._last_prune: dict[int, float] = {}
+        self._pruning = Pacer(PRUNE_EVERY_S)
 
     def observe(self, partition: int, event_time: float) -> None:
         if event_time > self._stream_time.get(partition, float("-inf")):
@@ -39,10 +55,7 @@ class StreamClock:
         return self._stream_time.get(partition)
 
     def due(self, partition: int, now: float) -> bool:
-        if now - self._last_prune.get(partition, float("-inf")) < PRUNE_EVERY_S:
-            return False
-        self._last_prune[partition] = now
-        return True
+        return self._pruning.due(now, partition)
 
 
 def horizons(stream_time: float, retention_s: Mapping[K, float]) -> dict[K, float]:

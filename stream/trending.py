@@ -14,7 +14,7 @@ Entities below the minimum count (``trend_min_mentions``) are not ranked.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from stream.clock import from_epoch, to_iso
@@ -40,6 +40,21 @@ def score_update(entity: dict[str, Any], window: Window, mentions: int,
 
 def board_key(update: dict[str, Any]) -> str:
     return f"{update['window']}|{update['start']}"
+
+
+def expired_boards(keys: Iterable[str], latest_end: Mapping[str, int],
+                   retention_s: Mapping[int, float]) -> list[str]:
+    """Board keys whose window ended more than its size's retention before the latest window
+    end ranked for that size (``latest_end``, by window name)."""
+    expired = []
+    for key in keys:
+        name, start = key.rsplit("|", 1)
+        size = window_size(name)
+        if size is None or name not in latest_end:
+            continue
+        if int(start) + size < latest_end[name] - retention_s.get(size, 0):
+            expired.append(key)
+    return expired
 
 
 def merge(board: dict[str, Any] | None, update: dict[str, Any], keep: int) -> dict[str, Any]:

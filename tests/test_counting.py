@@ -153,3 +153,13 @@ def test_ties_rank_by_articles_then_entity_id_on_a_worker_and_merged() -> None:
     assert [e.entity_id for e in one.top(TOTAL, 5)[1]] == ["PER:c", "PER:b"]
     merged = merge_top([local_top(one, TOTAL, 5), local_top(two, TOTAL, 5)], 5)
     assert [e["entity"]["entity_id"] for e in merged["entities"]] == ["PER:c", "PER:a", "PER:b"]
+
+
+def test_pacer_is_due_once_per_interval_and_key() -> None:
+    from stream.retention import Pacer
+
+    pacer = Pacer(30.0)
+    assert pacer.due(0.0) and not pacer.due(10.0) and pacer.due(30.0)
+    assert pacer.due(10.0, key=1)  # keys are paced apart
+    waiting = Pacer(30.0, started=100.0)
+    assert not waiting.due(110.0) and waiting.due(130.0)

@@ -30,3 +30,11 @@ def test_board_keeps_the_best_and_the_payload_ranks_them() -> None:
     assert [e["entity"]["entity_id"] for e in payload["entities"]] == ["PER:1", "PER:3"]
     assert [e["rank"] for e in payload["entities"]] == [1, 2]
     assert payload["window_start"] == "1970-01-01T01:00:00.000Z"
+
+
+def test_boards_expire_after_their_sizes_retention() -> None:
+    from stream.trending import expired_boards
+
+    keys = ["1m|0", "1m|900", "1h|0", "2h|0"]
+    # latest 1m window ended at 1200: keep 1m windows that ended within 300 s of it
+    assert expired_boards(keys, {"1m": 1200, "1h": 3600}, {60: 300.0, 3600: 7200.0}) == ["1m|0"]
