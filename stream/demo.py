@@ -6,13 +6,9 @@ Everything it starts is stopped on Ctrl-C (and killed by the kernel if this proc
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +17,7 @@ from aiokafka import AIOKafkaConsumer
 
 from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
-from stream.processes import die_with_parent, stop_process
+from stream.processes import die_with_parent, settings_environment, stop_process, wait_ready
 from stream.producing import produce_records, records_from_paths
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles.jsonl"
@@ -74,9 +70,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NEWSSTREAM_BROKER_URL": settings.broker_url,
-           "NEWSSTREAM_WEB_PORT": str(settings.web_port),
-           "NEWSSTREAM_LOG_LEVEL": "warning"}
+    env = settings_environment(settings.model_copy(update={"log_level": "warning"}))
     log_path = _worker_log(settings)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
@@ -92,19 +86,12 @@ def _worker_log(settings: Settings) -> Path:
 
 
 def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
-    url = f"http://{settings.web_host}:{settings.web_port}/readyz"
-    started = time.monotonic()
     _say("… waiting for the worker to join its consumer group")
-    while time.monotonic() - started < READY_TIMEOUT_S:
-        if worker.poll() is not None:
-            raise RuntimeError(f"worker exited with {worker.returncode}; see its log in "
-                               f"{_worker_log(settings)}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
-            if response.status == 200:
-                _say(f"✔ worker ready in {time.monotonic() - started:.1f} s")
-                return
-        time.sleep(0.3)
-    raise TimeoutError("worker not ready in time")
+    try:
+        seconds = wait_ready(settings, worker, READY_TIMEOUT_S)
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}; see its log in {_worker_log(settings)}") from None
+    _say(f"✔ worker ready in {seconds:.1f} s")
 
 
 async def _feed_and_show(settings: Settings) -> None:

@@ -1,11 +1,17 @@
-"""Child processes that never outlive their owner: the broker, workers."""
+"""Child processes that never outlive their owner (the broker, workers), started with given
+settings and waited for until ready."""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import signal
 import subprocess
+import time
+import urllib.request
+
+from stream.config import Settings
 
 
 def die_with_parent() -> None:
@@ -26,3 +32,30 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """This process's environment with ``settings`` as ``NEWSSTREAM_*`` variables (others of
+    that prefix removed), for a child process that must run with exactly these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSSTREAM_")}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        env[f"NEWSSTREAM_{name.upper()}"] = text
+    return env
+
+
+def wait_ready(settings: Settings, process: subprocess.Popen[bytes], timeout: float) -> float:
+    """Seconds until the worker ``process`` answers 200 on ``/readyz``. Raises RuntimeError
+    when it exits first, TimeoutError after ``timeout``."""
+    url = f"http://{settings.web_host}:{settings.web_port}/readyz"
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited with {process.returncode}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return time.monotonic() - started
+        time.sleep(0.2)
+    raise TimeoutError(f"worker not ready after {timeout:.0f} s")

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ import pytest
 
 from stream.broker import EmbeddedBroker, free_port
 from stream.config import Settings
-from stream.processes import stop_process
+from stream.processes import settings_environment, stop_process, wait_ready
 
 READY_TIMEOUT_S = 60.0
 
@@ -53,14 +50,7 @@ def unique_settings(broker: EmbeddedBroker, data_dir: Path, **overrides: Any) ->
     return Settings(**values)
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSSTREAM_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        env[f"NEWSSTREAM_{name.upper()}"] = text
-    return env
+settings_env = settings_environment
 
 
 @dataclass
@@ -81,15 +71,10 @@ class Worker:
             return error.code, error.read().decode()
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> float:
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"worker died:\n{self.log.read_text()[-3000:]}")
-            with suppress(OSError):
-                if self.get("/readyz")[0] == 200:
-                    return time.monotonic() - started
-            time.sleep(0.2)
-        raise TimeoutError(f"worker not ready:\n{self.log.read_text()[-3000:]}")
+        try:
+            return wait_ready(self.settings, self.process, timeout)
+        except (RuntimeError, TimeoutError) as error:
+            raise type(error)(f"{error}:\n{self.log.read_text()[-3000:]}") from None
 
     def stop(self) -> None:
         stop_process(self.process, 20.0)

@@ -30,8 +30,8 @@ import orjson
 from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
 from stream.evaluation.report import Table
-from stream.evaluation.throughput import _wait_ready
-from stream.processes import stop_process
+from stream.evaluation.throughput import READY_TIMEOUT_S
+from stream.processes import settings_environment, stop_process, wait_ready
 from stream.producing import produce_records
 
 BASE_TIME = 1_790_000_000
@@ -81,15 +81,13 @@ def main() -> None:
                             data_dir=data, log_level="warning", session_timeout_s=3.0)
         asyncio.run(create_newsstream_topics(settings))
         ports = [free_port() for _ in range(args.workers)]
-        workers = []
-        for port in ports:
-            env = {**_env(settings), "NEWSSTREAM_WEB_PORT": str(port)}
-            workers.append(subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"],
-                                            env=env, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL))
+        each = [settings.model_copy(update={"web_port": port}) for port in ports]
+        workers = [subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"],
+                                    env=settings_environment(one), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL) for one in each]
         try:
-            for port, worker in zip(ports, workers, strict=True):
-                _wait_ready(port, worker)
+            for one, worker in zip(each, workers, strict=True):
+                wait_ready(one, worker, READY_TIMEOUT_S)
             asyncio.run(produce_records(settings, settings.entity_events_topic,
                                         _events(args.entities), progress=False))
             deadline = time.monotonic() + 300
@@ -122,14 +120,6 @@ def main() -> None:
         table.add(endpoint, args.entities, args.workers, len(values), f"{median:.1f}",
                   f"{p95:.1f}", f"{p99:.1f}", f"{median / floor:.1f}")
     table.write(args.out)
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    import os
-
-    return {**os.environ, "NEWSSTREAM_BROKER_URL": settings.broker_url,
-            "NEWSSTREAM_APP_ID": settings.app_id, "NEWSSTREAM_DATA_DIR": settings.data_dir,
-            "NEWSSTREAM_LOG_LEVEL": "warning", "NEWSSTREAM_SESSION_TIMEOUT_S": "3"}
 
 
 if __name__ == "__main__":

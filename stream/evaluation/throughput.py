@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
-from contextlib import suppress
 from pathlib import Path
 
 import orjson
@@ -25,8 +22,10 @@ from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
 from stream.evaluation.report import Table, run_timed
 from stream.jsonl import iter_lines
-from stream.processes import stop_process
+from stream.processes import settings_environment, stop_process, wait_ready
 from stream.producing import consume_topic, produce_records
+
+READY_TIMEOUT_S = 120.0
 
 
 def _records(path: Path, copies: int) -> list[bytes]:
@@ -38,19 +37,6 @@ def _records(path: Path, copies: int) -> list[bytes]:
             record["id"] = f"bench-{copy}-{n}"
             out.append(orjson.dumps(record))
     return out
-
-
-def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("worker exited")
-        with suppress(OSError), urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.2)
-    raise TimeoutError("worker not ready")
 
 
 async def _stream(settings: Settings, records: list[bytes]) -> float:
@@ -89,14 +75,11 @@ def main() -> None:
         settings = Settings(broker_url=broker.url, app_id=f"bench-{tag}",
                             web_port=free_port(), data_dir=data, log_level="warning")
         asyncio.run(create_newsstream_topics(settings))
-        env = {**os.environ, "NEWSSTREAM_BROKER_URL": broker.url,
-               "NEWSSTREAM_APP_ID": settings.app_id, "NEWSSTREAM_WEB_PORT":
-               str(settings.web_port), "NEWSSTREAM_DATA_DIR": data,
-               "NEWSSTREAM_LOG_LEVEL": "warning"}
-        worker = subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"], env=env,
+        worker = subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"],
+                                  env=settings_environment(settings),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            _wait_ready(settings.web_port, worker)
+            wait_ready(settings, worker, READY_TIMEOUT_S)
             streamed = asyncio.run(_stream(settings, records))
         finally:
             stop_process(worker, 30.0)
