@@ -38,6 +38,17 @@ def _settings(broker: EmbeddedBroker, tmp_path: Path, **overrides: Any) -> Setti
     return unique_settings(broker, tmp_path / "data", partitions=4, **overrides)
 
 
+async def _all_produced(broker: EmbeddedBroker, tmp_path: Path, articles: list[dict[str, Any]],
+                        **overrides: Any) -> tuple[Settings, dict[CountKey, tuple[int, int]]]:
+    """Settings of a fresh stream with ``articles`` produced to it, and their expected counts."""
+    settings = _settings(broker, tmp_path, **overrides)
+    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
+                               settings.count_windows_s)
+    await create_newsstream_topics(settings)
+    await produce(settings, articles)
+    return settings, expected
+
+
 def _another(settings: Settings) -> Settings:
     return settings.model_copy(update={"web_port": free_port()})
 
@@ -66,12 +77,7 @@ def _metric(worker: Worker, name: str, labels: str = "") -> float:
 
 async def test_counts_are_exact_after_kill_9_mid_stream(broker: EmbeddedBroker,
                                                         tmp_path: Path) -> None:
-    settings = _settings(broker, tmp_path)
-    articles = make_articles(2000)
-    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
-                               settings.count_windows_s)
-    await create_newsstream_topics(settings)
-    await produce(settings, articles)
+    settings, expected = await _all_produced(broker, tmp_path, make_articles(2000))
     log = tmp_path / "worker.log"
     first = start_worker(settings, log)
     async with MentionsWatcher(settings) as watcher:
@@ -126,12 +132,7 @@ async def test_tables_come_back_whole_after_a_restart(broker: EmbeddedBroker,
 
 async def test_counts_are_exact_when_a_worker_leaves_mid_stream(broker: EmbeddedBroker,
                                                                 tmp_path: Path) -> None:
-    settings = _settings(broker, tmp_path)
-    articles = make_articles(1200, seed=11)
-    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
-                               settings.count_windows_s)
-    await create_newsstream_topics(settings)
-    await produce(settings, articles)
+    settings, expected = await _all_produced(broker, tmp_path, make_articles(1200, seed=11))
     staying = start_worker(settings, tmp_path / "staying.log")
     leaving = start_worker(_another(settings), tmp_path / "leaving.log")
     try:
@@ -218,12 +219,9 @@ async def test_late_articles_miss_closed_windows_only(broker: EmbeddedBroker,
 
 async def test_queries_and_trending_across_two_workers(broker: EmbeddedBroker,
                                                        tmp_path: Path) -> None:
-    settings = _settings(broker, tmp_path, trend_min_mentions=2)
-    articles = make_articles(400, seed=21, step_s=0.2)
-    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
-                               settings.count_windows_s)
-    await create_newsstream_topics(settings)
-    await produce(settings, articles)
+    settings, expected = await _all_produced(broker, tmp_path,
+                                             make_articles(400, seed=21, step_s=0.2),
+                                             trend_min_mentions=2)
     one = start_worker(settings, tmp_path / "one.log")
     two = start_worker(_another(settings), tmp_path / "two.log")
     try:
