@@ -168,8 +168,9 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
     meta = html_metadata(tree, url)
     document = trafilatura.bare_extraction(
         tree, url=url, favor_precision=True, fast=True, include_comments=False,
-        include_tables=False, with_metadata=False,
+        include_tables=True, with_metadata=False,
     )
+    gallery = photo_gallery(tree, _first(tree, *_DESCRIPTION))
     # trafilatura works on a copy and leaves the tree as it was; readability changes it, so
     # it comes last and needs no copy of its own.
     generic = _paragraph_lines(readability_text(tree))
@@ -177,6 +178,9 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
     if isinstance(document, trafilatura.settings.Document):
         own = document.text or ""
     lines = choose_extraction(_paragraph_lines(own), generic)
+    if gallery and _containment(_shingle_set(gallery), _shingle_set(lines)) < 0.5:
+        # A photo story: both extractors took a caption block of the sidebar for the article.
+        lines = gallery
     if not lines:
         # Pages neither extractor finds an article in (short notices, odd markup): fall back
         # to trafilatura's baseline, keeping only lines that read like prose, not navigation.
@@ -187,6 +191,37 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
         lines = lines[1:]  # the headline repeated as the first line of the body
     return _Extracted(_paragraphs(lines), title, meta["author"], meta["published_at"],
                       meta["site_name"], meta["canonical_url"])
+
+
+_DESCRIPTION = ('//meta[@property="og:description"]/@content',
+                '//meta[@name="description"]/@content')
+_GALLERY_SIZE = 3
+
+
+def photo_gallery(tree: HtmlElement, description: str | None) -> list[str]:
+    """The captions of the page's photo gallery when the page is a photo story, else [].
+
+    A photo story has no body text; its captions are the article. It is recognised by a
+    gallery of ≥ 3 captioned figures that holds the page's own description: galleries on
+    ordinary articles are described by the article, not by one of their captions.
+    """
+    if not description:
+        return []
+    galleries: dict[HtmlElement, list[str]] = {}
+    for caption in tree.iter("figcaption"):
+        figure = caption.getparent()
+        if figure is None:
+            continue
+        container = figure.getparent() if figure.tag == "figure" else figure
+        text = " ".join(caption.text_content().split())
+        if text and container is not None:
+            galleries.setdefault(container, []).append(text)
+    described = shingle_set(description)
+    for captions in galleries.values():
+        if (len(captions) >= _GALLERY_SIZE
+                and _containment(described, _shingle_set(captions)) >= 0.8):
+            return list(dict.fromkeys(captions))
+    return []
 
 
 _BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr",
@@ -231,7 +266,9 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
     - one is empty, or more than twice as long as the other: the longer one (trafilatura's
       own fallback rule);
     - readability's text is a clean part (≥ 95 %) of trafilatura's at 50-90 % of its length:
-      trafilatura took boilerplate along, readability's;
+      trafilatura took boilerplate along (lists of related links, datelines); its lines that
+      readability lacks go unless they read like body text, which readability also drops on
+      pages that are not news (the intro of a blog post, an explainer's first paragraph);
     - trafilatura's text is within readability's, which has article sentences before it:
       trafilatura missed the lead (common on Indonesian news pages); those lines are added.
     """
@@ -245,7 +282,8 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
     generic_words = sum(len(WORD.findall(line)) for line in generic)
     if (0.5 <= generic_words / own_words <= 0.9
             and _containment(generic_set, own_set) >= 0.95):
-        return generic
+        kept = set(generic)
+        return [line for line in own if line in kept or _reads_as_sentence(line)]
     if own_chars > 2 * generic_chars:
         return own
     if generic_chars > 2 * own_chars and not generic[0].startswith("{"):
@@ -276,6 +314,10 @@ def _normal(line: str) -> str:
 def _is_body_line(line: str) -> bool:
     words = len(WORD.findall(line))
     return words >= 12 or (words >= 5 and TERMINAL.search(line) is not None)
+
+
+def _reads_as_sentence(line: str) -> bool:
+    return len(WORD.findall(line)) >= 8 and TERMINAL.search(line) is not None
 
 
 def _function_words() -> frozenset[str]:

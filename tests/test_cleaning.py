@@ -81,8 +81,8 @@ BODY = [
     "Sebab, selain menguntungkan bagi pabrikan itu sendiri, bisa menyerap tenaga kerja lokal.",
     "Nangoi melanjutkan, sukses atau tidaknya merek itu ditentukan oleh konsumen di Indonesia.",
 ]
-JUNK = ["Berita terpopuler hari ini dari seluruh kanal kami yang wajib anda baca sekarang juga.",
-        "Ikuti terus perkembangan berita terbaru hanya di situs kami setiap hari tanpa henti."]
+JUNK = ["Google Umbar Kelemahan Galaxy S6 Edge", "- Kamis, 05/11/2015 09:25 WIB",
+        "Xiaomi Siapkan Ponsel Baru", "- Rabu, 04/11/2015 23:45 WIB"]
 
 
 def test_readability_adds_a_lead_trafilatura_missed() -> None:
@@ -98,6 +98,46 @@ def test_readability_wins_when_trafilatura_took_boilerplate_along() -> None:
     assert choose_extraction([*BODY, *JUNK], BODY) == BODY
 
 
+def test_body_text_readability_dropped_is_kept() -> None:
+    intro = ("Eines der großen Probleme, mit denen wir zu kämpfen haben, ist die "
+             "Luftverschmutzung, und woher sie kommt, erklären wir hier.")
+    assert choose_extraction([intro, *BODY, *JUNK[:2]], BODY) == [intro, *BODY]
+
+
 def test_one_empty_extraction_gives_the_other() -> None:
     assert choose_extraction([], BODY) == BODY
     assert choose_extraction(BODY, []) == BODY
+
+
+def _figures(captions: list[str]) -> str:
+    return "".join(f"<figure><img src='p{i}.jpg'><figcaption>{caption}</figcaption></figure>"
+                   for i, caption in enumerate(captions))
+
+
+CAPTIONS = [
+    "Penyanyi itu memeluk sahabatnya saat berpose di karpet merah di Los Angeles, Senin (15/2).",
+    "Keduanya berpose untuk fotografer saat tiba di karpet merah Grammy Awards di Los Angeles.",
+    "Mereka tampak berbincang di sela acara penghargaan musik bergengsi itu pada Senin malam.",
+]
+SIDEBAR = [
+    "Warga antre bantuan beras di kantor kelurahan di Jakarta Utara pada Senin pagi (15/2/2016).",
+    "Pemain tim nasional berlatih di stadion utama menjelang laga persahabatan pekan depan ini.",
+    "Pengunjung memadati pameran otomotif terbesar di Jakarta pada hari terakhir penyelenggaraan.",
+]
+
+
+def test_a_photo_story_is_its_gallery_captions() -> None:
+    html = (f'<html><head><meta property="og:description" content="{CAPTIONS[0]}"></head><body>'
+            f'<div class="gallery">{_figures(CAPTIONS)}</div>'
+            f'<aside><div class="latest">{"".join(f"<p>{s}</p>" for s in SIDEBAR)}</div></aside>'
+            "</body></html>")
+    assert clean_html(html, "https://photo.example.com/musik/1").text.split("\n\n") == CAPTIONS
+
+
+def test_a_gallery_in_an_article_does_not_replace_its_text() -> None:
+    html = (f'<html><head><meta property="og:description" content="{BODY[0]}"></head><body>'
+            f'<article>{"".join(f"<p>{p}</p>" for p in [LEAD, *BODY])}'
+            f'<div class="gallery">{_figures(CAPTIONS)}</div></article></body></html>')
+    text = clean_html(html, "https://news.example.com/read/1").text
+    assert BODY[-1] in text
+    assert CAPTIONS[0] not in text
