@@ -49,7 +49,7 @@ train-ner-accurate: $(STAMP)
 	@mkdir -p $(dir $(E5_BUNDLE))
 	$(BIN)/python -m stream.ner.e5_prepare --data $(NER_DATA) --out $(E5_BUNDLE)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m stream.ner.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4
+	$(BIN)/python -m stream.ner.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4 --keep-best
 
 ## Score `newsstream clean` against trafilatura on the dev extraction sets (writes eval/clean.md).
 eval-clean: $(STAMP)

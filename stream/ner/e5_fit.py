@@ -145,6 +145,8 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[],
                         help="training splits to leave out (e.g. nerp-train, idner2k-train+lower)")
     parser.add_argument("--no-save", action="store_true", help="report dev scores only")
+    parser.add_argument("--keep-best", action="store_true",
+                        help="save after each epoch that raises the mean dev F1, not at the end")
     args = parser.parse_args()
     random.seed(SEED)
     np.random.seed(SEED)
@@ -170,6 +172,7 @@ def main() -> None:
         lambda s: min((s + 1) / max(warmup, 1), max(0.0, (steps - s) / (steps - warmup))))
     loss_fn = nn.CrossEntropyLoss(ignore_index=-1)
     started = time.time()
+    best = -1.0
     for epoch in range(args.epochs):
         for _group, ids, mask, tags in _batches(train, args.batch, special, device, True):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -184,7 +187,12 @@ def main() -> None:
                   for name, rows in dev.items()}
         print(f"epoch {epoch + 1}: {time.time() - started:.0f} s, dev F1 "
               + ", ".join(f"{k} {100 * v:.1f}" for k, v in scores.items()), flush=True)
-    if not args.no_save:
+        mean = sum(scores.values()) / len(scores)
+        if args.keep_best and not args.no_save and mean > best:
+            best = mean
+            save(model, args.out, layers)
+            print(f"epoch {epoch + 1} is the best so far: saved to {args.out}", flush=True)
+    if not args.no_save and not args.keep_best:
         save(model, args.out, layers)
         print(f"saved to {args.out}")
 
