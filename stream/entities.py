@@ -22,6 +22,7 @@ from stream.normalise import (
     default_aliases,
     entity_id,
     resolve_partial_names,
+    short_form,
 )
 
 
@@ -110,8 +111,48 @@ def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:
     for tokens, spans in zip(sentences, predictions, strict=True):
         for first, last, label in spans:
             start, end = tokens[first].start, tokens[last - 1].end
-            mentions.append(Mention(text[start:end], label, start, end))
+            mentions.extend(split_mention(Mention(text[start:end], label, start, end)))
     return mentions
+
+
+# "Joko Widodo-Jusuf Kalla", "Prabowo Subianto - Hatta Rajasa": a ticket of two full names;
+# one-word sides ("Jokowi-JK", "Abdul-Jabbar") stay one name.
+_PAIR = re.compile(r"^(?P<a>\S+(?:\s+\S+)+?)\s*[-–]\s*(?P<b>\S+(?:\s+\S+)+)$")
+_EDGE_PUNCTUATION = "\"'“”‘’,;:-–"
+
+
+def split_mention(mention: Mention) -> list[Mention]:
+    """A tagged span as the names it holds, offsets kept exact: a PER span joining two full
+    names with a dash is two mentions; quotes, dashes and unbalanced brackets at its edges are
+    not part of it. "Joko Widodo (Jokowi)" stays one mention, of one person."""
+    match = _PAIR.match(mention.text) if mention.label == "PER" else None
+    bounds = [match.span("a"), match.span("b")] if match else [(0, len(mention.text))]
+    parts = [_trimmed(mention, start, end) for start, end in bounds]
+    return [part for part in parts if part]
+
+
+def _trimmed(mention: Mention, start: int, end: int) -> Mention | None:
+    text = mention.text
+    while start < end:
+        before = (start, end)
+        while start < end and (text[start].isspace() or text[start] in _EDGE_PUNCTUATION):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in _EDGE_PUNCTUATION):
+            end -= 1
+        inner = text[start:end]
+        if inner.startswith("(") and inner.endswith(")") and inner.count("(") == 1:
+            start, end = start + 1, end - 1  # "(MK)": the short form alone
+        elif inner.startswith("(") and ")" not in inner:
+            start += 1
+        elif inner.endswith(")") and "(" not in inner:
+            end -= 1
+        elif inner.count("(") > inner.count(")"):
+            end = start + inner.rindex("(")  # "Joko Widodo (Jokowi": the name before it
+        if (start, end) == before:
+            break
+    if not any(ch.isalnum() for ch in text[start:end]):
+        return None
+    return Mention(text[start:end], mention.label, mention.start + start, mention.start + end)
 
 
 @cache
@@ -165,11 +206,12 @@ def _pattern(surfaces: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)")
 
 
-def normalise_mentions(mentions: Sequence[Mention],
-                       aliases: dict[str, Alias] | None = None) -> list[Entity]:
+def normalise_mentions(mentions: Sequence[Mention], aliases: dict[str, Alias] | None = None,
+                       article_aliases: dict[str, Alias] | None = None) -> list[Entity]:
     """Canonical names and ids: titles stripped, aliases mapped ("AS" → "Amerika Serikat"),
     partial person names resolved within the article ("Blinken" → "Antony Blinken")."""
     table = default_aliases() if aliases is None else aliases
+    table = {**table, **(article_aliases or {})}
     names = [apply_alias(canonical_name(m.text, m.label), m.label, table) for m in mentions]
     resolved = resolve_partial_names(names)
     entities = []
@@ -182,9 +224,31 @@ def normalise_mentions(mentions: Sequence[Mention],
     return entities
 
 
+_FOLLOWING_SHORT_FORM = re.compile(r"\s*\(\s*([^\W\d_][\w.&-]{0,15})\s*\)")
+
+
+def article_short_forms(text: str, mentions: Sequence[Mention]) -> dict[str, Alias]:
+    """Short forms the article itself introduces, "Mahkamah Konstitusi (MK)": its other
+    mentions of "MK" are that entity. One word with a capital letter, in brackets right after
+    a name (or inside its span), so that a bracketed remark is not taken for one."""
+    found: dict[str, Alias] = {}
+    for mention in mentions:
+        named = short_form(mention.text)
+        if named is None:
+            following = _FOLLOWING_SHORT_FORM.match(text, mention.end)
+            named = (mention.text, following.group(1)) if following else None
+        if named and " " not in named[1] and any(ch.isupper() for ch in named[1]):
+            found.setdefault(named[1], (canonical_name(named[0], mention.label), mention.label))
+    return found
+
+
 def extract_entities(text: str, language: str, tagger: TokenTagger | None = None) -> list[Entity]:
     mentions = find_mentions(text, tagger or tagger_for(language))
-    return normalise_mentions(propagate_mentions(text, mentions, known_names()))
+    short_forms = article_short_forms(text, mentions)
+    known = {**known_names(), **{short: label for short, (_name, label) in short_forms.items()
+                                 if label}}
+    return normalise_mentions(propagate_mentions(text, mentions, known),
+                              article_aliases=short_forms)
 
 
 def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:

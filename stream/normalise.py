@@ -17,11 +17,20 @@ _HONORIFICS = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
+# "Mahkamah Konstitusi (MK)": a name followed by its short form in brackets.
+_SHORT_FORM = re.compile(r"^(?P<name>.*\w.*?)\s*\(\s*(?P<short>[^()]*\w[^()]*?)\s*\)$")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
+def short_form(mention: str) -> tuple[str, str] | None:
+    """("Mahkamah Konstitusi", "MK") for "Mahkamah Konstitusi (MK)", else None."""
+    match = _SHORT_FORM.match(_SPACE.sub(" ", mention).strip())
+    return (match.group("name"), match.group("short")) if match else None
+
+
 def canonical_name(mention: str, label: str) -> str:
-    name = _SPACE.sub(" ", mention).strip(" \t\"'“”‘’.,;:()[]")
+    named = short_form(mention)
+    name = _SPACE.sub(" ", named[0] if named else mention).strip(" \t\"'“”‘’.,;:()[]")
     if label == "PER":
         stripped = _HONORIFICS.sub("", name)
         name = stripped or name

@@ -7,6 +7,7 @@ from stream.entities import (
     extract_entities,
     find_mentions,
     propagate_mentions,
+    split_mention,
 )
 from stream.ner.corpus import Span, bio_to_spans, prf, spans_to_bio
 from tests.helpers import SAMPLE_TEXT
@@ -124,3 +125,67 @@ def test_all_blinken_mentions_of_the_sample_are_antony_blinken() -> None:
     blinken = [e for e in extract_entities(text, "id") if "Blinken" in e.text]
     assert len(blinken) == text.count("Blinken") == 5
     assert {e.entity_id for e in blinken} == {"PER:antony-blinken"}
+
+
+class Phrases:
+    """A stand-in tagger that tags the given token sequences, as a model might."""
+
+    name = "phrases"
+
+    def __init__(self, *phrases: tuple[str, str]) -> None:
+        self.phrases = [(phrase.split(), label) for phrase, label in phrases]
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        found: list[list[Span]] = []
+        for words in sentences:
+            spans: list[Span] = []
+            for phrase, label in self.phrases:
+                for i in range(len(words) - len(phrase) + 1):
+                    if list(words[i:i + len(phrase)]) == phrase:
+                        spans.append((i, i + len(phrase), label))
+            found.append(spans)
+        return found
+
+
+def _names(text: str, tagger: Phrases) -> list[tuple[str, str, str]]:
+    entities = extract_entities(text, "id", tagger)
+    for entity in entities:
+        assert text[entity.start:entity.end] == entity.text
+    return [(e.text, e.name, e.label) for e in entities]
+
+
+def test_a_name_with_its_short_form_is_one_mention_and_the_short_form_its_alias() -> None:
+    # Not in the alias table: the article's own bracket is what links "BRKN" to the name.
+    text = "Peneliti Badan Riset Kelautan Nusantara (BRKN) menemukan spesies baru. Temuan BRKN itu"
+    tagger = Phrases(("Badan Riset Kelautan Nusantara ( BRKN )", "ORG"))
+    assert _names(text, tagger) == [
+        ("Badan Riset Kelautan Nusantara (BRKN)", "Badan Riset Kelautan Nusantara", "ORG"),
+        ("BRKN", "Badan Riset Kelautan Nusantara", "ORG"),
+    ]
+
+
+def test_a_short_form_tagged_on_its_own_joins_the_name_before_it() -> None:
+    text = "Gubernur Ridwan Kamil (Emil) hadir. Menurut Emil, semuanya lancar."
+    tagger = Phrases(("Ridwan Kamil", "PER"), ("Emil", "PER"))
+    assert [name for _text, name, _label in _names(text, tagger)] == ["Ridwan Kamil"] * 3
+
+
+def test_a_ticket_of_two_people_is_two_mentions() -> None:
+    text = "Pasangan Prabowo Subianto - Hatta Rajasa mendaftar ke KPU."
+    tagger = Phrases(("Prabowo Subianto - Hatta Rajasa", "PER"))
+    assert [name for _text, name, _label in _names(text, tagger)] == [
+        "Prabowo Subianto", "Hatta Rajasa"]
+
+
+def test_split_mention_keeps_hyphenated_names_and_trims_stray_brackets() -> None:
+    def split(text: str, label: str = "PER") -> list[tuple[str, int]]:
+        return [(m.text, m.start) for m in split_mention(Mention(text, label, 10, 10 + len(text)))]
+
+    assert split("Jokowi-JK") == [("Jokowi-JK", 10)]
+    assert split("Jean-Paul Sartre") == [("Jean-Paul Sartre", 10)]
+    assert split("Joko Widodo-Jusuf Kalla") == [("Joko Widodo", 10), ("Jusuf Kalla", 22)]
+    assert split("Joko Widodo (Jokowi") == [("Joko Widodo", 10)]
+    assert split("(MK)", "ORG") == [("MK", 11)]
+    assert split("\"Blinken") == [("Blinken", 11)]
+    assert split("Jalur Utara - Selatan", "LOC") == [("Jalur Utara - Selatan", 10)]
+    assert split("(", "ORG") == []

@@ -7,6 +7,7 @@ from stream.normalise import (
     entity_id,
     load_aliases,
     resolve_partial_names,
+    short_form,
 )
 
 
@@ -44,3 +45,10 @@ def test_aliases_map_to_one_canonical_entity(tmp_path: Path) -> None:
     merged = load_aliases(DEFAULT_ALIASES, extra)
     assert apply_alias("AS", "LOC", merged) == ("United States", "LOC")
     assert apply_alias("Pak Bas", "PER", merged) == ("Basuki Hadimuljono", "PER")
+
+
+def test_a_short_form_in_brackets_is_not_part_of_the_name() -> None:
+    assert canonical_name("Mahkamah Konstitusi (MK)", "ORG") == "Mahkamah Konstitusi"
+    assert canonical_name("Presiden Joko Widodo (Jokowi)", "PER") == "Joko Widodo"
+    assert short_form("Badan Usaha Milik Negara (BUMN)") == ("Badan Usaha Milik Negara", "BUMN")
+    assert short_form("Joko Widodo") is None
