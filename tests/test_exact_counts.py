@@ -246,7 +246,7 @@ async def test_queries_and_trending_across_two_workers(broker: EmbeddedBroker,
                 assert orjson.loads(body)["total"] == {"mentions": mentions,
                                                        "articles": articles_}
         hour = orjson.loads(one.get("/entities/top?window=1h&n=3")[1])
-        latest_hour = max(k[2] for k in expected if k[1] == "1h")
+        latest_hour = max(k[2] or "" for k in expected if k[1] == "1h")
         assert hour["window_start"] == latest_hour
         assert one.get("/entities/top?window=1w")[0] == 400
         assert one.get("/entities/PER:nobody-at-all")[0] == 404
