@@ -141,3 +141,15 @@ def test_a_gallery_in_an_article_does_not_replace_its_text() -> None:
     text = clean_html(html, "https://news.example.com/read/1").text
     assert BODY[-1] in text
     assert CAPTIONS[0] not in text
+
+
+def test_credit_rows_of_a_layout_table_are_not_body_text() -> None:
+    credits = "<table><tr><td>Penulis</td><td>: Aditya Maulana</td></tr>" \
+              "<tr><td>Editor</td><td>: Agung Kurniawan</td></tr></table>"
+    data = "<table><tr><th>Merek</th><th>Unit</th></tr><tr><td>Wuling</td><td>120</td></tr></table>"
+    html = (f"<html><body><article>{''.join(f'<p>{p}</p>' for p in [LEAD, *BODY])}"
+            f"{data}{credits}</article></body></html>")
+    text = clean_html(html, "https://otomotif.example.com/read/1").text
+    assert BODY[-1] in text
+    assert "Wuling" in text  # a data table is content
+    assert "Aditya Maulana" not in text and "Penulis" not in text
