@@ -312,6 +312,8 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
         last = max((i for i, line in enumerate(own) if line in kept), default=-1)
         return [line for i, line in enumerate(own)
                 if line in kept or (i < last and _reads_as_sentence(line))]
+    if _split_article(own, own_set, own_words, generic, generic_set, generic_words):
+        return [*own, *(line for line in generic if _reads_as_sentence(line))]
     if own_chars > 2 * generic_chars:
         return own
     if generic_chars > 2 * own_chars and not generic[0].startswith("{"):
@@ -319,6 +321,24 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
     if _containment(own_set, generic_set) < 0.9:
         return own
     return _with_missed_lead(own, own_set, generic)
+
+
+_ARTICLE_PART_WORDS = 300
+
+
+def _split_article(own: list[str], own_set: set[tuple[str, ...]], own_words: int,
+                   generic: list[str], generic_set: set[tuple[str, ...]],
+                   generic_words: int) -> bool:
+    """Both extractors found an article-sized run of prose and the two share nothing: a page
+    that breaks its article into several containers (ad slots between them, as wired.com
+    does), each extractor taking a different part. readability's comes second: trafilatura
+    keeps the first container it scores."""
+    if min(own_words, generic_words) < _ARTICLE_PART_WORDS:
+        return False
+    if max(_containment(own_set, generic_set), _containment(generic_set, own_set)) >= 0.05:
+        return False
+    prose = sum(1 for line in generic if _reads_as_sentence(line))
+    return prose >= 0.8 * len(generic)
 
 
 def _with_missed_lead(own: list[str], own_set: set[tuple[str, ...]],

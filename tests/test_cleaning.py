@@ -153,3 +153,20 @@ def test_credit_rows_of_a_layout_table_are_not_body_text() -> None:
     assert BODY[-1] in text
     assert "Wuling" in text  # a data table is content
     assert "Aditya Maulana" not in text and "Penulis" not in text
+
+
+FIRST_HALF = [f"In week {i} the harbour board reviewed how ships number {i} were unloaded, "
+              f"which cranes broke down, and why the night shift {i} ran short of workers."
+              for i in range(14)]  # ~330 words
+SECOND_HALF = [f"Later, passengers on line {i} told reporters that trains often arrived late "
+               f"because signals near station {i} failed during heavy rain in spring."
+               for i in range(14)]
+
+
+def test_an_article_split_over_containers_is_put_back_together() -> None:
+    generic = [*SECOND_HALF, "More Great Stories"]
+    assert choose_extraction(FIRST_HALF, generic) == [*FIRST_HALF, *SECOND_HALF]
+
+
+def test_a_short_unrelated_block_is_not_added() -> None:
+    assert choose_extraction(FIRST_HALF, SECOND_HALF[:3]) == FIRST_HALF
