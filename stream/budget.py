@@ -11,10 +11,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -44,6 +48,38 @@ def alarm_budget(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie not yet reaped counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    with (contextlib.suppress(OSError, IndexError),
+          open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat):
+        return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    return False
+
+
+def _follow_owner(owner: int, initializer: Callable[[], None] | None,
+                  every_s: float = 1.0) -> None:
+    """Child-side start: exit when the process that owns the pool is gone.
+
+    A pool worker never sees its owner die: it holds both ends of its own call queue, and
+    under forkserver its parent is the fork server, which in turn stays up while the worker
+    does. A worker SIGKILLed mid-stream would leave both behind for good.
+    """
+    def watch() -> None:
+        while not process_gone(owner):
+            time.sleep(every_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-owner", daemon=True).start()
+    if initializer is not None:
+        initializer()
+
+
 class BudgetedExecutor:
     def __init__(self, budget_s: float, start_method: str = "forkserver",
                  initializer: Callable[[], None] | None = None) -> None:
@@ -57,7 +93,9 @@ class BudgetedExecutor:
             # Objects that exist now are never collected in the child, so its garbage collector
             # does not write to (and so copy) every page it shares with this process.
             gc.freeze()
-        return ProcessPoolExecutor(1, mp_context=self._context, initializer=self._initializer)
+        return ProcessPoolExecutor(1, mp_context=self._context,
+                                   initializer=partial(_follow_owner, os.getpid(),
+                                                       self._initializer))
 
     def _restart(self) -> None:
         pool, self._pool = self._pool, self._new_pool()

@@ -1,8 +1,10 @@
+import subprocess
+import sys
 import time
 
 import pytest
 
-from stream.budget import BudgetedExecutor, BudgetExceeded
+from stream.budget import BudgetedExecutor, BudgetExceeded, process_gone
 
 
 def _sleep_then(value: int, seconds: float) -> int:
@@ -31,3 +33,27 @@ async def test_the_async_path_keeps_the_same_budget() -> None:
         assert await executor.run_async(_sleep_then, 2, 0.0) == 2
     finally:
         executor.close()
+
+
+OWNER = """
+import os, time
+from stream.budget import BudgetedExecutor
+executor = BudgetedExecutor(5.0, "forkserver")
+print(executor.run(os.getpid), flush=True)
+time.sleep(60)
+"""
+
+
+def test_the_child_does_not_outlive_an_owner_killed_outright() -> None:
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE)
+    try:
+        assert owner.stdout is not None
+        child = int(owner.stdout.readline())
+        assert not process_gone(child)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 10
+    while not process_gone(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process_gone(child)
