@@ -157,23 +157,30 @@ def _trimmed(mention: Mention, start: int, end: int) -> Mention | None:
 
 @cache
 def known_names() -> dict[str, str]:
-    """Names from the alias table that map to themselves with a label: always entities."""
+    """Always entities, wherever written: names from the alias table that map to themselves
+    with a label (countries, capitals), and its acronyms of three or more capitals with a
+    label ("KPK", "DPR", "NATO"). Two-letter ones ("MA", "UN": also "Ujian Nasional") are
+    too ambiguous to count without the model."""
     return {alias: label for alias, (canonical, label) in default_aliases().items()
-            if label and alias == canonical and alias[:1].isupper()}
+            if label and ((alias == canonical and alias[:1].isupper())
+                          or (alias.isupper() and len(alias) >= 3))}
 
 
 def propagate_mentions(text: str, mentions: Sequence[Mention],
-                       known: dict[str, str] | None = None) -> list[Mention]:
+                       known: dict[str, str] | None = None,
+                       also: dict[str, str] | None = None) -> list[Mention]:
     """Document-level consistency: a name the model found once is found everywhere.
 
     Untagged whole-word occurrences of a tagged mention (at least two words, or one
     capitalised word of four letters or more), and of the surname of a tagged full person
     name, become mentions with that label: "Blinken mengatakan ..." at a sentence start, after
     "Antony Blinken" earlier. So do the ``known`` names (surface → label: countries, capitals,
-    from the alias table) wherever they are written. Occurrences inside existing mentions
-    are left alone.
+    from the alias table) wherever they are written, and the ``also`` names of this article
+    (the short forms it introduces). ``known`` is one compiled pattern for every article, so
+    the article's own names go in ``also``. Occurrences inside existing mentions are left
+    alone.
     """
-    surfaces: dict[str, str] = {}
+    surfaces: dict[str, str] = dict(also or {})  # this article's own names (short forms)
     for mention in mentions:
         words = mention.text.split()
         if len(words) >= 2 or (len(mention.text) >= 4 and mention.text[:1].isupper()):
@@ -245,9 +252,8 @@ def article_short_forms(text: str, mentions: Sequence[Mention]) -> dict[str, Ali
 def extract_entities(text: str, language: str, tagger: TokenTagger | None = None) -> list[Entity]:
     mentions = find_mentions(text, tagger or tagger_for(language))
     short_forms = article_short_forms(text, mentions)
-    known = {**known_names(), **{short: label for short, (_name, label) in short_forms.items()
-                                 if label}}
-    return normalise_mentions(propagate_mentions(text, mentions, known),
+    also = {short: label for short, (_name, label) in short_forms.items() if label}
+    return normalise_mentions(propagate_mentions(text, mentions, known_names(), also),
                               article_aliases=short_forms)
 
 

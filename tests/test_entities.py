@@ -173,7 +173,7 @@ def test_a_short_form_tagged_on_its_own_joins_the_name_before_it() -> None:
 def test_a_ticket_of_two_people_is_two_mentions() -> None:
     text = "Pasangan Prabowo Subianto - Hatta Rajasa mendaftar ke KPU."
     tagger = Phrases(("Prabowo Subianto - Hatta Rajasa", "PER"))
-    assert [name for _text, name, _label in _names(text, tagger)] == [
+    assert [name for _text, name, label in _names(text, tagger) if label == "PER"] == [
         "Prabowo Subianto", "Hatta Rajasa"]
 
 
@@ -189,3 +189,8 @@ def test_split_mention_keeps_hyphenated_names_and_trims_stray_brackets() -> None
     assert split("\"Blinken") == [("Blinken", 11)]
     assert split("Jalur Utara - Selatan", "LOC") == [("Jalur Utara - Selatan", 10)]
     assert split("(", "ORG") == []
+
+
+def test_known_acronyms_are_entities_even_when_the_model_misses_them() -> None:
+    text = "Penyidik KPK memeriksa saksi. Hasil UN diumumkan."
+    assert _names(text, Phrases()) == [("KPK", "Komisi Pemberantasan Korupsi", "ORG")]
