@@ -8,6 +8,7 @@ the CPU in numpy.
 
 from __future__ import annotations
 
+import functools
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -47,18 +48,23 @@ class E5Tagger:
         _dtype, _n, offset, nbytes = self._file.tensors["emb.word"]
         self._word_blocks = np.frombuffer(self._file._data[offset:offset + nbytes], dtype=np.uint8)
         self._row_bytes = config.hidden // 32 * 18
-        state: dict[str, np.ndarray] = {}
-        files = sorted(model_dir.glob("e5-ner-*.npz"))
+        self._files = sorted(model_dir.glob("e5-ner-*.npz"))
         # By content (the CRCs the zip files already hold), so that checkouts share one graph.
-        fingerprint = f"{_checksum(files):08x}"
-        for path in files:
+        fingerprint = f"{_checksum(self._files):08x}"
+        # One intra-op thread: workers scale with processes (two threads on a busy two-core
+        # machine collapsed throughput in measurements). The weights are read only when the
+        # graph is not in the user cache (a fifth of start-up otherwise).
+        self._session = session(lambda: self.w, self.layers, self.heads, self.eps, threads=1,
+                                cache_name=f"e5-ner-{fingerprint}", cache_family="e5-ner-")
+
+    @functools.cached_property
+    def w(self) -> dict[str, np.ndarray]:
+        """The fine-tuned weights, fp32."""
+        state: dict[str, np.ndarray] = {}
+        for path in self._files:
             with np.load(path) as part:
                 state.update({key: part[key].astype(np.float32) for key in part.files})
-        self.w = state
-        # One intra-op thread: workers scale with processes (two threads on a busy two-core
-        # machine collapsed throughput in measurements).
-        self._session = session(state, self.layers, self.heads, self.eps, threads=1,
-                                cache_name=f"e5-ner-{fingerprint}", cache_family="e5-ner-")
+        return state
 
     def _embed_words(self, ids: np.ndarray) -> np.ndarray:
         rows = self._word_blocks.reshape(-1, self._row_bytes)[ids.reshape(-1)]

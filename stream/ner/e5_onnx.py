@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -85,10 +86,11 @@ def build_graph(w: dict[str, np.ndarray], layers: int, heads: int, eps: float) -
     return bytes(model.SerializeToString())
 
 
-def session(w: dict[str, np.ndarray], layers: int, heads: int, eps: float,
+def session(weights: Callable[[], dict[str, np.ndarray]], layers: int, heads: int, eps: float,
             threads: int = 1, cache_name: str | None = None,
             cache_family: str | None = None) -> Any:
-    """An onnxruntime session of the graph. With ``cache_name`` (which must change with the
+    """An onnxruntime session of the graph of ``weights()`` (called only to build it). With
+    ``cache_name`` (which must change with the
     weights), the optimised graph is kept in the user's cache: loading it takes ~0.1 s where
     building and optimising take ~0.8 s. A new graph replaces the cached ones whose names
     start with ``cache_family``."""
@@ -108,7 +110,7 @@ def session(w: dict[str, np.ndarray], layers: int, heads: int, eps: float,
         with contextlib.suppress(Exception):  # a damaged cache file is rebuilt below
             return onnxruntime.InferenceSession(str(cached), options(levels.ORT_ENABLE_ALL),
                                                 providers=providers)
-    graph = build_graph(w, layers, heads, eps)
+    graph = build_graph(weights(), layers, heads, eps)
     if cached is not None:
         # EXTENDED, not ALL: the saved graph must not carry this processor's layouts.
         opts = options(levels.ORT_ENABLE_EXTENDED)
