@@ -84,6 +84,10 @@ class Settings(BaseSettings):
         default="fast",
         description="Indonesian entity tier: fast (CRF, ~60k words/s) or accurate (fine-tuned "
                     "e5-small transformer, higher recall on unseen names, ~1k words/s).")
+    ner_int8: bool = Field(
+        default=False,
+        description="Accurate tier only: int8 weights (per channel, dynamic activations), "
+                    "~2.2x faster on the CPU, 0.2-0.7 lower dev F1.")
     aliases_file: str | None = Field(
         default=None, description="Extra entity aliases (TSV: alias, canonical, label).")
     schema_dir: str | None = Field(

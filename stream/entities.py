@@ -80,9 +80,10 @@ def default_tagger() -> TokenTagger:
 
 @cache
 def accurate_tagger() -> TokenTagger:
+    from stream.config import get_settings
     from stream.ner.accurate import E5Tagger
 
-    return E5Tagger()
+    return E5Tagger(int8=get_settings().ner_int8)
 
 
 @cache

@@ -38,6 +38,16 @@ def test_onnx_graph_computes_what_the_numpy_reference_does(tagger: E5Tagger) -> 
     assert np.allclose(tagger._logits(ids, mask), tagger.numpy_logits(ids, mask), atol=1e-3)
 
 
+def test_the_int8_graph_tags_as_the_fp32_one_does(tagger: E5Tagger) -> None:
+    int8 = E5Tagger(int8=True)
+    words = ["Menteri", "Luar", "Negeri", "AS", "Antony", "Blinken", "bertemu", "Menhan",
+             "Rusia", "Sergei", "Shoigu", "di", "Pyongyang"]
+    assert int8.predict([words]) == tagger.predict([words])
+    ids = np.array([[0, 19143, 335, 10187, 33, 2]])
+    mask = np.ones_like(ids)
+    assert not np.allclose(int8._logits(ids, mask), tagger._logits(ids, mask), atol=1e-4)
+
+
 def test_sample_article_entities(tagger: E5Tagger) -> None:
     text = clean_text(SAMPLE_TEXT).text
     entities = normalise_mentions(propagate_mentions(text, find_mentions(text, tagger)))

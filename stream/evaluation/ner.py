@@ -20,7 +20,9 @@ from stream.evaluation.report import Table, run_timed
 from stream.ner.corpus import LABELS, Span, prf, read_corpus
 
 DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
-TIERS = {"fast": "CRF", "accurate": "e5-small"}
+# (label, NEWSSTREAM_NER_MODEL, NEWSSTREAM_NER_INT8)
+TIERS = (("fast (CRF)", "fast", False), ("accurate (e5-small)", "accurate", False),
+         ("accurate int8 (e5-small)", "accurate", True))
 
 
 def token_spans(tokens: list[str], entities: list[dict[str, object]]) -> set[Span]:
@@ -38,8 +40,8 @@ def token_spans(tokens: list[str], entities: list[dict[str, object]]) -> set[Spa
     return spans
 
 
-def evaluate(split: Path, language: str, tier: str,
-             repeat: int = 1) -> tuple[float, float, float, float, int]:
+def evaluate(split: Path, language: str, tier: str, repeat: int = 1,
+             int8: bool = False) -> tuple[float, float, float, float, int]:
     """Scores of one run; speed from the least CPU time over ``repeat`` runs (machine noise
     only ever adds time)."""
     sentences = list(read_corpus(split))
@@ -48,7 +50,8 @@ def evaluate(split: Path, language: str, tier: str,
             handle.write(orjson.dumps({"id": i, "text": " ".join(sentence.tokens)}) + b"\n")
     runs = [run_timed(
         [sys.executable, "-m", "stream.cli", "entities", "--language", language, handle.name],
-        env={**os.environ, "NEWSSTREAM_NER_MODEL": tier}) for _ in range(repeat)]
+        env={**os.environ, "NEWSSTREAM_NER_MODEL": tier,
+             "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}) for _ in range(repeat)]
     stdout, cpu = runs[0][0], min(cpu for _stdout, cpu in runs)
     Path(handle.name).unlink()
     predicted: list[set[Span]] = [set() for _ in sentences]
@@ -68,11 +71,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per split; least CPU wins")
     args = parser.parse_args()
     table = Table("split", "model", "precision", "recall", "F1", "words", "words per CPU-s")
-    for tier, model in TIERS.items():
+    for label, tier, int8 in TIERS:
         for name in DEV_SPLITS:
             p, r, f1, speed, words = evaluate(args.data / f"{name}.jsonl", "id", tier,
-                                              args.repeat)
-            table.add(name, f"{tier} ({model})", f"{100 * p:.1f}", f"{100 * r:.1f}",
+                                              args.repeat, int8)
+            table.add(name, label, f"{100 * p:.1f}", f"{100 * r:.1f}",
                       f"{100 * f1:.1f}", words, f"{speed:,.0f}")
     table.write(args.out)
 

