@@ -308,10 +308,14 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
     generic_words = sum(len(WORD.findall(line)) for line in generic)
     if (0.5 <= generic_words / own_words <= 0.9
             and _containment(generic_set, own_set) >= 0.95):
-        kept = set(generic)
-        last = max((i for i, line in enumerate(own) if line in kept), default=-1)
+        # Line by line, by shingles: the two extractors format the same paragraph differently
+        # (quotes, spacing, a link's text).
+        lines = set(generic)
+        kept = [line in lines or _containment(shingle_set(line), generic_set) >= 0.8
+                for line in own]
+        last = max((i for i, shared in enumerate(kept) if shared), default=-1)
         return [line for i, line in enumerate(own)
-                if line in kept or (i < last and _reads_as_sentence(line))]
+                if kept[i] or (i < last and _reads_as_sentence(line))]
     if _split_article(own, own_set, own_words, generic, generic_set, generic_words):
         return [*own, *(line for line in generic if _reads_as_sentence(line))]
     if own_chars > 2 * generic_chars:
@@ -365,7 +369,9 @@ def _is_body_line(line: str) -> bool:
 
 
 def _reads_as_sentence(line: str) -> bool:
-    return len(WORD.findall(line)) >= 8 and TERMINAL.search(line) is not None
+    """A sentence, or a line long enough to be prose (a quoted post ending in its link)."""
+    words = len(WORD.findall(line))
+    return words >= 15 or (words >= 8 and TERMINAL.search(line) is not None)
 
 
 def _function_words() -> frozenset[str]:

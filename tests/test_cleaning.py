@@ -170,3 +170,9 @@ def test_an_article_split_over_containers_is_put_back_together() -> None:
 
 def test_a_short_unrelated_block_is_not_added() -> None:
     assert choose_extraction(FIRST_HALF, SECOND_HALF[:3]) == FIRST_HALF
+
+
+def test_a_line_both_extractors_found_is_kept_whatever_its_formatting() -> None:
+    quoted = [f"„{line[:-1]}“." for line in BODY]  # trafilatura's copy, other quote marks
+    kept = choose_extraction([*quoted, *JUNK[:2]], BODY)
+    assert kept == quoted
