@@ -124,8 +124,9 @@ _EDGE_PUNCTUATION = "\"'“”‘’,;:-–"
 
 def split_mention(mention: Mention) -> list[Mention]:
     """A tagged span as the names it holds, offsets kept exact: a PER span joining two full
-    names with a dash is two mentions; quotes, dashes and unbalanced brackets at its edges are
-    not part of it. "Joko Widodo (Jokowi)" stays one mention, of one person."""
+    names with a dash is two mentions; quotes, dashes, unbalanced brackets and a possessive
+    "'s" at its edges are not part of it. "Joko Widodo (Jokowi)" stays one mention, of one
+    person."""
     match = _PAIR.match(mention.text) if mention.label == "PER" else None
     bounds = [match.span("a"), match.span("b")] if match else [(0, len(mention.text))]
     parts = [_trimmed(mention, start, end) for start, end in bounds]
@@ -141,7 +142,9 @@ def _trimmed(mention: Mention, start: int, end: int) -> Mention | None:
         while end > start and (text[end - 1].isspace() or text[end - 1] in _EDGE_PUNCTUATION):
             end -= 1
         inner = text[start:end]
-        if inner.startswith("(") and inner.endswith(")") and inner.count("(") == 1:
+        if inner.endswith(("'s", "’s")) and len(inner) > 2 and inner[-3].isalnum():
+            end -= 2  # "NASA’s": the possessive is not part of the name
+        elif inner.startswith("(") and inner.endswith(")") and inner.count("(") == 1:
             start, end = start + 1, end - 1  # "(MK)": the short form alone
         elif inner.startswith("(") and ")" not in inner:
             start += 1

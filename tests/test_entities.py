@@ -189,6 +189,8 @@ def test_split_mention_keeps_hyphenated_names_and_trims_stray_brackets() -> None
     assert split("\"Blinken") == [("Blinken", 11)]
     assert split("Jalur Utara - Selatan", "LOC") == [("Jalur Utara - Selatan", 10)]
     assert split("(", "ORG") == []
+    assert split("NASA’s", "ORG") == [("NASA", 10)]
+    assert split("Boris Johnson's") == [("Boris Johnson", 10)]
 
 
 def test_known_acronyms_are_entities_even_when_the_model_misses_them() -> None:
