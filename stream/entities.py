@@ -220,19 +220,32 @@ def _pattern(surfaces: tuple[str, ...]) -> re.Pattern[str]:
 def normalise_mentions(mentions: Sequence[Mention], aliases: dict[str, Alias] | None = None,
                        article_aliases: dict[str, Alias] | None = None) -> list[Entity]:
     """Canonical names and ids: titles stripped, aliases mapped ("AS" → "Amerika Serikat"),
-    partial person names resolved within the article ("Blinken" → "Antony Blinken")."""
+    partial person names resolved within the article ("Blinken" → "Antony Blinken"), one
+    label per name in the article."""
     table = default_aliases() if aliases is None else aliases
     table = {**table, **(article_aliases or {})}
     names = [apply_alias(canonical_name(m.text, m.label), m.label, table) for m in mentions]
     resolved = resolve_partial_names(names)
+    final = [resolved.get(key, key) for key in names]
+    label_of = _one_label_per_name(final)
     entities = []
-    for mention, key in zip(mentions, names, strict=True):
-        name, label = resolved.get(key, key)
+    for mention, (name, _label) in zip(mentions, final, strict=True):
         if not name:
             continue
+        label = label_of[name]
         entities.append(Entity(mention.text, label, mention.start, mention.end,
                                name, entity_id(name, label)))
     return entities
+
+
+def _one_label_per_name(names: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """One name, one entity within an article: a name the model labelled differently in
+    different sentences ("Brexit" LOC, then PER) takes its most frequent label (the first
+    seen on a tie)."""
+    votes: dict[str, Counter[str]] = {}
+    for name, label in names:
+        votes.setdefault(name, Counter())[label] += 1
+    return {name: counts.most_common(1)[0][0] for name, counts in votes.items()}
 
 
 _FOLLOWING_SHORT_FORM = re.compile(r"\s*\(\s*([^\W\d_][\w.&-]{0,15})\s*\)")

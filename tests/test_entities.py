@@ -6,6 +6,7 @@ from stream.entities import (
     count_entities,
     extract_entities,
     find_mentions,
+    normalise_mentions,
     propagate_mentions,
     split_mention,
 )
@@ -196,3 +197,10 @@ def test_split_mention_keeps_hyphenated_names_and_trims_stray_brackets() -> None
 def test_known_acronyms_are_entities_even_when_the_model_misses_them() -> None:
     text = "Penyidik KPK memeriksa saksi. Hasil UN diumumkan."
     assert _names(text, Phrases()) == [("KPK", "Komisi Pemberantasan Korupsi", "ORG")]
+
+
+def test_a_name_gets_one_label_in_an_article() -> None:
+    # "Brexit talks resumed. Brexit dominated the debate. Critics said Brexit failed."
+    mentions = [Mention("Brexit", label, start, start + 6)
+                for label, start in (("LOC", 0), ("PER", 22), ("LOC", 64))]
+    assert {(e.name, e.label) for e in normalise_mentions(mentions)} == {("Brexit", "LOC")}
