@@ -43,13 +43,15 @@ train-ner: $(STAMP)
 	$(BIN)/python -m stream.ner.train --data $(NER_DATA)
 
 ## Retrain the accurate tier (e5-small): bundle here, fine-tune with torch (a GPU when there is
-## one: ~2.5 min on an H200; CPU works, for hours). Writes stream/data/e5-ner-*.npz.
+## one: ~2 min on an H200; CPU works, for hours). Writes stream/data/e5-ner-*.npz.
 E5_BUNDLE ?= .device/e5-bundle.npz
 train-ner-accurate: $(STAMP)
 	@mkdir -p $(dir $(E5_BUNDLE))
 	$(BIN)/python -m stream.ner.e5_prepare --data $(NER_DATA) --out $(E5_BUNDLE)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m stream.ner.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4 --keep-best
+	$(BIN)/python -m stream.ner.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4 \
+		--keep-best --repeat idner2k-train=2 \
+		--skip idner2k-train+lower nergrit-train+lower nerui-all+lower nerugm-all+lower
 
 ## Score `newsstream clean` against trafilatura on the dev extraction sets (writes eval/clean.md).
 eval-clean: $(STAMP)

@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="sequences per split (smoke test)")
     parser.add_argument("--skip", nargs="*", default=[],
                         help="training splits to leave out (e.g. nerp-train, idner2k-train+lower)")
+    parser.add_argument("--repeat", nargs="*", default=[],
+                        help="training splits seen more than once an epoch (e.g. idner2k-train=2)")
     parser.add_argument("--no-save", action="store_true", help="report dev scores only")
     parser.add_argument("--keep-best", action="store_true",
                         help="save after each epoch that raises the mean dev F1, not at the end")
@@ -160,7 +162,9 @@ def main() -> None:
                    (".ids", ".tags", ".offsets"))}
     model = Encoder(weights, layers, heads, float(bundle["eps"][0]), len(names)).to(device)
     special = bundle["special"]
+    repeat = {name: int(times) for name, times in (item.split("=") for item in args.repeat)}
     train = [row for name in bundle["train"] if str(name) not in args.skip
+             for _ in range(repeat.get(str(name), 1))
              for row in _split(bundle, str(name))[:args.limit]]
     dev = {str(name): _split(bundle, str(name))[:args.limit] for name in bundle["dev"]}
     steps = args.epochs * math.ceil(len(train) / args.batch)

@@ -90,7 +90,7 @@ def build_graph(w: dict[str, np.ndarray], layers: int, heads: int, eps: float) -
 def quantized(graph: bytes) -> bytes:
     """The graph with int8 weights for every MatMul by a weight matrix (per output channel;
     activations quantised per call). The attention products of two activations stay fp32.
-    On the dev splits: 2.0-2.5x the words per CPU-second, 0.2-0.7 lower F1; int8 of the whole
+    On the dev splits: 2.0-2.4x the words per CPU-second, 0.4-2.4 lower F1; int8 of the whole
     graph with one scale per tensor cost 11 F1 in the first experiments."""
     import tempfile
 

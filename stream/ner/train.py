@@ -26,6 +26,9 @@ CASED_TRAIN_FILES = ("idner2k-train", "nergrit-train", "nerui-all", "nerugm-all"
 # NERP is lower-cased news: the model's lower-case regime (the "caseless" features) learns
 # from it alone.
 LOWER_TRAIN_FILES = ("nerp-train",)
+# IDNER-2k is the only cased set of news articles, the text this model tags; seen twice an
+# epoch it moves its dev F1 from 80.8 to 81.2 (NERGrit 75.3 -> 75.0, NERP 76.9 -> 77.1).
+REPEAT = {"idner2k-train": 2}
 DEV_FILES = ("idner2k-dev", "nergrit-dev", "nerp-dev")
 GAZETTEER_FILES = {"PER": "person.txt", "ORG": "organization.txt", "LOC": "place.txt"}
 
@@ -59,8 +62,10 @@ def train(data: Path, model_path: Path, gazetteer_path: Path, iterations: int,
     for name in (*CASED_TRAIN_FILES, *LOWER_TRAIN_FILES):
         for sentence in read_corpus(data / f"{name}.jsonl"):
             tags = spans_to_bio(len(sentence.tokens), sentence.spans)
-            trainer.append(sentence_features(sentence.tokens, gazetteer), tags)
-            n += 1
+            features = sentence_features(sentence.tokens, gazetteer)
+            for _ in range(REPEAT.get(name, 1)):
+                trainer.append(features, tags)
+                n += 1
     trainer.set_params(
         {"c1": c1, "c2": c2, "max_iterations": iterations,
          "feature.possible_transitions": True}
