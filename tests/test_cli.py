@@ -40,6 +40,19 @@ def test_entities_offsets_are_into_the_given_text() -> None:
         assert text[entity["start"]:entity["end"]] == entity["text"]
 
 
+def test_entities_tags_records_in_chunks_and_keeps_their_order() -> None:
+    texts = [("id", "Presiden Joko Widodo meninjau bendungan di Jawa Tengah."),
+             ("en", "President Joe Biden visited a dam in Ohio.")] * 20
+    lines = [orjson.dumps({"id": i, "text": text, "language": lang})
+             for i, (lang, text) in enumerate(texts)]
+    result = CliRunner().invoke(main, ["entities"], input=b"\n".join(lines) + b"\n")
+    records = [orjson.loads(line) for line in result.stdout_bytes.splitlines()]
+    assert [r["id"] for r in records] == list(range(40))  # across the 32-record chunks
+    names = [{e["name"] for e in r["entities"]} for r in records]
+    assert all("Joko Widodo" in n for n in names[0::2])
+    assert all("Joe Biden" in n for n in names[1::2])
+
+
 def test_installed_console_script_on_the_sample(tmp_path: Path) -> None:
     """The acceptance command, through the real entry point."""
     script = Path(sys.executable).with_name("newsstream")
