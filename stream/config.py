@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     ner_int8: bool = Field(
         default=False,
         description="Accurate tier only: int8 weights (per channel, dynamic activations), "
-                    "2-2.4x faster on the CPU, 0.4-2.4 lower dev F1.")
+                    "~2x faster on the CPU, up to 1.5 lower dev F1.")
     aliases_file: str | None = Field(
         default=None, description="Extra entity aliases (TSV: alias, canonical, label).")
     schema_dir: str | None = Field(

@@ -90,8 +90,8 @@ def build_graph(w: dict[str, np.ndarray], layers: int, heads: int, eps: float) -
 def quantized(graph: bytes) -> bytes:
     """The graph with int8 weights for every MatMul by a weight matrix (per output channel;
     activations quantised per call). The attention products of two activations stay fp32.
-    On the dev splits: 2.0-2.4x the words per CPU-second, 0.4-2.4 lower F1; int8 of the whole
-    graph with one scale per tensor cost 11 F1 in the first experiments."""
+    On the dev splits: ~2x the words per CPU-second, up to 1.5 lower F1 (`make eval-ner`);
+    int8 of the whole graph with one scale per tensor cost 11 F1 in the first experiments."""
     import tempfile
 
     import onnx
