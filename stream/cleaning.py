@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +95,7 @@ def _paragraphs(lines: list[str]) -> str:
 def _first(tree: HtmlElement, *xpaths: str) -> str | None:
     for xpath in xpaths:
         for value in tree.xpath(xpath):
-            text = " ".join(str(value).split())
+            text = unicodedata.normalize("NFC", " ".join(str(value).split()))
             if text:
                 return text
     return None
@@ -256,6 +257,9 @@ def readability_text(tree: HtmlElement) -> str:
 
 
 def _paragraph_lines(text: str) -> list[str]:
+    """Lines of single-spaced, composed (NFC) text: a page written with decomposed accents
+    ("u" + U+0308) would otherwise yield names that match nothing ("Müller" ≠ "Müller")."""
+    text = unicodedata.normalize("NFC", text)
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
@@ -411,6 +415,7 @@ def clean_text(body: str, domain_lines: DomainLines | None = None,
     the site), else minus ``GAP_PENALTY`` times its words. The best-scoring contiguous block
     is the article; its prose lines are kept. Header lines above it give title, author, date.
     """
+    body = unicodedata.normalize("NFC", body)
     lines = [line.strip() for line in body.splitlines() if line.strip()]
     counts = Counter(_normal(line) for line in lines)
     all_words = WORD.findall(body.lower())

@@ -176,3 +176,12 @@ def test_a_line_both_extractors_found_is_kept_whatever_its_formatting() -> None:
     quoted = [f"„{line[:-1]}“." for line in BODY]  # trafilatura's copy, other quote marks
     kept = choose_extraction([*quoted, *JUNK[:2]], BODY)
     assert kept == quoted
+
+
+def test_decomposed_accents_come_out_composed() -> None:
+    decomposed = "Die Prüfung in München dauerte bis zum späten Abend des Tages."
+    decomposed = decomposed.replace("ü", "u\u0308").replace("ä", "a\u0308")
+    html = f"<html><body><article><p>{decomposed}</p>{''.join(f'<p>{p}</p>' for p in BODY)}" \
+           "</article></body></html>"
+    assert "Prüfung in München" in clean_html(html, "https://news.example.de/a").text
+    assert "Prüfung in München" in clean_text(decomposed + "\n" + "\n".join(BODY)).text
