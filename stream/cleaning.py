@@ -258,7 +258,8 @@ def readability_text(tree: HtmlElement) -> str:
 
 def _paragraph_lines(text: str) -> list[str]:
     """Lines of single-spaced, composed (NFC) text: a page written with decomposed accents
-    ("u" + U+0308) would otherwise yield names that match nothing ("Müller" ≠ "Müller")."""
+    ("u" + U+0308) would otherwise yield names that match nothing: "Mu\\u0308ller" is not
+    "Müller" to a dictionary, a regex or an entity id."""
     text = unicodedata.normalize("NFC", text)
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
@@ -299,6 +300,8 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
       which readability also drops on pages that are not news (the intro of a blog post, an
       explainer's first paragraph); after that end they are the "About us" of a press
       release or the next article's teaser;
+    - the two share nothing and each is an article-sized run of prose: an article split over
+      several containers, each extractor taking one part; both, trafilatura's first;
     - trafilatura's text is within readability's, which has article sentences before it:
       trafilatura missed the lead (common on Indonesian news pages); those lines are added.
     """
