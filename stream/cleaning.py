@@ -171,7 +171,7 @@ def clean_html(html: str, url: str | None = None) -> _Extracted:
         tree, url=url, favor_precision=True, fast=True, include_comments=False,
         include_tables=True, with_metadata=False,
     )
-    gallery = photo_gallery(tree, _first(tree, *_DESCRIPTION))
+    gallery = photo_gallery(tree)
     # trafilatura works on a copy and leaves the tree as it was; readability changes it, so
     # it comes last and needs no copy of its own.
     generic = _paragraph_lines(readability_text(tree))
@@ -199,15 +199,13 @@ _DESCRIPTION = ('//meta[@property="og:description"]/@content',
 _GALLERY_SIZE = 3
 
 
-def photo_gallery(tree: HtmlElement, description: str | None) -> list[str]:
+def photo_gallery(tree: HtmlElement) -> list[str]:
     """The captions of the page's photo gallery when the page is a photo story, else [].
 
     A photo story has no body text; its captions are the article. It is recognised by a
     gallery of ≥ 3 captioned figures that holds the page's own description: galleries on
     ordinary articles are described by the article, not by one of their captions.
     """
-    if not description:
-        return []
     galleries: dict[HtmlElement, list[str]] = {}
     for caption in tree.iter("figcaption"):
         figure = caption.getparent()
@@ -217,10 +215,14 @@ def photo_gallery(tree: HtmlElement, description: str | None) -> list[str]:
         text = " ".join(caption.text_content().split())
         if text and container is not None:
             galleries.setdefault(container, []).append(text)
+    candidates = [captions for captions in galleries.values() if len(captions) >= _GALLERY_SIZE]
+    # Most pages have no gallery: the description is looked up only for those that do.
+    description = _first(tree, *_DESCRIPTION) if candidates else None
+    if not description:
+        return []
     described = shingle_set(description)
-    for captions in galleries.values():
-        if (len(captions) >= _GALLERY_SIZE
-                and _containment(described, _shingle_set(captions)) >= 0.8):
+    for captions in candidates:
+        if _containment(described, _shingle_set(captions)) >= 0.8:
             return list(dict.fromkeys(captions))
     return []
 
@@ -323,7 +325,7 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
         last = max((i for i, shared in enumerate(kept) if shared), default=-1)
         return [line for i, line in enumerate(own)
                 if kept[i] or (i < last and _reads_as_sentence(line))]
-    if _split_article(own, own_set, own_words, generic, generic_set, generic_words):
+    if _split_article(own_set, own_words, generic, generic_set, generic_words):
         return [*own, *(line for line in generic if _reads_as_sentence(line))]
     if own_chars > 2 * generic_chars:
         return own
@@ -337,9 +339,8 @@ def choose_extraction(own: list[str], generic: list[str]) -> list[str]:
 _ARTICLE_PART_WORDS = 300
 
 
-def _split_article(own: list[str], own_set: set[tuple[str, ...]], own_words: int,
-                   generic: list[str], generic_set: set[tuple[str, ...]],
-                   generic_words: int) -> bool:
+def _split_article(own_set: set[tuple[str, ...]], own_words: int, generic: list[str],
+                   generic_set: set[tuple[str, ...]], generic_words: int) -> bool:
     """Both extractors found an article-sized run of prose and the two share nothing: a page
     that breaks its article into several containers (ad slots between them, as wired.com
     does), each extractor taking a different part. readability's comes second: trafilatura

@@ -117,10 +117,9 @@ def session(weights: Callable[[], dict[str, np.ndarray]], layers: int, heads: in
             threads: int = 1, int8: bool = False, cache_name: str | None = None,
             cache_family: str | None = None) -> Any:
     """An onnxruntime session of the graph of ``weights()`` (called only to build it). With
-    ``cache_name`` (which must change with the
-    weights), the optimised graph is kept in the user's cache: loading it takes ~0.1 s where
-    building and optimising take ~0.8 s. A new graph replaces the cached ones whose names
-    start with ``cache_family``."""
+    ``cache_name`` (which must change with the weights), the optimised graph is kept in the
+    user's cache: loading it takes ~0.1 s where building and optimising take ~0.8 s. A new
+    graph replaces the cached ones whose names start with ``cache_family``."""
     import onnxruntime
 
     def options(level: Any) -> Any:

@@ -67,13 +67,14 @@ class Gazetteer:
     def load(cls, path: Path) -> Gazetteer:
         """The gazetteer of ``path``, from the user cache once parsed: parsing its 190k lines
         is a third of the fast tier's start-up."""
+        def parsed() -> tuple[frozenset[str], frozenset[str], frozenset[str],
+                              dict[str, str] | None]:
+            # Plain data in the cache, not the class: a changed class never meets a stale copy.
+            gazetteer = cls.parse(path)
+            return gazetteer.per, gazetteer.org, gazetteer.loc, gazetteer.phrases
+
         digest = hashlib.blake2b(path.read_bytes(), digest_size=12).hexdigest()
-        # Plain data in the cache, not the class: a changed class never meets a stale copy.
-        per, org, loc, phrases = cached_pickle(
-            f"gazetteer-{digest}.pickle",
-            lambda: (lambda g: (g.per, g.org, g.loc, g.phrases))(cls.parse(path)),
-            family="gazetteer-")
-        return cls(per, org, loc, phrases)
+        return cls(*cached_pickle(f"gazetteer-{digest}.pickle", parsed, family="gazetteer-"))
 
     @classmethod
     def parse(cls, path: Path) -> Gazetteer:
