@@ -14,6 +14,8 @@ from stream.clock import to_iso, utc_now
 from stream.context import WorkerContext
 from stream.counting import Window, count_key, count_update, event_windows, window_name
 from stream.counting import apply_event as apply_to_count
+from stream.delivery import send_watched
+from stream.guard import guarded
 from stream.retention import StreamClock, horizons, partition_of
 from stream.trending import board_key, score_update
 
@@ -39,29 +41,34 @@ def register(ctx: WorkerContext) -> None:
 
     @app.agent(ctx.entity_events_topic, name="count")
     async def count_mentions(stream: Any) -> None:
-        async for event in finished_events(stream):
-            entity_event = orjson.loads(event.value)
-            partition = event.message.partition
-            updated_at = to_iso(utc_now())
-            for window in event_windows(entity_event):
-                key = count_key(entity_event["entity_id"], window)
-                value = apply_to_count(table.get(key), entity_event)
-                if value is None:  # applied before this redelivery
-                    ctx.metrics.redeliveries.inc()
-                    continue
-                table[key] = value
-                index.put(key, value, partition)
-                update = count_update(entity_event, window, value, updated_at)
-                await ctx.mentions_topic.send(key=key.encode(), value=orjson.dumps(update))
-                ctx.metrics.count_updates.labels(window.name).inc()
-                if window.start is not None and value["mentions"] >= settings.trend_min_mentions:
-                    score = score_update(entity_event, window, value["mentions"],
-                                         baseline(entity_event["entity_id"], window))
-                    await ctx.trend_scores_topic.send(key=board_key(score).encode(),
-                                                      value=orjson.dumps(score))
-            clock.observe(partition, entity_event["event_time"])
-            stream_time = clock.time(partition)
-            if stream_time is not None and clock.due(partition, time.monotonic()):
-                for key in index.expired_keys(partition, horizons(stream_time, retention)):
-                    del table[key]
-                    index.remove(key)
+        async for event in finished_events(stream, ctx.progress):
+            async with guarded(ctx, event.message, "count"):
+                await handle(event)
+
+    async def handle(event: Any) -> None:
+        entity_event = orjson.loads(event.value)
+        partition = event.message.partition
+        updated_at = to_iso(utc_now())
+        for window in event_windows(entity_event):
+            key = count_key(entity_event["entity_id"], window)
+            value = apply_to_count(table.get(key), entity_event)
+            if value is None:  # applied before this redelivery
+                ctx.metrics.redeliveries.inc()
+                continue
+            table[key] = value
+            index.put(key, value, partition)
+            update = count_update(entity_event, window, value, updated_at)
+            await send_watched(ctx.mentions_topic, key.encode(), orjson.dumps(update),
+                               ctx.metrics.publish_failed)
+            ctx.metrics.count_updates.labels(window.name).inc()
+            if window.start is not None and value["mentions"] >= settings.trend_min_mentions:
+                score = score_update(entity_event, window, value["mentions"],
+                                     baseline(entity_event["entity_id"], window))
+                await send_watched(ctx.trend_scores_topic, board_key(score).encode(),
+                                   orjson.dumps(score), ctx.metrics.publish_failed)
+        clock.observe(partition, entity_event["event_time"])
+        stream_time = clock.time(partition)
+        if stream_time is not None and clock.due(partition, time.monotonic()):
+            for key in index.expired_keys(partition, horizons(stream_time, retention)):
+                del table[key]
+                index.remove(key)

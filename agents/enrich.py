@@ -10,42 +10,61 @@ import orjson
 
 from agents.events import finished_events
 from stream.context import WorkerContext
-from stream.dedup import fingerprint
-from stream.pipeline import Origin
+from stream.delivery import Undeliverable, deliver
+from stream.guard import guarded, origin_of, send_deadletter, stopping
+from stream.pipeline import Result, failed_record
+from stream.transport import undecodable_reason
 
 
 def register(ctx: WorkerContext) -> None:
-    app, metrics = ctx.app, ctx.metrics
+    app, metrics, settings = ctx.app, ctx.metrics, ctx.settings
 
     @app.agent(ctx.raw_topic, name="enrich")
     async def enrich_articles(stream: Any) -> None:
         ctx.processing = True
-        async for event in finished_events(stream):
+        async for event in finished_events(stream, ctx.progress):
             message = event.message
-            origin = Origin(message.topic, message.partition, message.offset,
-                            message.timestamp, message.key)
-            # The boilerplate memory is kept per partition: its changelog must follow the
-            # partition of the record that changed it.
-            result = await ctx.enricher.run_async(message.value, ctx.lines_table, origin,
-                                                  memory_prefix=f"{message.partition}/")
-            metrics.observe_result(message.topic, result)
-            started = time.perf_counter()
-            if result.enriched is not None:
-                enriched = result.enriched
-                when = result.event_time if result.event_time is not None else time.time()
-                record = {"enriched": enriched,
-                          "fingerprint": fingerprint(enriched, when).to_json()}
-                await ctx.articles_topic.send(key=enriched["id"].encode(),
-                                              value=orjson.dumps(record))
-                _observe_latency(ctx, result.fetched_at, message.timestamp)
-            else:
-                await ctx.deadletter_topic.send(key=message.key,
-                                                value=orjson.dumps(result.deadletter))
-            metrics.stage_seconds.labels("publish").observe(time.perf_counter() - started)
-            highwater = app.consumer.highwater(message.tp)
-            if highwater is not None:
-                metrics.lag.labels(message.topic, str(message.partition)).set(
-                    max(0, highwater - message.offset - 1))
+            async with guarded(ctx, message, "publish"):
+                origin = origin_of(message)
+                undecodable = undecodable_reason(message.headers)
+                if undecodable is not None:
+                    result = failed_record(None, origin, "undecodable", "transport", undecodable,
+                                           max_payload_bytes=settings.deadletter_payload_bytes)
+                else:
+                    # The boilerplate memory is kept per partition: its changelog must follow
+                    # the partition of the record that changed it.
+                    result = await ctx.enricher.run_async(message.value, ctx.lines_table, origin,
+                                                          memory_prefix=f"{message.partition}/")
+                started = time.perf_counter()
+                result = await _publish(ctx, message, result)
+                metrics.observe_result(message.topic, result)
+                metrics.stage_seconds.labels("publish").observe(time.perf_counter() - started)
+                highwater = app.consumer.highwater(message.tp)
+                if highwater is not None:
+                    metrics.lag.labels(message.topic, str(message.partition)).set(
+                        max(0, highwater - message.offset - 1))
+
+
+async def _publish(ctx: WorkerContext, message: Any, result: Result) -> Result:
+    """Send the article on (waiting for the broker), or its dead letter; an article the broker
+    refuses (too large for it) is dead-lettered instead. Returns what was sent."""
+    if result.enriched is not None:
+        enriched = result.enriched
+        record = {"enriched": enriched, "fingerprint": result.fingerprint}
+        try:
+            await deliver(ctx.articles_topic, enriched["id"].encode(), orjson.dumps(record),
+                          lambda: stopping(ctx))
+        except Undeliverable as refused:
+            result = failed_record(message.value, origin_of(message), refused.code, "publish",
+                                   f"the enriched article was refused: {refused.reason}",
+                                   enriched["id"], ctx.settings.deadletter_payload_bytes)
+        else:
+            _observe_latency(ctx, result.fetched_at, origin_of(message).timestamp)
+            for field in result.rejected_times:
+                ctx.metrics.event_time_rejected.labels(field).inc()
+            return result
+    await send_deadletter(ctx, message, result)
+    return result
 
 
 def _observe_latency(ctx: WorkerContext, fetched: float | None, produced: float | None) -> None:

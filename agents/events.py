@@ -21,11 +21,16 @@ topics transactionally.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from stream.health import Progress
 
-async def finished_events(stream: Any) -> AsyncIterator[Any]:
+
+async def finished_events(stream: Any, progress: Progress | None = None) -> AsyncIterator[Any]:
+    """The stream's events in log order per partition, each acknowledged once the agent asks
+    for the next; ``progress`` learns of every finished record (for readiness)."""
     app = stream.app
     manual = stream.noack()
     following: dict[Any, int] = {}  # partition → the offset of its next record
@@ -52,3 +57,5 @@ async def finished_events(stream: Any) -> AsyncIterator[Any]:
         # Reached only when the agent comes back for the next event, i.e. finished this one.
         await manual.ack(event)
         following[tp] = offset + 1
+        if progress is not None:
+            progress.finished(tp, offset, time.monotonic())

@@ -11,6 +11,8 @@ import orjson
 from agents.events import finished_events
 from stream.clock import to_iso, utc_now
 from stream.context import WorkerContext
+from stream.delivery import send_watched
+from stream.guard import guarded
 from stream.retention import Pacer
 from stream.trending import board_key, expired_boards, merge, trending_payload
 
@@ -26,18 +28,21 @@ def register(ctx: WorkerContext) -> None:
 
     @app.agent(ctx.trend_scores_topic, name="trending")
     async def rank(stream: Any) -> None:
-        async for event in finished_events(stream):
-            update = orjson.loads(event.value)
-            key = board_key(update)
-            table[key] = merge(table.get(key), update, keep)
-            changed.add(key)
-            latest_end[update["window"]] = max(latest_end.get(update["window"], 0),
-                                               update["end"])
-            if pruning.due(time.monotonic()):
-                for old in expired_boards(list(table.keys()), latest_end,
-                                          settings.window_retention_s):
-                    del table[old]
-                    changed.discard(old)
+        async for event in finished_events(stream, ctx.progress):
+            async with guarded(ctx, event.message, "trending"):
+                handle(orjson.loads(event.value))
+
+    def handle(update: dict[str, Any]) -> None:
+        key = board_key(update)
+        table[key] = merge(table.get(key), update, keep)
+        changed.add(key)
+        latest_end[update["window"]] = max(latest_end.get(update["window"], 0),
+                                           update["end"])
+        if pruning.due(time.monotonic()):
+            for old in expired_boards(list(table.keys()), latest_end,
+                                      settings.window_retention_s):
+                del table[old]
+                changed.discard(old)
 
     @app.timer(interval=settings.trend_publish_interval_s)
     async def publish_trending() -> None:
@@ -48,5 +53,6 @@ def register(ctx: WorkerContext) -> None:
             if not board:
                 continue
             payload = trending_payload(key, board, settings.trend_top_n, updated_at)
-            await ctx.trending_topic.send(key=key.encode(), value=orjson.dumps(payload))
+            await send_watched(ctx.trending_topic, key.encode(), orjson.dumps(payload),
+                               ctx.metrics.publish_failed)
             ctx.metrics.trending_published.labels(payload["window"]).inc()

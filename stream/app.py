@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from stream import transport
 from stream.commits import NewsstreamApp
 from stream.config import Settings, get_settings
 from stream.context import WorkerContext
@@ -15,6 +16,7 @@ from stream.recovery import NewsstreamTableManager
 
 def create_app(settings: Settings | None = None) -> Any:
     settings = settings or get_settings()
+    transport.install()  # an undecodable batch is dead-lettered, never a dead consumer
     app = NewsstreamApp(
         settings.app_id,
         broker=settings.broker_url,
@@ -37,6 +39,12 @@ def create_app(settings: Settings | None = None) -> Any:
         or f"http://{settings.web_host}:{settings.web_port}",
         datadir=settings.data_dir,
         table_cleanup_interval=30.0,
+        # Commits stop when the worker stops (stream.commits), so waiting for unacknowledged
+        # events would only hold shutdown up: after an agent failure, for good.
+        stream_wait_empty=False,
+        # faust's /table and /router pages show table contents and the cluster's addresses.
+        web_tables_enabled=settings.enable_debug_pages,
+        web_router_enabled=settings.enable_debug_pages,
         # A partition fetch must fit the largest record we accept, or that record would stall
         # its partition instead of reaching the dead-letter topic as oversize.
         consumer_max_fetch_size=max(4 * 1024 * 1024, 2 * settings.max_payload_bytes),
@@ -46,12 +54,14 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     raw = dict(key_serializer="raw", value_serializer="raw")
     single = dict(raw, partitions=1)
+    metrics = Metrics()
     context = WorkerContext(
         settings=settings,
         app=app,
-        metrics=Metrics(),
+        metrics=metrics,
         # forkserver: the worker has threads (aiohttp, aiokafka); fork could copy held locks.
-        enricher=Enricher(settings, start_method="forkserver"),
+        enricher=Enricher(settings, start_method="forkserver",
+                          on_restart=lambda reason: metrics.child_restarts.labels(reason).inc()),
         raw_topic=app.topic(*settings.input_topics, **raw),
         articles_topic=app.topic(settings.articles_topic, **single),
         enriched_topic=app.topic(settings.enriched_topic, **raw),
@@ -79,10 +89,12 @@ def create_app(settings: Settings | None = None) -> Any:
     )
     # Imported here: agents are wiring on top of this module, not a dependency of it.
     from agents import register_agents
+    from stream.supervision import register_supervision
     from stream.web import register_pages
 
     register_agents(context)
     register_pages(context)
+    register_supervision(context)
     app.newsstream = context
     logging.getLogger("faust").setLevel(settings.log_level.upper())
     return app

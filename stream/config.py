@@ -48,7 +48,40 @@ class Settings(BaseSettings):
     # Bad input and bounded work
     max_payload_bytes: int = 5_000_000
     article_budget_s: float = Field(
-        default=20.0, description="Time budget to enrich one record; 0 disables the watchdog.")
+        default=20.0, ge=0,
+        description="Time budget to enrich one record; 0 disables the watchdog.")
+    max_article_words: int = Field(
+        default=100_000, ge=1,
+        description="Longer cleaned texts are dead-lettered too_large before entity tagging.")
+    child_memory_mb: int = Field(
+        default=2048, ge=0,
+        description="Resident memory limit of the enrichment child; the record that crosses it "
+                    "is dead-lettered too_large and the child replaced (0: no limit).")
+    deadletter_payload_bytes: int = Field(
+        default=65_536, ge=0,
+        description="Dead letters carry the payload whole up to this size, else its head, "
+                    "length and SHA-256.")
+    max_event_time_skew_s: float = Field(
+        default=86_400.0, gt=0,
+        description="Event times later than the record timestamp (and the clock) by more than "
+                    "this are not believed: the next date field is used.")
+
+    # Health: how long a partition with lag may make no progress.
+    stall_ready_s: float = Field(
+        default=60.0, gt=0,
+        description="/readyz turns 503 when a partition with lag has made no progress this long.")
+    stall_live_s: float = Field(
+        default=300.0, gt=0,
+        description="/healthz turns 503 (the worker is wedged) after this long without progress.")
+    broker_probe_interval_s: float = Field(
+        default=2.0, gt=0, description="How often the worker checks that the broker answers.")
+    broker_timeout_s: float = Field(
+        default=6.0, gt=0,
+        description="The broker counts as unreachable after this long without an answer; also "
+                    "the connect timeout of the command-line tools.")
+    enable_debug_pages: bool = Field(
+        default=False,
+        description="Serve faust's /table and /router pages (internal state; off by default).")
 
     # Counting
     count_windows_s: Annotated[list[int], NoDecode] = Field(

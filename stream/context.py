@@ -8,6 +8,7 @@ from typing import Any
 from stream.config import Settings
 from stream.count_index import CountIndex
 from stream.enricher import Enricher
+from stream.health import BrokerState, Progress
 from stream.metrics import Metrics
 
 
@@ -35,3 +36,5 @@ class WorkerContext:
     trends_table: Any
     count_index: CountIndex = field(default_factory=CountIndex)
     processing: bool = False
+    progress: Progress = field(default_factory=Progress)
+    broker: BrokerState = field(default_factory=lambda: BrokerState(timeout_s=6.0))

@@ -9,9 +9,23 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from stream.budget import BudgetedExecutor, BudgetExceeded, alarm_budget
+from stream.budget import (
+    BudgetedExecutor,
+    BudgetExceeded,
+    ChildCrashed,
+    MemoryExceeded,
+    alarm_budget,
+)
 from stream.config import Settings
-from stream.pipeline import Origin, Result, enrich_record, memory_slice, too_slow_record, warm_up
+from stream.pipeline import (
+    Origin,
+    Result,
+    enrich_record,
+    failed_record,
+    memory_slice,
+    too_slow_record,
+    warm_up,
+)
 from stream.schemas import RAW_ARTICLE, validator
 
 Memory = MutableMapping[str, Any]
@@ -23,9 +37,14 @@ class Enricher:
     is killed past the budget (the worker: "forkserver", as it runs other threads)."""
 
     def __init__(self, settings: Settings, *, with_entities: bool = True,
-                 start_method: str = "forkserver") -> None:
+                 start_method: str = "forkserver",
+                 on_restart: Callable[[str], None] | None = None) -> None:
         self._enrich = partial(enrich_record, max_bytes=settings.max_payload_bytes,
-                               with_entities=with_entities)
+                               with_entities=with_entities,
+                               max_words=settings.max_article_words,
+                               max_event_skew_s=settings.max_event_time_skew_s,
+                               deadletter_bytes=settings.deadletter_payload_bytes)
+        self._deadletter_bytes = settings.deadletter_payload_bytes
         self._budgeted: BudgetedExecutor | None = None
         self._threads: ThreadPoolExecutor | None = None
         self._alarm_s: float | None = None
@@ -40,8 +59,10 @@ class Enricher:
                 load()
             else:
                 validator(RAW_ARTICLE)
-            self._budgeted = BudgetedExecutor(settings.article_budget_s, start_method,
-                                              initializer=None if start_method == "fork" else load)
+            self._budgeted = BudgetedExecutor(
+                settings.article_budget_s, start_method,
+                initializer=None if start_method == "fork" else load,
+                memory_bytes=settings.child_memory_mb * 2**20, on_restart=on_restart)
             # Start (and warm) the child now, not against the first record's budget.
             self._budgeted.start()
         else:
@@ -58,31 +79,71 @@ class Enricher:
 
     def run(self, value: bytes | None, memory: Memory, origin: Origin | None = None,
             memory_prefix: str = "") -> Result:
+        origin = origin or Origin()
         call = self._call(value, memory, origin, memory_prefix)
-        try:
-            if self._alarm_s is not None:
-                with alarm_budget(self._alarm_s):
-                    result = call()
-            else:
-                result = self._budgeted.run(call) if self._budgeted else call()
-        except BudgetExceeded as exceeded:
-            result = too_slow_record(value, origin or Origin(), str(exceeded))
+        for attempt in (1, 2):
+            try:
+                if self._alarm_s is not None:
+                    with alarm_budget(self._alarm_s):
+                        result = call()
+                else:
+                    result = self._budgeted.run(call) if self._budgeted else call()
+                break
+            except (BudgetExceeded, ChildCrashed, MemoryExceeded) as failure:
+                failed = self._failure(value, origin, failure, attempt)
+                if failed is not None:
+                    result = failed
+                    break
         return self._remember(result, memory)
 
     async def run_async(self, value: bytes | None, memory: Memory, origin: Origin,
                         memory_prefix: str = "") -> Result:
         call = self._call(value, memory, origin, memory_prefix)
-        try:
-            if self._budgeted is not None:
-                result = await self._budgeted.run_async(call)
-            else:
-                import asyncio  # only the worker's path needs it
+        for attempt in (1, 2):
+            try:
+                if self._budgeted is not None:
+                    result = await self._budgeted.run_async(call)
+                else:
+                    import asyncio  # only the worker's path needs it
 
-                loop = asyncio.get_running_loop()
-                result = await loop.run_in_executor(self._threads, call)
-        except BudgetExceeded as exceeded:
-            result = too_slow_record(value, origin, str(exceeded))
+                    loop = asyncio.get_running_loop()
+                    result = await loop.run_in_executor(self._threads, call)
+                break
+            except (BudgetExceeded, ChildCrashed, MemoryExceeded) as failure:
+                failed = self._failure(value, origin, failure, attempt)
+                if failed is not None:
+                    result = failed
+                    break
         return self._remember(result, memory)
+
+    def _failure(self, value: bytes | None, origin: Origin, failure: Exception,
+                 attempt: int) -> Result | None:
+        """The dead letter for a record the child could not finish, or None to try it again
+        (once: a child killed from outside may have had nothing to do with the record, but a
+        record that kills the replacement too is a poison pill)."""
+        if isinstance(failure, BudgetExceeded):
+            return too_slow_record(value, origin, str(failure),
+                                   max_payload_bytes=self._deadletter_bytes)
+        if isinstance(failure, MemoryExceeded):
+            return failed_record(value, origin, "too_large", "clean", str(failure),
+                                 max_payload_bytes=self._deadletter_bytes)
+        if attempt == 1:
+            return None
+        return failed_record(value, origin, "worker_crash", "clean",
+                             f"{failure}, also when retried in a new child",
+                             max_payload_bytes=self._deadletter_bytes)
+
+    @property
+    def ready(self) -> bool:
+        """The enrichment child (where there is one) is alive and warm."""
+        return self._budgeted is None or self._budgeted.ready
+
+    async def supervise(self) -> bool:
+        """Replace a dead child while idle; True when one was replaced."""
+        return self._budgeted is not None and await self._budgeted.supervise()
+
+    def child_rss(self) -> int:
+        return self._budgeted.child_rss() if self._budgeted is not None else 0
 
     @staticmethod
     def _remember(result: Result, memory: Memory) -> Result:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
 from stream.pipeline import Result
+
+log = logging.getLogger(__name__)
 
 # The *_created series double the output and no dashboard of ours reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -56,8 +60,35 @@ class Metrics:
                                           "Trending rankings published, per window size.",
                                           ["window"], registry=r)
         self.ready = Gauge("newsstream_worker_ready",
-                           "1 when partitions are assigned and the agents are processing.",
-                           registry=r)
+                           "1 when /readyz says ready: partitions assigned, the broker answering, "
+                           "the enrichment child alive, no stalled partition.", registry=r)
+        self.stalled = Gauge("newsstream_stalled_partitions",
+                             "Partitions with records to process that have made no progress "
+                             "for NEWSSTREAM_STALL_READY_S.", registry=r)
+        self.broker_up = Gauge("newsstream_broker_up",
+                               "1 while the broker answers the worker's probes.", registry=r)
+        self.child_up = Gauge("newsstream_enrichment_child_up",
+                              "1 while the enrichment child process is alive and warm.",
+                              registry=r)
+        self.child_rss = Gauge("newsstream_enrichment_child_resident_bytes",
+                               "Resident memory of the enrichment child process.", registry=r)
+        self.child_restarts = Counter(
+            "newsstream_enrichment_child_restarts_total",
+            "Enrichment child processes replaced, by cause (crash, too_slow, memory).",
+            ["reason"], registry=r)
+        self.agent_errors = Counter("newsstream_agent_errors_total",
+                                    "Records an agent failed on (dead-lettered), by stage.",
+                                    ["stage"], registry=r)
+        self.publish_failures = Counter("newsstream_publish_failures_total",
+                                        "Records the broker did not take, by topic.",
+                                        ["topic"], registry=r)
+        self.event_time_rejected = Counter(
+            "newsstream_event_time_rejected_total",
+            "Article date fields not used as the event time (too far in the future, or "
+            "before the epoch), by field.", ["field"], registry=r)
+        self.loop_lag = Gauge("newsstream_event_loop_lag_seconds",
+                              "How late the worker's event loop ran its last 1 s tick.",
+                              registry=r)
 
         # Series that dashboards alert on exist from the start, at zero.
         for outcome in ("ok", "deadletter"):
@@ -65,6 +96,13 @@ class Metrics:
         for reason in ("url", "body", "near"):
             self.duplicates.labels(reason)
         self.redeliveries.inc(0)
+        for reason in ("crash", "too_slow", "memory"):
+            self.child_restarts.labels(reason)
+
+    def publish_failed(self, topic: str, error: BaseException) -> None:
+        """A send the broker did not take: counted and logged, never silent."""
+        self.publish_failures.labels(topic).inc()
+        log.error("a record for %s was not delivered: %s", topic, error)
 
     def observe_result(self, topic: str, result: Result) -> None:
         self.consumed.labels(topic).inc()

@@ -7,21 +7,23 @@ call :func:`enrich_record`, so what is measured offline is what runs in the stre
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
 from stream import __version__
 from stream.boilerplate import DomainLines, registrable_domain
-from stream.cleaning import clean_article
+from stream.cleaning import CleanedArticle, clean_article
 from stream.clock import from_epoch, parse_iso, to_iso, utc_now
-from stream.entities import TokenTagger, count_entities, extract_entities
+from stream.dedup import fingerprint
+from stream.entities import Entity, TokenTagger, count_entities, extract_entities
 from stream.language import detect_language
-from stream.payloads import Rejected, decode_raw_article
+from stream.payloads import RawArticle, Rejected, article_id_from_url, decode_raw_article
 from stream.schemas import RAW_ARTICLE, validator
 
 PIPELINE_VERSION = f"newsstream/{__version__}"
@@ -45,6 +47,10 @@ class Result:
     reason_code: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     event_time: float | None = None
+    # Date fields not taken as the event time: beyond the allowed skew, or unrepresentable.
+    rejected_times: list[str] = field(default_factory=list)
+    # De-duplication keys (stream.dedup.Fingerprint.to_json), computed with enrichment.
+    fingerprint: dict[str, Any] | None = None
     fetched_at: float | None = None  # the crawler's fetched_at, epoch seconds
     cleaned: dict[str, Any] | None = None  # what `newsstream clean` prints
     # Scraped text: the site's updated boilerplate memory, (key, state), for the caller to store.
@@ -66,13 +72,48 @@ class _Stopwatch:
         self._last = now
 
 
-def event_time(enriched: dict[str, Any], origin: Origin) -> float | None:
-    """Event time of an article: published_at, else fetched_at, else the record timestamp."""
-    for value in (enriched.get("published_at"), enriched.get("fetched_at")):
+# Dead letters keep the whole payload up to this many bytes by default; past it, its head, length
+# and SHA-256. Escaped as JSON, a head of control bytes grows six-fold: 64 KiB stays < 400 KB.
+DEADLETTER_PAYLOAD_BYTES = 65_536
+_REASON_CHARS = 2_000
+_KEY_CHARS = 1_024
+
+
+# Event times are kept between the epoch and this (the last representable day, less the
+# largest window): a window of an article dated 9999 would end in year 10000.
+LATEST_EVENT_TIME = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
+def event_time_limit(origin: Origin, max_skew_s: float, now: float | None = None) -> float:
+    """The latest believable event time: ``max_skew_s`` past the record timestamp, and never
+    more than that past this process's clock (a producer's clock can be wrong too)."""
+    clock = time.time() if now is None else now
+    reference = clock if origin.timestamp is None else min(origin.timestamp, clock)
+    return min(reference + max_skew_s, LATEST_EVENT_TIME)
+
+
+def event_time(enriched: dict[str, Any], origin: Origin, max_skew_s: float = float("inf"),
+               now: float | None = None) -> tuple[float, list[str]]:
+    """Event time of an article: published_at, else fetched_at, else the record timestamp,
+    else the clock; a value later than :func:`event_time_limit` or before the epoch is passed
+    over (named in the returned list), so that one wrong date cannot move stream time."""
+    limit = event_time_limit(origin, max_skew_s, now)
+    rejected: list[str] = []
+    candidates = [("published_at", enriched.get("published_at")),
+                  ("fetched_at", enriched.get("fetched_at"))]
+    for name, value in candidates:
         moment = parse_iso(value)
-        if moment is not None:
-            return moment.timestamp()
-    return origin.timestamp
+        if moment is None:
+            continue
+        seconds = moment.timestamp()
+        if 0 <= seconds <= limit:
+            return seconds, rejected
+        rejected.append(name)
+    if origin.timestamp is not None and 0 <= origin.timestamp <= limit:
+        return origin.timestamp, rejected
+    if origin.timestamp is not None:
+        rejected.append("timestamp")
+    return min(time.time() if now is None else now, LATEST_EVENT_TIME), rejected
 
 
 def enrich_record(
@@ -85,6 +126,9 @@ def enrich_record(
     line_memory: Mapping[str, dict[str, Any]] | None = None,
     memory_prefix: str = "",
     with_entities: bool = True,
+    max_words: int | None = None,
+    max_event_skew_s: float = float("inf"),
+    deadletter_bytes: int = DEADLETTER_PAYLOAD_BYTES,
 ) -> Result:
     """Run the stages on one record. ``line_memory`` maps ``memory_prefix + domain`` to each
     site's boilerplate memory (read only here; the new state comes back in ``line_state``)."""
@@ -119,22 +163,41 @@ def enrich_record(
         if not with_entities:
             return result
         stage = "entities"
+        if max_words is not None:
+            words = len(cleaned.text.split())
+            if words > max_words:
+                raise Rejected("too_large", "entities",
+                               f"{words} words of text exceed the {max_words} limit", raw.id)
         entities = extract_entities(cleaned.text, language, tagger)
         watch.lap("entities")
+        stage = "fingerprint"
+        enriched = _enriched(raw, cleaned, language, entities, origin, received)
+        result.event_time, result.rejected_times = event_time(enriched, origin, max_event_skew_s)
+        result.fingerprint = fingerprint(enriched, result.event_time).to_json()
+        watch.lap("fingerprint")
     except Rejected as rejected:
         result.reason_code = rejected.code
-        result.deadletter = deadletter_record(value, origin, rejected)
+        result.deadletter = deadletter_record(value, origin, rejected, deadletter_bytes)
         return result
     except Exception as exc:  # a bug or a library failure must not stop the partition
         failure = Rejected("internal_error", stage, f"{type(exc).__name__}: {exc}", article_id)
         result.reason_code = failure.code
-        result.deadletter = deadletter_record(value, origin, failure)
+        result.deadletter = deadletter_record(value, origin, failure, deadletter_bytes)
         return result
 
+    result.enriched = enriched
+    fetched = parse_iso(raw.fetched_at)
+    result.fetched_at = fetched.timestamp() if fetched else None
+    return result
+
+
+def _enriched(raw: RawArticle, cleaned: CleanedArticle, language: str, entities: list[Entity],
+              origin: Origin, received: datetime) -> dict[str, Any]:
     fetched_at = raw.fetched_at
-    if fetched_at is None and origin.timestamp is not None:
+    if fetched_at is None and origin.timestamp is not None \
+            and 0 <= origin.timestamp <= LATEST_EVENT_TIME:
         fetched_at = to_iso(from_epoch(origin.timestamp))
-    result.enriched = {
+    return {
         "schema_version": 1,
         "id": raw.id,
         "url": raw.url,
@@ -154,10 +217,6 @@ def enrich_record(
             "topic": origin.topic, "partition": origin.partition, "offset": origin.offset,
         },
     }
-    result.event_time = event_time(result.enriched, origin)
-    fetched = parse_iso(raw.fetched_at)
-    result.fetched_at = fetched.timestamp() if fetched else None
-    return result
 
 
 def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True) -> None:
@@ -170,23 +229,33 @@ def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True) -> No
         extract_entities("The president met the press in Washington.", "en")
 
 
-def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected) -> dict[str, Any]:
+def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected,
+                      max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> dict[str, Any]:
+    """The dead letter of a record: the payload whole up to ``max_payload_bytes``, else its
+    head; its length and SHA-256 always, so that nothing the dead-letter path sends can exceed
+    the producer's limit and the original can still be identified."""
     payload = value or b""
+    head = payload[:max_payload_bytes]
     try:
-        text, encoding = payload.decode("utf-8"), "utf-8"
+        payload.decode("utf-8")
+        # A multi-byte character cut by the head loses its first bytes, nothing else.
+        text, encoding = head.decode("utf-8", errors="ignore"), "utf-8"
     except UnicodeDecodeError:
-        text, encoding = base64.b64encode(payload).decode("ascii"), "base64"
+        text, encoding = base64.b64encode(head).decode("ascii"), "base64"
     key = None
     if origin.key is not None:
-        key = origin.key.decode("utf-8", errors="replace")
+        key = origin.key[:_KEY_CHARS].decode("utf-8", errors="replace")
     return {
         "schema_version": 1,
-        "reason": rejected.reason,
+        "reason": rejected.reason[:_REASON_CHARS],
         "reason_code": rejected.code,
         "stage": rejected.stage,
-        "article_id": rejected.article_id,
+        "article_id": None if rejected.article_id is None else rejected.article_id[:_KEY_CHARS],
         "payload": text,
         "payload_encoding": encoding,
+        "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "payload_truncated": len(head) < len(payload),
         "key": key,
         "topic": origin.topic,
         "partition": origin.partition,
@@ -196,10 +265,38 @@ def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected) -
     }
 
 
-def too_slow_record(value: bytes | None, origin: Origin, reason: str) -> Result:
+def failed_record(value: bytes | None, origin: Origin, code: str, stage: str, reason: str,
+                  article_id: str | None = None,
+                  max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
+    """A :class:`Result` that dead-letters the record (a failure found outside the stages)."""
+    failure = Rejected(code, stage, reason, article_id)
+    return Result(deadletter=deadletter_record(value, origin, failure, max_payload_bytes),
+                  reason_code=code)
+
+
+def too_slow_record(value: bytes | None, origin: Origin, reason: str, stage: str = "clean",
+                    max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
     """The dead letter of a record whose enrichment ran past its time budget."""
-    failure = Rejected("too_slow", "clean", f"enrichment {reason}")
-    return Result(deadletter=deadletter_record(value, origin, failure), reason_code="too_slow")
+    return failed_record(value, origin, "too_slow", stage, f"enrichment {reason}",
+                         _article_id(value), max_payload_bytes)
+
+
+def _article_id(value: bytes | None) -> str | None:
+    """The record's article id when it can be had cheaply (for dead letters of failures that
+    the stages did not report themselves)."""
+    if not value or len(value) > 10_000_000:
+        return None
+    try:
+        payload = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    given = payload.get("id")
+    if isinstance(given, str) and given:
+        return given
+    url = payload.get("url")
+    return article_id_from_url(url) if isinstance(url, str) else None
 
 
 def memory_slice(value: bytes | None, memory: Mapping[str, dict[str, Any]],

@@ -13,6 +13,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tqdm import tqdm
 
+from stream import transport
 from stream.config import Settings
 from stream.jsonl import iter_lines
 from stream.payloads import article_id_from_url
@@ -90,7 +91,12 @@ async def produce_records(settings: Settings, topic: str, records: Iterable[Reco
     return sent
 
 
-def _decode(value: bytes | None) -> Any:
+def _decode(message: Any) -> Any:
+    undecodable = transport.undecodable_reason(message.headers)
+    if undecodable is not None:
+        return {"undecodable": undecodable, "topic": message.topic,
+                "partition": message.partition, "offset": message.offset}
+    value = message.value
     if value is None:
         return None
     try:
@@ -103,6 +109,7 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
                         max_records: int | None = None,
                         idle_timeout: float | None = None) -> Any:
     """Yield decoded values of ``topic`` (an async generator; no consumer group)."""
+    transport.install()
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=settings.bootstrap_servers,
@@ -125,7 +132,7 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
             last = time.monotonic()
             for messages in batches.values():
                 for message in messages:
-                    yield _decode(message.value)
+                    yield _decode(message)
                     count += 1
                     if max_records is not None and count >= max_records:
                         return

@@ -19,23 +19,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from stream.context import WorkerContext
 from stream.queries import QueryError, entity_detail, local_top, merge_top, parse_n, parse_window
 from stream.retention import partition_of
+from stream.supervision import live, ready
 
 log = logging.getLogger(__name__)
 PEER_TIMEOUT_S = 2.0
 
 
 def is_ready(ctx: WorkerContext) -> tuple[bool, str]:
-    app = ctx.app
-    if not ctx.processing:
-        return False, "agents not started"
-    if getattr(app, "rebalancing", False):
-        return False, "rebalancing"
-    if getattr(app, "in_recovery", False):
-        return False, "recovering tables"
-    assigned = {tp.topic for tp in app.consumer.assignment()}
-    if not assigned & set(ctx.settings.input_topics):
-        return False, "no input partitions assigned"
-    return True, "ready"
+    verdict = ready(ctx)
+    return verdict.ok, verdict.status
 
 
 def register_pages(ctx: WorkerContext) -> None:
@@ -50,12 +42,19 @@ def register_pages(ctx: WorkerContext) -> None:
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
+        verdict = live(ctx)
+        if verdict.ok:
+            return web.json({"status": "ok"})
+        return web.json({"status": verdict.status, "stalled": list(verdict.stalled)},
+                        status=503)
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        ready, why = is_ready(ctx)
-        return web.json({"ready": ready, "status": why}, status=200 if ready else 503)
+        verdict = ready(ctx)
+        body = {"ready": verdict.ok, "status": verdict.status}
+        if verdict.stalled:
+            body["stalled"] = list(verdict.stalled)
+        return web.json(body, status=200 if verdict.ok else 503)
 
 
 def _counts_hosts(ctx: WorkerContext) -> dict[str, set[int]]:

@@ -1,0 +1,101 @@
+"""Sending records so that none is lost silently.
+
+- :func:`deliver` waits until the broker has the record. A retriable failure (the broker gone,
+  a leader moving, a timeout) is retried with back-off for as long as it takes: the record stays
+  unacknowledged and its partition waits, which is what an operator wants while the broker is
+  away. A failure that no retry can fix (the record too large for the broker, an invalid
+  record) raises :class:`Undeliverable`, for the caller to dead-letter.
+- :func:`send_watched` sends without waiting (the per-entity updates, thousands a second) and
+  counts and logs a failed delivery instead of letting it pass unseen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+
+log = logging.getLogger(__name__)
+BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
+
+
+class Undeliverable(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def kafka_cause(error: BaseException) -> BaseException:
+    """The KafkaError behind a wrapped send error (faust wraps them in ProducerSendError)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KafkaError):
+            found: BaseException = seen
+            return found
+        seen = seen.__cause__ or seen.__context__
+    return error
+
+
+def classify(error: BaseException) -> tuple[bool, str]:
+    """(retriable, reason code) of a failed send."""
+    cause = kafka_cause(error)
+    if isinstance(cause, MessageSizeTooLargeError) or "too large" in str(cause).lower():
+        return False, "too_large"
+    if isinstance(cause, KafkaError):
+        return bool(getattr(cause, "retriable", False)) or _is_timeout(cause), "internal_error"
+    if isinstance(cause, (OSError, TimeoutError)):
+        return True, "internal_error"
+    return False, "internal_error"
+
+
+def _is_timeout(error: KafkaError) -> bool:
+    return type(error).__name__ in ("KafkaTimeoutError", "KafkaConnectionError",
+                                    "RequestTimedOutError", "NodeNotReadyError")
+
+
+async def deliver(topic: Any, key: bytes | None, value: bytes,
+                  stopping: Callable[[], bool] = lambda: False) -> None:
+    """Send and wait for the broker's acknowledgement; see the module docstring."""
+    attempt = 0
+    while True:
+        try:
+            pending = await topic.send(key=key, value=value)
+            await pending
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            retriable, code = classify(error)
+            if not retriable:
+                raise Undeliverable(code, f"{type(kafka_cause(error)).__name__}: "
+                                          f"{kafka_cause(error)}") from error
+            if stopping():
+                raise
+            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+            attempt += 1
+            log.warning("sending to %s failed (%s); retrying in %.1f s", topic.get_topic_name(),
+                        error, delay)
+            await asyncio.sleep(delay)
+
+
+async def send_watched(topic: Any, key: bytes | None, value: bytes,
+                       on_failure: Callable[[str, BaseException], None]) -> None:
+    """Send without waiting for delivery; ``on_failure(topic, error)`` if it fails."""
+    name = topic.get_topic_name()
+    try:
+        pending = await topic.send(key=key, value=value)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:
+        on_failure(name, error)
+        return
+
+    def done(future: Any) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            on_failure(name, future.exception())
+
+    pending.add_done_callback(done)
