@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         default=20.0, ge=0,
         description="Time budget to enrich one record; 0 disables the watchdog.")
     max_article_words: int = Field(
-        default=100_000, ge=1,
+        default=50_000, ge=1,
         description="Longer cleaned texts are dead-lettered too_large before entity tagging.")
     child_memory_mb: int = Field(
         default=2048, ge=0,

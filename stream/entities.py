@@ -7,6 +7,7 @@ The tagger sits behind :class:`TokenTagger`; any model that tags sentences of wo
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -210,14 +211,20 @@ def propagate_mentions(text: str, mentions: Sequence[Mention],
     if known:
         candidates += [(m.start(), m.end(), m.group(), known[m.group()])
                        for m in _pattern(tuple(sorted(known))).finditer(text)]
-    taken = [(m.start, m.end) for m in mentions]
+    # The spans taken so far never overlap, so sorted by start their ends are sorted too, and
+    # a candidate overlaps one only if the last span starting before its end reaches past its
+    # start: a bisection, not a scan (a scan made a 200 kB one-line text take minutes).
+    taken = sorted((m.start, m.end) for m in mentions)
+    starts, ends = [s for s, _ in taken], [e for _, e in taken]
     added: list[Mention] = []
     # Longest first where candidates overlap, as one alternation of all names would match.
     for start, end, surface, label in sorted(candidates, key=lambda c: (c[0], c[0] - c[1])):
-        if "\n" in surface or any(s < end and start < e for s, e in taken):
+        before = bisect_left(starts, end)
+        if "\n" in surface or (before > 0 and ends[before - 1] > start):
             continue
         added.append(Mention(surface, label, start, end))
-        taken.append((start, end))
+        starts.insert(before, start)
+        ends.insert(before, end)
     return sorted([*mentions, *added], key=lambda m: m.start)
 
 

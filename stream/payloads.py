@@ -44,6 +44,19 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not a usable http(s) address (the schema's pattern lets a bad port or a
+    broken IPv6 host through), or None."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number in 0-65535
+    except ValueError as error:
+        return f"cannot be parsed: {error}"
+    if not parts.hostname:
+        return "has no host"
+    return None
+
+
 def article_id_from_url(url: str) -> str:
     return hashlib.sha1(normalise_url(url).encode("utf-8")).hexdigest()[:16]
 
@@ -91,6 +104,9 @@ def raw_article_from_dict(payload: dict[str, Any]) -> RawArticle:
         raise Rejected("schema", "validate", f"schema: {exc}", article_id) from None
     url: str = payload["url"]
     body: str = payload["body"]
+    problem = url_problem(url)
+    if problem is not None:
+        raise Rejected("schema", "validate", f"schema: url {problem}", article_id)
     article_id = article_id or article_id_from_url(url)
     if not body.strip():
         raise Rejected("empty_body", "validate", "body is empty or only whitespace", article_id)
