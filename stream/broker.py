@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -18,6 +20,8 @@ from stream.config import Settings
 from stream.processes import die_with_parent, stop_process
 
 LOOPBACK = "127.0.0.1"
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -149,6 +153,39 @@ async def create_topics(bootstrap: str, topics: Iterable[str], partitions: int,
         return created
     finally:
         await admin.close()
+
+
+class BrokerUnreachable(Exception):
+    """The broker did not answer in time: one line for the operator."""
+
+
+async def within(settings: Settings, step: Awaitable[T], what: str) -> T:
+    """``step`` (a client's start, a request), or :class:`BrokerUnreachable` after the
+    configured broker timeout."""
+    try:
+        return await asyncio.wait_for(step, settings.broker_timeout_s)
+    except (KafkaError, OSError, TimeoutError) as error:
+        name = type(error).__name__
+        cause = str(error) if str(error).startswith(name) else f"{name}: {error}".rstrip(": ")
+        raise BrokerUnreachable(
+            f"cannot {what}: the broker at {settings.bootstrap_servers} did not answer within "
+            f"{settings.broker_timeout_s:g} s (NEWSSTREAM_BROKER_TIMEOUT_S) — {cause}") from None
+
+
+async def wait_for_broker_and_topics(settings: Settings,
+                                     backoff_s: Sequence[float] = (1, 2, 5, 10, 30)) -> None:
+    """Create the topics, retrying with back-off until the broker answers: a worker started
+    before its broker waits for it instead of exiting."""
+    attempt = 0
+    while True:
+        try:
+            await within(settings, create_newsstream_topics(settings), "create the topics")
+            return
+        except (BrokerUnreachable, RuntimeError) as error:
+            delay = backoff_s[min(attempt, len(backoff_s) - 1)]
+            attempt += 1
+            log.warning("%s; retrying in %g s", error, delay)
+            await asyncio.sleep(delay)
 
 
 async def create_newsstream_topics(settings: Settings, bootstrap: str | None = None) -> list[str]:

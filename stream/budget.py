@@ -26,7 +26,11 @@ T = TypeVar("T")
 
 
 class BudgetExceeded(Exception):
-    pass
+    """Past the time budget; ``stage`` and ``article_id`` when the stages could tell (the
+    offline commands: the timer interrupts the stage itself)."""
+
+    stage: str | None = None
+    article_id: str | None = None
 
 
 @contextlib.contextmanager

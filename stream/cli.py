@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -14,6 +15,7 @@ import orjson
 
 from stream.config import Settings, get_settings
 
+DEFAULT_URL_PREFIX = "https://localhost/files/"
 # Records `newsstream entities` tags together.
 ENTITIES_CHUNK = 32
 
@@ -22,6 +24,16 @@ ENTITIES_CHUNK = 32
 @click.version_option(package_name="newsstream")
 def main() -> None:
     """newsstream: clean news articles, extract entities, count mentions — on Kafka."""
+    from stream.config import SettingsError, load_settings, unknown_variables
+
+    for warning in unknown_variables(os.environ):
+        click.echo(f"newsstream: warning: {warning}", err=True)
+    try:
+        load_settings()
+    except SettingsError as error:
+        for line in str(error).splitlines():
+            click.echo(f"newsstream: {line}", err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -71,7 +83,7 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     from faust.worker import Worker
 
     from stream.app import create_app
-    from stream.broker import create_newsstream_topics
+    from stream.broker import wait_for_broker_and_topics
 
     overrides: dict[str, Any] = {}
     if web_port is not None:
@@ -79,7 +91,8 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     if loglevel:
         overrides["log_level"] = loglevel
     settings = Settings(**overrides)
-    asyncio.run(create_newsstream_topics(settings))
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s")
+    asyncio.run(wait_for_broker_and_topics(settings))
     app = create_app(settings)
     Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
@@ -87,23 +100,51 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--topic", default=None, help="Target topic (default: the first input topic).")
-@click.option("--url-prefix", default="file://local/",
-              help="URL given to HTML/text files (raw articles need one).")
-def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str) -> None:
+@click.option("--url-prefix", default=DEFAULT_URL_PREFIX, show_default=True,
+              help="HTML/text files get this URL plus their name (raw articles need an "
+                   "http(s) URL; the site in it is the source).")
+@click.option("--url", default=None,
+              help="The URL of the one HTML/text file given (e.g. the page it was saved from).")
+def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str,
+            url: str | None) -> None:
     """Send raw articles to the raw topic.
 
     PATHS are raw-article JSONL files (.jsonl, .jsonl.gz: sent as they are, one record a
     line), HTML/text files (wrapped into raw articles), or folders of these.
     """
-    import asyncio
-
+    from stream.payloads import url_problem
     from stream.producing import produce_records, records_from_paths
 
+    for given in (url, url_prefix + "x"):
+        if given is not None and (not given.startswith(("http://", "https://"))
+                                  or url_problem(given)):
+            raise click.BadParameter(f"{given!r} is not an http(s) URL", param_hint="--url")
+    if url is not None and (len(paths) != 1 or paths[0].is_dir()):
+        raise click.BadParameter("--url names the page of one file", param_hint="--url")
     settings = get_settings()
     target = topic or settings.input_topics[0]
-    records = records_from_paths(paths, url_prefix)
-    sent = asyncio.run(produce_records(settings, target, records))
+    records = records_from_paths(paths, url_prefix, url)
+    sent = _one_line_errors(produce_records(settings, target, records))
     click.echo(f"sent {sent} records to {target}", err=True)
+
+
+def _one_line_errors(step: Any) -> Any:
+    """Run ``step``; a broker that cannot be reached ends the command with one line, exit 1."""
+    import asyncio
+
+    from aiokafka.errors import KafkaError
+
+    from stream.broker import BrokerUnreachable
+
+    # The client's own connection errors would print before the one line that says it all.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    try:
+        return asyncio.run(step)
+    except BrokerUnreachable as error:
+        click.echo(f"newsstream: {error}", err=True)
+    except KafkaError as error:
+        click.echo(f"newsstream: the broker failed: {type(error).__name__}: {error}", err=True)
+    sys.exit(1)
 
 
 @main.command()
@@ -115,11 +156,11 @@ def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str) -> None
 def tail(topic: str, from_beginning: bool, max_records: int | None,
          idle_timeout: float | None) -> None:
     """Print the records of TOPIC as JSON lines (value decoded when it is JSON)."""
-    import asyncio
 
     from stream.producing import tail_topic
 
-    asyncio.run(tail_topic(get_settings(), topic, from_beginning, max_records, idle_timeout))
+    _one_line_errors(tail_topic(get_settings(), topic, from_beginning, max_records,
+                                idle_timeout))
 
 
 @main.command()
@@ -133,7 +174,8 @@ def process(input: str) -> None:
     from stream.offline import run_records
 
     out = sys.stdout.buffer
-    for result in run_records(iter_lines(input), get_settings(), with_entities=True):
+    for result in run_records(iter_lines(input, keep_blank=True), get_settings(),
+                              with_entities=True):
         write_line(result.enriched if result.enriched is not None else result.deadletter, out)
     out.flush()
 
@@ -150,7 +192,8 @@ def clean(input: str) -> None:
     from stream.offline import run_records
 
     out = sys.stdout.buffer
-    for result in run_records(iter_lines(input), get_settings(), with_entities=False):
+    for result in run_records(iter_lines(input, keep_blank=True), get_settings(),
+                              with_entities=False):
         write_line(result.cleaned if result.deadletter is None else result.deadletter, out)
     out.flush()
 
@@ -188,7 +231,12 @@ def entities(input: str, language: str) -> None:
     # output keeps input order.
     records: list[dict[str, Any]] = []
     languages: list[str] = []
-    for line in iter_lines(input):
+    for number, line in enumerate(iter_lines(input, keep_blank=True), 1):
+        problem = _entities_input_problem(line, number)
+        if problem is not None:  # reported in place, so output line N is input line N
+            flush(records, languages)
+            write_line(problem, out)
+            continue
         record = orjson.loads(line)
         given = record.get("language") or (None if language == "auto" else language)
         records.append(record)
@@ -197,6 +245,26 @@ def entities(input: str, language: str) -> None:
             flush(records, languages)
     flush(records, languages)
     out.flush()
+
+
+def _entities_input_problem(line: bytes, number: int) -> dict[str, Any] | None:
+    """The dead letter of an input line of `newsstream entities` that is not {"text": ...}."""
+    from stream.pipeline import Origin, failed_record
+
+    code, reason = None, ""
+    if not line:
+        code, reason = "empty_line", f"input line {number} is blank"
+    else:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            code, reason = "invalid_json", f"input line {number}: not valid JSON: {error}"
+        else:
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                code, reason = "schema", f'input line {number}: expected {{"text": "..."}}'
+    if code is None:
+        return None
+    return failed_record(line, Origin(), code, "decode", reason).deadletter
 
 
 @main.command()

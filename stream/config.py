@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -169,6 +172,41 @@ class Settings(BaseSettings):
         period must still find it."""
         return {size: max(size * (self.trend_baseline_windows + 1), self.count_grace_s) + size
                 for size in self.count_windows_s}
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used, one line per problem, naming the environment variable."""
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    return f"NEWSSTREAM_{str(location[0]).upper()}" if location else "NEWSSTREAM_*"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the environment; :class:`SettingsError` says which variable is wrong, its
+    value and what is allowed."""
+    environ = os.environ if environ is None else environ
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = _variable(problem["loc"])
+            value = environ.get(name, problem.get("input"))
+            lines.append(f"{name}={value!r}: {problem['msg']}")
+        raise SettingsError("\n".join(lines)) from None
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``NEWSSTREAM_*`` variable that is no setting, with the closest name."""
+    known = {f"NEWSSTREAM_{name.upper()}" for name in Settings.model_fields}
+    warnings = []
+    for name in sorted(environ):
+        if name.startswith("NEWSSTREAM_") and name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            warnings.append(f"{name} is not a newsstream setting (ignored){hint}")
+    return warnings
 
 
 @lru_cache(maxsize=1)

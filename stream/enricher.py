@@ -122,14 +122,14 @@ class Enricher:
         (once: a child killed from outside may have had nothing to do with the record, but a
         record that kills the replacement too is a poison pill)."""
         if isinstance(failure, BudgetExceeded):
-            return too_slow_record(value, origin, str(failure),
-                                   max_payload_bytes=self._deadletter_bytes)
+            return too_slow_record(value, origin, str(failure), failure.stage,
+                                   failure.article_id, self._deadletter_bytes)
         if isinstance(failure, MemoryExceeded):
-            return failed_record(value, origin, "too_large", "clean", str(failure),
+            return failed_record(value, origin, "too_large", "enrich", str(failure),
                                  max_payload_bytes=self._deadletter_bytes)
         if attempt == 1:
             return None
-        return failed_record(value, origin, "worker_crash", "clean",
+        return failed_record(value, origin, "worker_crash", "enrich",
                              f"{failure}, also when retried in a new child",
                              max_payload_bytes=self._deadletter_bytes)
 

@@ -19,13 +19,13 @@ def open_binary(path: str | Path) -> BinaryIO:
     return open(path, "rb")
 
 
-def iter_lines(path: str | Path) -> Iterator[bytes]:
-    """Non-blank lines, without their line ending."""
+def iter_lines(path: str | Path, keep_blank: bool = False) -> Iterator[bytes]:
+    """Lines without surrounding white space; blank ones only with ``keep_blank`` (as b"")."""
     handle = open_binary(path)
     try:
         for line in handle:
             stripped = line.strip()
-            if stripped:
+            if stripped or keep_blank:
                 yield stripped
     finally:
         if handle is not sys.stdin.buffer:

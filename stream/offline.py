@@ -8,7 +8,7 @@ from typing import Any
 
 from stream.config import Settings
 from stream.enricher import Enricher
-from stream.pipeline import Result
+from stream.pipeline import Origin, Result, failed_record
 
 
 def run_records(lines: Iterable[bytes], settings: Settings,
@@ -17,7 +17,11 @@ def run_records(lines: Iterable[bytes], settings: Settings,
     # A timer signal keeps the budget here: one thread, and no child process to feed.
     enricher = Enricher(settings, with_entities=with_entities, start_method="alarm")
     try:
-        for line in lines:
+        for number, line in enumerate(lines, 1):
+            if not line:  # reported, so that output line N is still input line N
+                yield failed_record(line, Origin(), "empty_line", "decode",
+                                    f"input line {number} is blank")
+                continue
             yield enricher.run(line, memory)
     finally:
         enricher.close()

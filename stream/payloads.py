@@ -85,8 +85,10 @@ def decode_raw_article(value: bytes | None, max_bytes: int) -> RawArticle:
         raise Rejected(
             "oversize", "decode", f"payload of {len(value)} bytes exceeds the {max_bytes} limit"
         )
+    # A UTF-8 byte-order mark is no part of the JSON text (RFC 8259 lets a parser skip it).
+    text = value[3:] if value.startswith(b"\xef\xbb\xbf") else value
     try:
-        payload: Any = orjson.loads(value)
+        payload: Any = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise Rejected("invalid_json", "decode", f"not valid JSON: {exc}") from None
     if not isinstance(payload, dict):

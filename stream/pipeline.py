@@ -18,6 +18,7 @@ import orjson
 
 from stream import __version__
 from stream.boilerplate import DomainLines, registrable_domain
+from stream.budget import BudgetExceeded
 from stream.cleaning import CleanedArticle, clean_article
 from stream.clock import from_epoch, parse_iso, to_iso, utc_now
 from stream.dedup import fingerprint
@@ -175,6 +176,9 @@ def enrich_record(
         result.event_time, result.rejected_times = event_time(enriched, origin, max_event_skew_s)
         result.fingerprint = fingerprint(enriched, result.event_time).to_json()
         watch.lap("fingerprint")
+    except BudgetExceeded as exceeded:
+        exceeded.stage, exceeded.article_id = stage, article_id
+        raise
     except Rejected as rejected:
         result.reason_code = rejected.code
         result.deadletter = deadletter_record(value, origin, rejected, deadletter_bytes)
@@ -269,16 +273,20 @@ def failed_record(value: bytes | None, origin: Origin, code: str, stage: str, re
                   article_id: str | None = None,
                   max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
     """A :class:`Result` that dead-letters the record (a failure found outside the stages)."""
-    failure = Rejected(code, stage, reason, article_id)
+    failure = Rejected(code, stage, reason, article_id or _article_id(value))
     return Result(deadletter=deadletter_record(value, origin, failure, max_payload_bytes),
                   reason_code=code)
 
 
-def too_slow_record(value: bytes | None, origin: Origin, reason: str, stage: str = "clean",
+def too_slow_record(value: bytes | None, origin: Origin, reason: str, stage: str | None = None,
+                    article_id: str | None = None,
                     max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
-    """The dead letter of a record whose enrichment ran past its time budget."""
-    return failed_record(value, origin, "too_slow", stage, f"enrichment {reason}",
-                         _article_id(value), max_payload_bytes)
+    """The dead letter of a record whose enrichment ran past its time budget, in ``stage``
+    (None: somewhere in the enrichment child, stage "enrich")."""
+    where = f" in stage {stage}" if stage else ""
+    return failed_record(value, origin, "too_slow", stage or "enrich",
+                         f"enrichment {reason}{where}", article_id or _article_id(value),
+                         max_payload_bytes)
 
 
 def _article_id(value: bytes | None) -> str | None:

@@ -8,12 +8,14 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tqdm import tqdm
 
 from stream import transport
+from stream.broker import within
 from stream.config import Settings
 from stream.jsonl import iter_lines
 from stream.payloads import article_id_from_url
@@ -48,21 +50,24 @@ def _key_of(line: bytes) -> bytes | None:
     return None
 
 
-def article_from_file(path: Path, url_prefix: str) -> Record:
-    url = url_prefix + path.name
+def article_from_file(path: Path, url_prefix: str, url: str | None = None) -> Record:
+    """An HTML or text file as a raw article: its URL is ``url``, else the prefix and the
+    file's name (quoted: the raw-article schema wants an http(s) URL)."""
+    url = url or url_prefix + quote(path.name)
     content_type = "text/html" if path.name.lower().endswith(HTML_SUFFIXES) else "text/plain"
     body = path.read_text(encoding="utf-8", errors="replace")
     article = {"schema_version": 1, "url": url, "content_type": content_type, "body": body}
     return article_id_from_url(url).encode(), orjson.dumps(article)
 
 
-def records_from_paths(paths: Iterable[Path], url_prefix: str) -> Iterator[Record]:
+def records_from_paths(paths: Iterable[Path], url_prefix: str,
+                       url: str | None = None) -> Iterator[Record]:
     for path in _files(paths):
         if path.name.lower().endswith(JSONL_SUFFIXES):
-            for line in iter_lines(path):
+            for line in iter_lines(path):  # blank lines are no records
                 yield _key_of(line), line
         else:
-            yield article_from_file(path, url_prefix)
+            yield article_from_file(path, url_prefix, url)
 
 
 async def produce_records(settings: Settings, topic: str, records: Iterable[Record],
@@ -73,7 +78,11 @@ async def produce_records(settings: Settings, topic: str, records: Iterable[Reco
         max_request_size=MAX_REQUEST_BYTES,
         acks="all",
     )
-    await producer.start()
+    try:
+        await within(settings, producer.start(), f"send to {topic}")
+    except BaseException:
+        await producer.stop()
+        raise
     sent = 0
     try:
         pending = []
@@ -119,7 +128,11 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
         fetch_max_bytes=MAX_REQUEST_BYTES * 4,
         max_partition_fetch_bytes=MAX_REQUEST_BYTES,
     )
-    await consumer.start()
+    try:
+        await within(settings, consumer.start(), f"read {topic}")
+    except BaseException:
+        await consumer.stop()
+        raise
     count = 0
     last = time.monotonic()
     try:
