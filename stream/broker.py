@@ -155,6 +155,12 @@ async def create_topics(bootstrap: str, topics: Iterable[str], partitions: int,
         await admin.close()
 
 
+def describe(error: BaseException) -> str:
+    """``Type: message`` once (aiokafka's messages often start with their type already)."""
+    name, text = type(error).__name__, str(error)
+    return text if text.startswith(name) else f"{name}: {text}".rstrip(": ")
+
+
 class BrokerUnreachable(Exception):
     """The broker did not answer in time: one line for the operator."""
 
@@ -165,8 +171,7 @@ async def within(settings: Settings, step: Awaitable[T], what: str) -> T:
     try:
         return await asyncio.wait_for(step, settings.broker_timeout_s)
     except (KafkaError, OSError, TimeoutError) as error:
-        name = type(error).__name__
-        cause = str(error) if str(error).startswith(name) else f"{name}: {error}".rstrip(": ")
+        cause = describe(error)
         raise BrokerUnreachable(
             f"cannot {what}: the broker at {settings.bootstrap_servers} did not answer within "
             f"{settings.broker_timeout_s:g} s (NEWSSTREAM_BROKER_TIMEOUT_S) — {cause}") from None

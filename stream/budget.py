@@ -263,5 +263,10 @@ class BudgetedExecutor:
                 future.cancel()
             raise self._failed(error) from None
 
+    def terminate(self) -> None:
+        for process in self._children():
+            process.kill()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

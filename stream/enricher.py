@@ -152,6 +152,11 @@ class Enricher:
             memory[key] = state
         return result
 
+    def terminate(self) -> None:
+        """Kill the child now (the worker is about to be replaced in place)."""
+        if self._budgeted is not None:
+            self._budgeted.terminate()
+
     def close(self) -> None:
         if self._budgeted is not None:
             self._budgeted.close()

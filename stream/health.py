@@ -65,14 +65,21 @@ class BrokerState:
 
     timeout_s: float
     last_ok: float | None = None
-    last_error: str = "not probed yet"
+    last_error: str | None = None
     started: float = 0.0
 
     def answered(self, now: float) -> None:
         self.last_ok = now
+        self.last_error = None
 
     def failed(self, error: str) -> None:
         self.last_error = error
+
+    def silence(self, now: float) -> str:
+        """How long the broker has not answered, and the last error, for the operator."""
+        reference = self.last_ok if self.last_ok is not None else self.started
+        cause = f" ({self.last_error})" if self.last_error else ""
+        return f"no answer for {now - reference:.0f} s{cause}"
 
     def reachable(self, now: float) -> bool:
         reference = self.last_ok if self.last_ok is not None else self.started

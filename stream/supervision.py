@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import time
 from typing import Any
 
 from aiokafka.client import AIOKafkaClient
 
+from stream.broker import describe
+from stream.config import Settings
 from stream.context import WorkerContext
 from stream.health import Verdict, liveness, readiness
 
@@ -17,24 +21,41 @@ log = logging.getLogger(__name__)
 TICK_S = 1.0
 
 
-async def broker_answers(bootstrap: str, timeout_s: float) -> str | None:
-    """None when a bootstrap server answers a metadata request within ``timeout_s``, else the
-    cause. A new connection each time: a broker that froze or restarted is seen as it is now."""
+async def probe(bootstrap: str, timeout_s: float) -> tuple[str | None, dict[str, int]]:
+    """(None, topic → partition count) when a bootstrap server answers a metadata request within
+    ``timeout_s``, else (the cause, {}). A new connection each time: a broker that froze or
+    restarted is seen as it is now."""
     client = AIOKafkaClient(bootstrap_servers=bootstrap,
                             request_timeout_ms=int(timeout_s * 1000),
                             connections_max_idle_ms=int(timeout_s * 2000))
     try:
         await asyncio.wait_for(client.bootstrap(), timeout_s)
-        return None
+        cluster = client.cluster
+        return None, {topic: len(cluster.partitions_for_topic(topic) or ())
+                      for topic in cluster.topics()}
     except TimeoutError:
-        return f"no answer within {timeout_s:g} s"
+        return f"no answer within {timeout_s:g} s", {}
     except Exception as error:
-        return f"{type(error).__name__}: {error}"
+        return describe(error), {}
     finally:
         try:
             await asyncio.wait_for(client.close(), timeout_s)
         except Exception as error:  # a frozen peer: the socket goes with the client
             log.debug("closing the probe client: %s", error)
+
+
+def lost_state(settings: Settings, topics: dict[str, int]) -> str | None:
+    """Why the broker's topics show that it lost its state (an embedded broker restarted with
+    memory storage comes back empty), or None. The worker created these topics before it
+    started, so a missing one, or an ordering topic with other than one partition, means the
+    log the worker's positions and tables refer to is gone."""
+    for topic in settings.all_topics:
+        if topic not in topics:
+            return f"topic {topic} is gone"
+    for topic in settings.single_partition_topics:
+        if topics[topic] != 1:
+            return f"topic {topic} has {topics[topic]} partitions, not 1"
+    return None
 
 
 def watched_topics(ctx: WorkerContext) -> set[str]:
@@ -59,7 +80,7 @@ def ready(ctx: WorkerContext) -> Verdict:
         recovering=bool(getattr(app, "in_recovery", False)),
         inputs_assigned=bool(assigned & set(ctx.settings.input_topics)),
         broker_reachable=ctx.broker.reachable(now),
-        broker_error=ctx.broker.last_error,
+        broker_error=ctx.broker.silence(now),
         child_ready=ctx.enricher.ready,
         stalled=stalled_partitions(ctx, ctx.settings.stall_ready_s),
     )
@@ -102,14 +123,28 @@ def register_supervision(ctx: WorkerContext) -> None:
 
     @app.timer(interval=settings.broker_probe_interval_s)
     async def probe_broker() -> None:
-        error = await broker_answers(settings.bootstrap_servers, settings.broker_timeout_s)
+        error, topics = await probe(settings.bootstrap_servers, settings.broker_timeout_s)
         was = ctx.broker.reachable(time.monotonic())
         if error is None:
             ctx.broker.answered(time.monotonic())
             if not was:
                 log.warning("the broker answers again")
+            lost = lost_state(settings, topics)
+            if lost is not None:
+                restart_worker(ctx, f"the broker lost its state ({lost})")
         else:
             ctx.broker.failed(error)
             if was and not ctx.broker.reachable(time.monotonic()):
                 log.error("the broker does not answer: %s", error)
         metrics.broker_up.set(1 if ctx.broker.reachable(time.monotonic()) else 0)
+
+
+def restart_worker(ctx: WorkerContext, reason: str) -> None:
+    """Start this worker afresh, in this process (same pid, same arguments): it creates the
+    topics again, joins the group, recovers its tables from the changelogs, and resumes from
+    the committed offsets (the earliest ones where the group has none). Nothing uncommitted is
+    lost: offsets are committed only for finished work, as after a SIGKILL."""
+    log.error("%s: restarting the worker to set it up again on the broker", reason)
+    ctx.enricher.terminate()
+    logging.shutdown()
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
