@@ -35,6 +35,7 @@ from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 
 log = logging.getLogger(__name__)
 DRAIN_TIMEOUT_S = 30.0
+SHUTDOWN_TIMEOUT_S = 5.0
 
 
 class _StreamReadOffsets(dict[Any, Any]):
@@ -54,6 +55,14 @@ class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _StreamReadOffsets()
+
+    def _new_consumer_thread(self) -> Any:
+        thread = super()._new_consumer_thread()
+        # Stopping the consumer thread leaves the group and closes connections; with the broker
+        # gone those calls wait out their timeouts. Nothing is committed while stopping, so
+        # there is nothing to wait for: give up after a few seconds, not mode's 60.
+        thread.shutdown_timeout = SHUTDOWN_TIMEOUT_S
+        return thread
 
     async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
         if self.stopping:
