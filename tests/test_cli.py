@@ -92,3 +92,80 @@ def test_clean_on_the_sample_article() -> None:
     assert record["language"] == "id"
     assert record["published_at"] == "2023-07-29"
     assert len(record["text"].split("\n\n")) == 8
+
+
+def _newsstream(*args: str, env: dict[str, str] | None = None,
+                input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "stream.cli", *args], input=input,
+                          env={**os.environ, **(env or {})}, capture_output=True, timeout=120)
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable_and_exit_2() -> None:
+    done = _newsstream("process", "/dev/null", env={"NEWSSTREAM_NER_MODEL": "huge"})
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [
+        "newsstream: NEWSSTREAM_NER_MODEL='huge': Input should be 'fast' or 'accurate'"]
+
+
+def test_an_unknown_variable_is_warned_about_with_the_closest_name() -> None:
+    done = _newsstream("process", "/dev/null", env={"NEWSSTREAM_PARTITION": "3"})
+    assert done.returncode == 0
+    assert ("NEWSSTREAM_PARTITION is not a newsstream setting (ignored); did you mean "
+            "NEWSSTREAM_PARTITIONS?") in done.stderr.decode()
+
+
+def test_an_unreachable_broker_is_one_line_within_the_timeout() -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:  # listens, never answers: like a frozen broker
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        done = _newsstream("tail", "articles.raw", env={
+            "NEWSSTREAM_BROKER_URL": f"kafka://127.0.0.1:{port}",
+            "NEWSSTREAM_BROKER_TIMEOUT_S": "2"})
+        assert time.monotonic() - started < 15
+    assert done.returncode == 1
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("newsstream: cannot read articles.raw: the "
+                                                   f"broker at 127.0.0.1:{port} did not answer")
+
+
+def test_blank_input_lines_are_reported_in_place() -> None:
+    for command in ("process", "clean", "entities"):
+        record = (raw_bytes(id="one") if command != "entities"
+                  else orjson.dumps({"id": "one", "text": "Joko Widodo di Jakarta."}))
+        done = _newsstream(command, input=record + b"\n\n  \n" + record + b"\n")
+        out = [orjson.loads(line) for line in done.stdout.splitlines()]
+        assert [r.get("reason_code") for r in out] == [None, "empty_line", "empty_line", None]
+        assert_valid("dead-letter", out[1])
+
+
+def test_too_slow_offline_names_the_article_and_the_stage() -> None:
+    body = "\n".join(f"Baris {i} tentang Joko Widodo di Jakarta dan Bandung." for i in range(40000))
+    done = _newsstream("process", env={"NEWSSTREAM_ARTICLE_BUDGET_S": "0.3",
+                                       "NEWSSTREAM_MAX_PAYLOAD_BYTES": "50000000"},
+                       input=raw_bytes(id="slow-one", body=body) + b"\n")
+    [letter] = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert letter["reason_code"] == "too_slow" and letter["article_id"] == "slow-one"
+    assert letter["stage"] in ("decode", "clean", "language", "entities")
+    assert f"in stage {letter['stage']}" in letter["reason"]
+
+
+def test_files_are_given_an_https_url_the_schema_accepts(tmp_path: Path) -> None:
+    from stream.payloads import decode_raw_article
+    from stream.producing import records_from_paths
+
+    page = tmp_path / "my page.html"
+    page.write_text("<html><body><p>Teks berita.</p></body></html>")
+    [(_, value)] = list(records_from_paths([page], "https://localhost/files/"))
+    assert decode_raw_article(value, 10**6).url == "https://localhost/files/my%20page.html"
+    [(_, given)] = list(records_from_paths([page], "https://localhost/files/",
+                                           "https://www.kompas.com/read/1"))
+    assert orjson.loads(given)["url"] == "https://www.kompas.com/read/1"
+    done = _newsstream("produce", str(page), "--url", "file://x")
+    assert done.returncode == 2 and b"is not an http(s) URL" in done.stderr
