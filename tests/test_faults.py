@@ -192,7 +192,9 @@ async def test_records_of_every_codec_are_enriched(broker: EmbeddedBroker, worke
 async def test_hostile_input_every_offset_once_and_the_counts_of_a_clean_pass(
         broker: EmbeddedBroker, worker_on: Any) -> None:
     worker = worker_on(broker)
-    records: list[bytes | None] = [value for _, value in corpus(900, 90, seed=5)]
+    # FUZZ_HOSTILE=3000 FUZZ_GOOD=200 for the acceptance run (~4 minutes).
+    hostile, good = int(os.environ.get("FUZZ_HOSTILE", 900)), int(os.environ.get("FUZZ_GOOD", 90))
+    records: list[bytes | None] = [value for _, value in corpus(hostile, good, seed=5)]
     records += [None, None]  # tombstones
     records.append(b'{"url": "https://big.example/x", "content_type": "text/plain", '
                    b'"body": "' + b"kata " * 2_400_000 + b'"}')  # 12 MB: over every limit
@@ -201,7 +203,7 @@ async def test_hostile_input_every_offset_once_and_the_counts_of_a_clean_pass(
 
     offsets = await raw_offsets(worker.settings)
     assert len(offsets) == len(records)
-    seen, enriched = await outcomes(worker.settings, len(offsets), timeout=400)
+    seen, enriched = await outcomes(worker.settings, len(offsets), timeout=120 + len(offsets) / 4)
     assert set(seen) == offsets
     assert [key for key, outs in seen.items() if len(outs) != 1] == []  # each exactly once
     reasons = {outs[0] for outs in seen.values()}
