@@ -10,7 +10,7 @@ import orjson
 
 from agents.events import finished_events
 from stream.context import WorkerContext
-from stream.delivery import Undeliverable, deliver
+from stream.delivery import Undeliverable, send_then_check
 from stream.guard import guarded, origin_of, send_deadletter, stopping
 from stream.pipeline import Result, failed_record
 from stream.transport import undecodable_reason
@@ -46,24 +46,28 @@ def register(ctx: WorkerContext) -> None:
 
 
 async def _publish(ctx: WorkerContext, message: Any, result: Result) -> Result:
-    """Send the article on (waiting for the broker), or its dead letter; an article the broker
-    refuses (too large for it) is dead-lettered instead. Returns what was sent."""
-    if result.enriched is not None:
-        enriched = result.enriched
-        record = {"enriched": enriched, "fingerprint": result.fingerprint}
-        try:
-            await deliver(ctx.articles_topic, enriched["id"].encode(), orjson.dumps(record),
-                          lambda: stopping(ctx))
-        except Undeliverable as refused:
-            result = failed_record(message.value, origin_of(message), refused.code, "publish",
-                                   f"the enriched article was refused: {refused.reason}",
-                                   enriched["id"], ctx.settings.deadletter_payload_bytes)
-        else:
-            _observe_latency(ctx, result.fetched_at, origin_of(message).timestamp)
-            for field in result.rejected_times:
-                ctx.metrics.event_time_rejected.labels(field).inc()
-            return result
-    await send_deadletter(ctx, message, result)
+    """Send the article on, or its dead letter. An article the broker refuses for good (too
+    large for it) is dead-lettered instead, when the refusal comes. Returns what was sent."""
+    if result.enriched is None:
+        await send_deadletter(ctx, message, result)
+        return result
+    enriched = result.enriched
+    value, origin = message.value, origin_of(message)
+
+    async def refused(error: Undeliverable) -> None:
+        letter = failed_record(value, origin, error.code, "publish",
+                               f"the enriched article was refused: {error.reason}",
+                               enriched["id"], ctx.settings.deadletter_payload_bytes)
+        ctx.metrics.publish_failures.labels(ctx.settings.articles_topic).inc()
+        ctx.metrics.deadletters.labels(error.code).inc()
+        await send_deadletter(ctx, message, letter)
+
+    record = {"enriched": enriched, "fingerprint": result.fingerprint}
+    await send_then_check(ctx.articles_topic, enriched["id"].encode(), orjson.dumps(record),
+                          refused, lambda: stopping(ctx))
+    _observe_latency(ctx, result.fetched_at, origin.timestamp)
+    for field in result.rejected_times:
+        ctx.metrics.event_time_rejected.labels(field).inc()
     return result
 
 

@@ -21,11 +21,38 @@ topics transactionally.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from stream.health import Progress
+
+log = logging.getLogger(__name__)
+# Records ahead of the expected one for this long: is the expected one still in the log?
+OUT_OF_RANGE_CHECK_S = 5.0
+
+
+async def _log_start_past(app: Any, tp: Any, expected: int,
+                          ahead: dict[Any, float]) -> int | None:
+    """Where the log of ``tp`` now starts, when that is past ``expected`` (the committed offset
+    fell out of retention): the records before it will never come. Asked of the broker only
+    after records ahead of ``expected`` have come for a few seconds (a stale batch after a
+    rebalance is followed by the expected record within moments)."""
+    now = time.monotonic()
+    since = ahead.setdefault(tp, now)
+    if now - since < OUT_OF_RANGE_CHECK_S:
+        return None
+    ahead[tp] = now  # ask again in a while, not for every record
+    earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
+    if earliest is None or earliest <= expected:
+        return None
+    log.warning("%s/%s: offset %d is no longer in the log, which starts at %d: resuming there",
+                tp.topic, tp.partition, expected, earliest)
+    ahead.pop(tp, None)
+    # The records from there on that were passed over as ahead are fetched again, in order.
+    await app.consumer.seek(tp, earliest)
+    return int(earliest)
 
 
 async def finished_events(stream: Any, progress: Progress | None = None) -> AsyncIterator[Any]:
@@ -34,6 +61,7 @@ async def finished_events(stream: Any, progress: Progress | None = None) -> Asyn
     app = stream.app
     manual = stream.noack()
     following: dict[Any, int] = {}  # partition → the offset of its next record
+    ahead: dict[Any, float] = {}  # partition → since when only later records have come
     generation = None
     assigned: set[Any] = set()
     async for event in manual.events():
@@ -51,8 +79,13 @@ async def finished_events(stream: Any, progress: Progress | None = None) -> Asyn
             # faust's record of the committed offset, where the partition was sought to
             committed = app.consumer._committed_offset.get(tp)
             expected = committed if committed is not None else offset
+        if offset > expected:
+            start = await _log_start_past(app, tp, expected, ahead)
+            if start is not None:
+                following[tp] = expected = start
         if offset != expected:  # behind: done before; ahead: comes again in order
             continue
+        ahead.pop(tp, None)
         yield event
         # Reached only when the agent comes back for the next event, i.e. finished this one.
         await manual.ack(event)

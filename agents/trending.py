@@ -3,6 +3,7 @@ publish interval per window."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -17,6 +18,7 @@ from stream.retention import Pacer
 from stream.trending import board_key, expired_boards, merge, trending_payload
 
 PRUNE_EVERY_S = 30.0
+log = logging.getLogger(__name__)
 
 
 def register(ctx: WorkerContext) -> None:
@@ -52,7 +54,12 @@ def register(ctx: WorkerContext) -> None:
             board = table.get(key)
             if not board:
                 continue
-            payload = trending_payload(key, board, settings.trend_top_n, updated_at)
+            try:
+                payload = trending_payload(key, board, settings.trend_top_n, updated_at)
+            except Exception:  # one bad board must not stop the timer for every window
+                log.exception("trending board %s cannot be published", key)
+                ctx.metrics.agent_errors.labels("trending").inc()
+                continue
             await send_watched(ctx.trending_topic, key.encode(), orjson.dumps(payload),
                                ctx.metrics.publish_failed)
             ctx.metrics.trending_published.labels(payload["window"]).inc()

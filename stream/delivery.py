@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
@@ -71,8 +71,7 @@ async def deliver(topic: Any, key: bytes | None, value: bytes,
         except Exception as error:
             retriable, code = classify(error)
             if not retriable:
-                raise Undeliverable(code, f"{type(kafka_cause(error)).__name__}: "
-                                          f"{kafka_cause(error)}") from error
+                raise Undeliverable(code, _reason(error)) from error
             if stopping():
                 raise
             delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
@@ -80,6 +79,54 @@ async def deliver(topic: Any, key: bytes | None, value: bytes,
             log.warning("sending to %s failed (%s); retrying in %.1f s", topic.get_topic_name(),
                         error, delay)
             await asyncio.sleep(delay)
+
+
+async def send_then_check(topic: Any, key: bytes | None, value: bytes,
+                          on_refused: Callable[[Undeliverable], Awaitable[None]],
+                          stopping: Callable[[], bool] = lambda: False) -> None:
+    """Send without waiting for the broker: ``on_refused`` runs (as a task) if the broker
+    refuses the record for good. Nothing waits per record, and nothing is lost: faust flushes
+    the producer before it commits offsets, so a record in flight holds its offset back, and
+    the producer retries retriable failures itself (for ``producer_request_timeout``, 20 min).
+    Failures when enqueueing are handled as :func:`deliver` does."""
+    attempt = 0
+    while True:
+        try:
+            pending = await topic.send(key=key, value=value)
+            break
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            retriable, code = classify(error)
+            if not retriable:
+                await on_refused(Undeliverable(code, _reason(error)))
+                return
+            if stopping():
+                raise
+            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+            attempt += 1
+            log.warning("sending to %s failed (%s); retrying in %.1f s",
+                        topic.get_topic_name(), error, delay)
+            await asyncio.sleep(delay)
+
+    def done(future: Any) -> None:
+        if future.cancelled() or future.exception() is None:
+            return
+        error = future.exception()
+        refused = Undeliverable(classify(error)[1], _reason(error))
+        _background.add(task := asyncio.ensure_future(on_refused(refused)))
+        task.add_done_callback(_background.discard)
+
+    pending.add_done_callback(done)
+
+
+def _reason(error: BaseException) -> str:
+    cause = kafka_cause(error)
+    return f"{type(cause).__name__}: {cause}"
+
+
+# Tasks started from delivery callbacks, kept until done (asyncio keeps only weak references).
+_background: set[Any] = set()
 
 
 async def send_watched(topic: Any, key: bytes | None, value: bytes,
