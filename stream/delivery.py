@@ -1,12 +1,14 @@
 """Sending records so that none is lost silently.
 
-- :func:`deliver` waits until the broker has the record. A retriable failure (the broker gone,
-  a leader moving, a timeout) is retried with back-off for as long as it takes: the record stays
-  unacknowledged and its partition waits, which is what an operator wants while the broker is
-  away. A failure that no retry can fix (the record too large for the broker, an invalid
-  record) raises :class:`Undeliverable`, for the caller to dead-letter.
-- :func:`send_watched` sends without waiting (the per-entity updates, thousands a second) and
-  counts and logs a failed delivery instead of letting it pass unseen.
+- :func:`deliver` waits until the broker has the record (dead letters). A retriable failure
+  (the broker gone, a leader moving, a timeout) is retried with back-off for as long as it
+  takes: the record stays unacknowledged and its partition waits, which is what an operator
+  wants while the broker is away. A failure that no retry can fix (the record too large for the
+  broker, an invalid record) raises :class:`Undeliverable`, for the caller to dead-letter.
+- :func:`send_then_check` (enriched articles) enqueues the same way but does not wait per
+  record; a refusal that comes later runs a callback that dead-letters the record.
+- :func:`send_watched` (the per-entity updates, thousands a second) counts and logs a failed
+  delivery instead of letting it pass unseen.
 """
 
 from __future__ import annotations
@@ -57,15 +59,18 @@ def _is_timeout(error: KafkaError) -> bool:
                                     "RequestTimedOutError", "NodeNotReadyError")
 
 
-async def deliver(topic: Any, key: bytes | None, value: bytes,
-                  stopping: Callable[[], bool] = lambda: False) -> None:
-    """Send and wait for the broker's acknowledgement; see the module docstring."""
+async def _send_retrying(topic: Any, key: bytes | None, value: bytes,
+                         stopping: Callable[[], bool], wait: bool) -> Any:
+    """Send (and with ``wait``, wait for the broker), retrying retriable failures with back-off
+    for as long as it takes; :class:`Undeliverable` for a failure no retry can fix. Returns the
+    pending delivery."""
     attempt = 0
     while True:
         try:
             pending = await topic.send(key=key, value=value)
-            await pending
-            return
+            if wait:
+                await pending
+            return pending
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -81,6 +86,12 @@ async def deliver(topic: Any, key: bytes | None, value: bytes,
             await asyncio.sleep(delay)
 
 
+async def deliver(topic: Any, key: bytes | None, value: bytes,
+                  stopping: Callable[[], bool] = lambda: False) -> None:
+    """Send and wait for the broker's acknowledgement; see the module docstring."""
+    await _send_retrying(topic, key, value, stopping, wait=True)
+
+
 async def send_then_check(topic: Any, key: bytes | None, value: bytes,
                           on_refused: Callable[[Undeliverable], Awaitable[None]],
                           stopping: Callable[[], bool] = lambda: False) -> None:
@@ -89,25 +100,11 @@ async def send_then_check(topic: Any, key: bytes | None, value: bytes,
     the producer before it commits offsets, so a record in flight holds its offset back, and
     the producer retries retriable failures itself (for ``producer_request_timeout``, 20 min).
     Failures when enqueueing are handled as :func:`deliver` does."""
-    attempt = 0
-    while True:
-        try:
-            pending = await topic.send(key=key, value=value)
-            break
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            retriable, code = classify(error)
-            if not retriable:
-                await on_refused(Undeliverable(code, _reason(error)))
-                return
-            if stopping():
-                raise
-            delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
-            attempt += 1
-            log.warning("sending to %s failed (%s); retrying in %.1f s",
-                        topic.get_topic_name(), error, delay)
-            await asyncio.sleep(delay)
+    try:
+        pending = await _send_retrying(topic, key, value, stopping, wait=False)
+    except Undeliverable as refused:
+        await on_refused(refused)
+        return
 
     def done(future: Any) -> None:
         if future.cancelled() or future.exception() is None:
