@@ -51,9 +51,16 @@ def register(ctx: WorkerContext) -> None:
         updated_at = to_iso(utc_now())
         for window in event_windows(entity_event):
             key = count_key(entity_event["entity_id"], window)
-            value = apply_to_count(table.get(key), entity_event)
+            current = table.get(key)
+            value = apply_to_count(current, entity_event)
             if value is None:  # applied before this redelivery
                 ctx.metrics.redeliveries.inc()
+                # The table kept the update but its record on the mentions topic may have died
+                # with the worker (the two are not written atomically): publish the current
+                # value again, which consumers keeping the latest value per key take as is.
+                update = count_update(entity_event, window, current, updated_at)
+                await send_watched(ctx.mentions_topic, key.encode(), orjson.dumps(update),
+                                   ctx.metrics.publish_failed)
                 continue
             table[key] = value
             index.put(key, value, partition)

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,7 @@ async def test_hostile_input_every_offset_once_and_the_counts_of_a_clean_pass(
     assert set(seen) == offsets
     assert [key for key, outs in seen.items() if len(outs) != 1] == []  # each exactly once
     reasons = {outs[0] for outs in seen.values()}
+    print(f"{len(offsets)} offsets:", Counter(outs[0] for outs in seen.values()).most_common())
     assert "internal_error" not in reasons
     assert {"enriched", "invalid_json", "schema", "oversize", "empty_body"} <= reasons
     assert worker.process.poll() is None and worker.get("/healthz")[0] == 200
