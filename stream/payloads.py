@@ -61,6 +61,24 @@ def article_id_from_url(url: str) -> str:
     return hashlib.sha1(normalise_url(url).encode("utf-8")).hexdigest()[:16]
 
 
+def article_id_of(value: bytes | None, max_bytes: int = 10_000_000) -> str | None:
+    """The article id of a raw record when it can be had: its ``id``, else derived from its
+    ``url``; None for what is not such an object (or is larger than ``max_bytes``)."""
+    if not value or len(value) > max_bytes:
+        return None
+    try:
+        payload = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    given = payload.get("id")
+    if isinstance(given, str) and given:
+        return given
+    url = payload.get("url")
+    return article_id_from_url(url) if isinstance(url, str) else None
+
+
 def domain_of(url: str) -> str:
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")

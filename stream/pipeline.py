@@ -24,7 +24,7 @@ from stream.clock import from_epoch, parse_iso, to_iso, utc_now
 from stream.dedup import fingerprint
 from stream.entities import Entity, TokenTagger, count_entities, extract_entities
 from stream.language import detect_language
-from stream.payloads import RawArticle, Rejected, article_id_from_url, decode_raw_article
+from stream.payloads import RawArticle, Rejected, article_id_of, decode_raw_article
 from stream.schemas import RAW_ARTICLE, validator
 
 PIPELINE_VERSION = f"newsstream/{__version__}"
@@ -273,7 +273,7 @@ def failed_record(value: bytes | None, origin: Origin, code: str, stage: str, re
                   article_id: str | None = None,
                   max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
     """A :class:`Result` that dead-letters the record (a failure found outside the stages)."""
-    failure = Rejected(code, stage, reason, article_id or _article_id(value))
+    failure = Rejected(code, stage, reason, article_id or article_id_of(value))
     return Result(deadletter=deadletter_record(value, origin, failure, max_payload_bytes),
                   reason_code=code)
 
@@ -285,26 +285,8 @@ def too_slow_record(value: bytes | None, origin: Origin, reason: str, stage: str
     (None: somewhere in the enrichment child, stage "enrich")."""
     where = f" in stage {stage}" if stage else ""
     return failed_record(value, origin, "too_slow", stage or "enrich",
-                         f"enrichment {reason}{where}", article_id or _article_id(value),
+                         f"enrichment {reason}{where}", article_id or article_id_of(value),
                          max_payload_bytes)
-
-
-def _article_id(value: bytes | None) -> str | None:
-    """The record's article id when it can be had cheaply (for dead letters of failures that
-    the stages did not report themselves)."""
-    if not value or len(value) > 10_000_000:
-        return None
-    try:
-        payload = orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(payload, dict):
-        return None
-    given = payload.get("id")
-    if isinstance(given, str) and given:
-        return given
-    url = payload.get("url")
-    return article_id_from_url(url) if isinstance(url, str) else None
 
 
 def memory_slice(value: bytes | None, memory: Mapping[str, dict[str, Any]],

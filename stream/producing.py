@@ -18,7 +18,7 @@ from stream import transport
 from stream.broker import within
 from stream.config import Settings
 from stream.jsonl import iter_lines
-from stream.payloads import article_id_from_url
+from stream.payloads import article_id_from_url, article_id_of
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -37,17 +37,8 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def _key_of(line: bytes) -> bytes | None:
     """Records are keyed by article id (or URL) so that re-sends land in the same partition."""
-    try:
-        record = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(record, dict):
-        return None
-    if isinstance(record.get("id"), str) and record["id"]:
-        return str(record["id"]).encode()
-    if isinstance(record.get("url"), str):
-        return article_id_from_url(record["url"]).encode()
-    return None
+    article_id = article_id_of(line)
+    return article_id.encode() if article_id is not None else None
 
 
 def article_from_file(path: Path, url_prefix: str, url: str | None = None) -> Record:

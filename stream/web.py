@@ -25,18 +25,13 @@ log = logging.getLogger(__name__)
 PEER_TIMEOUT_S = 2.0
 
 
-def is_ready(ctx: WorkerContext) -> tuple[bool, str]:
-    verdict = ready(ctx)
-    return verdict.ok, verdict.status
-
-
 def register_pages(ctx: WorkerContext) -> None:
     app = ctx.app
     register_queries(ctx)
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        ctx.metrics.ready.set(1 if is_ready(ctx)[0] else 0)
+        ctx.metrics.ready.set(1 if ready(ctx).ok else 0)
         return web.bytes(generate_latest(ctx.metrics.registry),
                          headers={"Content-Type": CONTENT_TYPE_LATEST})
 
