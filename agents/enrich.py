@@ -11,7 +11,7 @@ import orjson
 from agents.events import finished_events
 from stream.context import WorkerContext
 from stream.delivery import Undeliverable, send_then_check
-from stream.guard import guarded, origin_of, send_deadletter, stopping
+from stream.guard import dead_letter, guarded, origin_of, send_deadletter, stopping
 from stream.pipeline import Result, failed_record
 from stream.transport import undecodable_reason
 
@@ -52,20 +52,16 @@ async def _publish(ctx: WorkerContext, message: Any, result: Result) -> Result:
         await send_deadletter(ctx, message, result)
         return result
     enriched = result.enriched
-    value, origin = message.value, origin_of(message)
 
     async def refused(error: Undeliverable) -> None:
-        letter = failed_record(value, origin, error.code, "publish",
-                               f"the enriched article was refused: {error.reason}",
-                               enriched["id"], ctx.settings.deadletter_payload_bytes)
         ctx.metrics.publish_failures.labels(ctx.settings.articles_topic).inc()
-        ctx.metrics.deadletters.labels(error.code).inc()
-        await send_deadletter(ctx, message, letter)
+        await dead_letter(ctx, message, error.code, "publish",
+                          f"the enriched article was refused: {error.reason}", enriched["id"])
 
     record = {"enriched": enriched, "fingerprint": result.fingerprint}
     await send_then_check(ctx.articles_topic, enriched["id"].encode(), orjson.dumps(record),
                           refused, lambda: stopping(ctx))
-    _observe_latency(ctx, result.fetched_at, origin.timestamp)
+    _observe_latency(ctx, result.fetched_at, origin_of(message).timestamp)
     for field in result.rejected_times:
         ctx.metrics.event_time_rejected.labels(field).inc()
     return result

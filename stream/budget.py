@@ -135,13 +135,17 @@ class BudgetedExecutor:
     def _children(self) -> list[Any]:
         return self._children_of(self._pool)
 
+    @classmethod
+    def _kill(cls, pool: ProcessPoolExecutor) -> None:
+        # No public API kills a busy worker; its processes are what we must stop.
+        for process in cls._children_of(pool):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
     def _restart(self, reason: str) -> None:
         pool, self._pool = self._pool, self._new_pool()
         self._warm = False
-        # No public API kills a busy worker; its processes are what we must stop.
-        for process in self._children_of(pool):
-            process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        self._kill(pool)
         if self._on_restart is not None:
             self._on_restart(reason)
 
@@ -264,9 +268,7 @@ class BudgetedExecutor:
             raise self._failed(error) from None
 
     def terminate(self) -> None:
-        for process in self._children():
-            process.kill()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._kill(self._pool)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

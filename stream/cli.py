@@ -24,12 +24,12 @@ ENTITIES_CHUNK = 32
 @click.version_option(package_name="newsstream")
 def main() -> None:
     """newsstream: clean news articles, extract entities, count mentions — on Kafka."""
-    from stream.config import SettingsError, load_settings, unknown_variables
+    from stream.config import SettingsError, unknown_variables
 
     for warning in unknown_variables(os.environ):
         click.echo(f"newsstream: warning: {warning}", err=True)
     try:
-        load_settings()
+        get_settings()
     except SettingsError as error:
         for line in str(error).splitlines():
             click.echo(f"newsstream: {line}", err=True)

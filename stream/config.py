@@ -211,4 +211,5 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of this process (read once; :class:`SettingsError` when they are bad)."""
+    return load_settings()
