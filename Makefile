@@ -31,8 +31,9 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -q -m integration
 
 lint: $(STAMP)
-	$(BIN)/ruff check stream agents tests
+	$(BIN)/ruff check stream agents tests schemas
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix stream agents tests
@@ -40,16 +41,16 @@ format: $(STAMP)
 
 ## Retrain the entity model from ../shared/data/ner (writes stream/data/, ~1 CPU-minute).
 train-ner: $(STAMP)
-	$(BIN)/python -m stream.ner.train --data $(NER_DATA)
+	$(BIN)/python -m stream.training.train --data $(NER_DATA)
 
 ## Retrain the accurate tier (e5-small): bundle here, fine-tune with torch (a GPU when there is
 ## one: ~2 min on an H200; CPU works, for hours). Writes stream/data/e5-ner-*.npz.
 E5_BUNDLE ?= .device/e5-bundle.npz
 train-ner-accurate: $(STAMP)
 	@mkdir -p $(dir $(E5_BUNDLE))
-	$(BIN)/python -m stream.ner.e5_prepare --data $(NER_DATA) --out $(E5_BUNDLE)
+	$(BIN)/python -m stream.training.e5_prepare --data $(NER_DATA) --out $(E5_BUNDLE)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m stream.ner.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4 \
+	$(BIN)/python -m stream.training.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4 \
 		--keep-best --repeat idner2k-train=2 \
 		--skip idner2k-train+lower nergrit-train+lower nerui-all+lower nerugm-all+lower
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stream.context import WorkerContext
+from stream.runtime.context import WorkerContext
 
 
 def register_agents(context: WorkerContext) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -126,8 +125,6 @@ class Settings(BaseSettings):
                     "~2x faster on the CPU, up to 1.5 lower dev F1.")
     aliases_file: str | None = Field(
         default=None, description="Extra entity aliases (TSV: alias, canonical, label).")
-    schema_dir: str | None = Field(
-        default=None, description="Folder of the JSON Schemas (default: the repository's).")
 
     @model_validator(mode="after")
     def _name_internal_topics(self) -> Settings:
@@ -207,9 +204,3 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
             hint = f"; did you mean {close[0]}?" if close else ""
             warnings.append(f"{name} is not a newsstream setting (ignored){hint}")
     return warnings
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The settings of this process (read once; :class:`SettingsError` when they are bad)."""
-    return load_settings()

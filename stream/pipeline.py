@@ -1,44 +1,55 @@
-"""Enrichment of one raw record: decode → validate → clean → language → entities.
+"""Enrichment of one raw record, as a sequence of named stages:
+
+    decode → clean → language → entities → fingerprint
 
 The agents and the offline commands (``newsstream process`` / ``clean`` / ``entities``) all
-call :func:`enrich_record`, so what is measured offline is what runs in the stream.
+call :func:`enrich_record`, so what is measured offline is what runs in the stream. Each stage
+reads and writes one :class:`_Work`; a stage that raises :class:`Rejected` (or fails) ends the
+record as a dead letter naming that stage, and a record past its time budget names the stage
+that was running (:func:`listen_to_stages` tells a parent process which one that is).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
-from stream import __version__
-from stream.boilerplate import DomainLines, registrable_domain
-from stream.budget import BudgetExceeded
-from stream.cleaning import CleanedArticle, clean_article
+from stream import PIPELINE_VERSION, SCHEMA_VERSION
+from stream.clean.article import CleanedArticle, clean_article
+from stream.clean.boilerplate import DomainLines
+from stream.clean.language import detect_language
 from stream.clock import from_epoch, parse_iso, to_iso, utc_now
-from stream.dedup import fingerprint
-from stream.entities import Entity, TokenTagger, count_entities, extract_entities
-from stream.language import detect_language
-from stream.payloads import RawArticle, Rejected, article_id_of, decode_raw_article
+from stream.counts.event_time import LATEST_EVENT_TIME, event_time
+from stream.dedup.fingerprint import fingerprint
+from stream.entities.extract import Entity, count_entities, extract_entities
+from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger
+from stream.ingest.deadletters import (
+    DEADLETTER_PAYLOAD_BYTES,
+    Origin,
+    ReasonCode,
+    Rejected,
+    deadletter_record,
+)
+from stream.ingest.payloads import RawArticle, article_id_of, decode_raw_article
+from stream.ingest.urls import registrable_domain
+from stream.records import FingerprintJson
 from stream.schemas import RAW_ARTICLE, validator
 
-PIPELINE_VERSION = f"newsstream/{__version__}"
+__all__ = ["PIPELINE_VERSION", "STAGE_NAMES", "BudgetExceeded", "Origin", "Result",
+           "enrich_record", "failed_record", "too_slow_record"]
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a record came from; all None for offline input."""
+class BudgetExceeded(Exception):
+    """Past the time budget; ``stage`` and ``article_id`` when they are known (the stage that
+    was running, told by the stages themselves or by the child process that ran them)."""
 
-    topic: str | None = None
-    partition: int | None = None
-    offset: int | None = None
-    timestamp: float | None = None  # Kafka record timestamp, epoch seconds
-    key: bytes | None = None
+    stage: str | None = None
+    article_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -50,8 +61,8 @@ class Result:
     event_time: float | None = None
     # Date fields not taken as the event time: beyond the allowed skew, or unrepresentable.
     rejected_times: list[str] = field(default_factory=list)
-    # De-duplication keys (stream.dedup.Fingerprint.to_json), computed with enrichment.
-    fingerprint: dict[str, Any] | None = None
+    # De-duplication keys (stream.dedup.fingerprint.Fingerprint.to_json), with enrichment.
+    fingerprint: FingerprintJson | None = None
     fetched_at: float | None = None  # the crawler's fetched_at, epoch seconds
     cleaned: dict[str, Any] | None = None  # what `newsstream clean` prints
     # Scraped text: the site's updated boilerplate memory, (key, state), for the caller to store.
@@ -62,59 +73,107 @@ class Result:
         return self.enriched is not None
 
 
-class _Stopwatch:
-    def __init__(self, timings: dict[str, float]) -> None:
-        self._timings = timings
-        self._last = time.perf_counter()
+@dataclass(slots=True)
+class _Work:
+    """One record on its way through the stages: what was asked, and what is known so far."""
 
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self._timings[stage] = now - self._last
-        self._last = now
+    value: bytes | None
+    origin: Origin
+    received: datetime
+    max_bytes: int
+    tagger: TokenTagger | None
+    entity_options: EntityOptions
+    line_memory: Mapping[str, dict[str, Any]] | None
+    memory_prefix: str
+    max_words: int | None
+    max_event_skew_s: float
+    result: Result
+    raw: RawArticle | None = None
+    cleaned: CleanedArticle | None = None
+    language: str = ""
+    entities: list[Entity] = field(default_factory=list)
+
+    @property
+    def article(self) -> RawArticle:
+        assert self.raw is not None, "a stage ran before decode"
+        return self.raw
+
+    @property
+    def text(self) -> CleanedArticle:
+        assert self.cleaned is not None, "a stage ran before clean"
+        return self.cleaned
 
 
-# Dead letters keep the whole payload up to this many bytes by default; past it, its head, length
-# and SHA-256. Escaped as JSON, a head of control bytes grows six-fold: 64 KiB stays < 400 KB.
-DEADLETTER_PAYLOAD_BYTES = 65_536
-_REASON_CHARS = 2_000
-_KEY_CHARS = 1_024
+def _decode(work: _Work) -> None:
+    work.raw = decode_raw_article(work.value, work.max_bytes)
 
 
-# Event times are kept between the epoch and this (the last representable day, less the
-# largest window): a window of an article dated 9999 would end in year 10000.
-LATEST_EVENT_TIME = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+def _clean(work: _Work) -> None:
+    raw = work.article
+    domain_lines = None
+    if raw.content_type == "text/plain" and work.line_memory is not None:
+        memory_key = work.memory_prefix + registrable_domain(raw.url)
+        domain_lines = DomainLines(work.line_memory.get(memory_key))
+    work.cleaned = clean_article(raw, domain_lines)
+    if domain_lines is not None:
+        work.result.line_state = (memory_key, domain_lines.to_state())
 
 
-def event_time_limit(origin: Origin, max_skew_s: float, now: float | None = None) -> float:
-    """The latest believable event time: ``max_skew_s`` past the record timestamp, and never
-    more than that past this process's clock (a producer's clock can be wrong too)."""
-    clock = time.time() if now is None else now
-    reference = clock if origin.timestamp is None else min(origin.timestamp, clock)
-    return min(reference + max_skew_s, LATEST_EVENT_TIME)
+def _language(work: _Work) -> None:
+    raw, cleaned = work.article, work.text
+    work.language = detect_language(cleaned.text, raw.lang)
+    work.result.cleaned = {
+        "id": raw.id, "url": raw.url, "text": cleaned.text, "title": cleaned.title,
+        "author": cleaned.author, "published_at": cleaned.published_at,
+        "language": work.language, "source": cleaned.source, "site_name": cleaned.site_name,
+        "canonical_url": cleaned.canonical_url,
+    }
 
 
-def event_time(enriched: dict[str, Any], origin: Origin, max_skew_s: float = float("inf"),
-               now: float | None = None) -> tuple[float, list[str]]:
-    """Event time of an article: published_at, else fetched_at, else the record timestamp,
-    else the clock; a value later than :func:`event_time_limit` or before the epoch is passed
-    over (named in the returned list), so that one wrong date cannot move stream time."""
-    limit = event_time_limit(origin, max_skew_s, now)
-    rejected: list[str] = []
-    candidates = [("published_at", enriched.get("published_at")),
-                  ("fetched_at", enriched.get("fetched_at"))]
-    for name, value in candidates:
-        moment = parse_iso(value)
-        if moment is None:
-            continue
-        seconds = moment.timestamp()
-        if 0 <= seconds <= limit:
-            return seconds, rejected
-        rejected.append(name)
-    if origin.timestamp is not None and 0 <= origin.timestamp <= limit:
-        return origin.timestamp, rejected
-    if origin.timestamp is not None:
-        rejected.append("timestamp")
-    return min(time.time() if now is None else now, LATEST_EVENT_TIME), rejected
+def _entities(work: _Work) -> None:
+    text = work.text.text
+    if work.max_words is not None:
+        words = len(text.split())
+        if words > work.max_words:
+            raise Rejected("too_large", "entities",
+                           f"{words} words of text exceed the {work.max_words} limit",
+                           work.article.id)
+    work.entities = extract_entities(text, work.language, work.tagger, work.entity_options)
+
+
+def _fingerprint(work: _Work) -> None:
+    result = work.result
+    enriched = _enriched(work.article, work.text, work.language, work.entities, work.origin,
+                         work.received)
+    result.event_time, result.rejected_times = event_time(enriched, work.origin,
+                                                          work.max_event_skew_s)
+    result.fingerprint = fingerprint(enriched, result.event_time).to_json()
+    result.enriched = enriched
+    fetched = parse_iso(work.article.fetched_at)
+    result.fetched_at = fetched.timestamp() if fetched else None
+
+
+Stage = Callable[[_Work], None]
+STAGES: tuple[tuple[str, Stage], ...] = (
+    ("decode", _decode),
+    ("clean", _clean),
+    ("language", _language),
+    ("entities", _entities),
+    ("fingerprint", _fingerprint),
+)
+STAGE_NAMES = tuple(name for name, _stage in STAGES)
+# `newsstream clean` stops after the language.
+CLEANING_STAGES = STAGES[:STAGE_NAMES.index("language") + 1]
+
+_stage_listener: Callable[[int], None] | None = None
+
+
+def listen_to_stages(listener: Callable[[int], None] | None) -> None:
+    """Have ``listener`` told the index (in :data:`STAGE_NAMES`) of each stage as it starts, in
+    this process: the enrichment child reports it to the parent, which names the stage of a
+    record it had to stop."""
+    global _stage_listener
+    _stage_listener = listener
 
 
 def enrich_record(
@@ -123,6 +182,7 @@ def enrich_record(
     *,
     max_bytes: int,
     tagger: TokenTagger | None = None,
+    entity_options: EntityOptions = DEFAULT_OPTIONS,
     received_at: datetime | None = None,
     line_memory: Mapping[str, dict[str, Any]] | None = None,
     memory_prefix: str = "",
@@ -134,64 +194,33 @@ def enrich_record(
     """Run the stages on one record. ``line_memory`` maps ``memory_prefix + domain`` to each
     site's boilerplate memory (read only here; the new state comes back in ``line_state``)."""
     origin = origin or Origin()
-    received = received_at or utc_now()
     result = Result()
-    watch = _Stopwatch(result.timings)
-    stage = "decode"
-    article_id: str | None = None
+    work = _Work(value, origin, received_at or utc_now(), max_bytes, tagger, entity_options,
+                 line_memory, memory_prefix, max_words, max_event_skew_s, result)
+    stages = STAGES if with_entities else CLEANING_STAGES
+    stage = STAGE_NAMES[0]
     try:
-        raw = decode_raw_article(value, max_bytes)
-        article_id = raw.id
-        watch.lap("decode")
-        stage = "clean"
-        domain_lines = None
-        if raw.content_type == "text/plain" and line_memory is not None:
-            memory_key = memory_prefix + registrable_domain(raw.url)
-            domain_lines = DomainLines(line_memory.get(memory_key))
-        cleaned = clean_article(raw, domain_lines)
-        if domain_lines is not None:
-            result.line_state = (memory_key, domain_lines.to_state())
-        watch.lap("clean")
-        stage = "language"
-        language = detect_language(cleaned.text, raw.lang)
-        watch.lap("language")
-        result.cleaned = {
-            "id": raw.id, "url": raw.url, "text": cleaned.text, "title": cleaned.title,
-            "author": cleaned.author, "published_at": cleaned.published_at,
-            "language": language, "source": cleaned.source, "site_name": cleaned.site_name,
-            "canonical_url": cleaned.canonical_url,
-        }
-        if not with_entities:
-            return result
-        stage = "entities"
-        if max_words is not None:
-            words = len(cleaned.text.split())
-            if words > max_words:
-                raise Rejected("too_large", "entities",
-                               f"{words} words of text exceed the {max_words} limit", raw.id)
-        entities = extract_entities(cleaned.text, language, tagger)
-        watch.lap("entities")
-        stage = "fingerprint"
-        enriched = _enriched(raw, cleaned, language, entities, origin, received)
-        result.event_time, result.rejected_times = event_time(enriched, origin, max_event_skew_s)
-        result.fingerprint = fingerprint(enriched, result.event_time).to_json()
-        watch.lap("fingerprint")
+        last = time.perf_counter()
+        for index, (stage, run) in enumerate(stages):
+            if _stage_listener is not None:
+                _stage_listener(index)
+            run(work)
+            now = time.perf_counter()
+            result.timings[stage] = now - last
+            last = now
     except BudgetExceeded as exceeded:
-        exceeded.stage, exceeded.article_id = stage, article_id
+        exceeded.stage, exceeded.article_id = stage, work.raw.id if work.raw else None
         raise
     except Rejected as rejected:
+        result.enriched = None
         result.reason_code = rejected.code
         result.deadletter = deadletter_record(value, origin, rejected, deadletter_bytes)
-        return result
     except Exception as exc:  # a bug or a library failure must not stop the partition
-        failure = Rejected("internal_error", stage, f"{type(exc).__name__}: {exc}", article_id)
+        failure = Rejected("internal_error", stage, f"{type(exc).__name__}: {exc}",
+                           work.raw.id if work.raw else None)
+        result.enriched = None
         result.reason_code = failure.code
         result.deadletter = deadletter_record(value, origin, failure, deadletter_bytes)
-        return result
-
-    result.enriched = enriched
-    fetched = parse_iso(raw.fetched_at)
-    result.fetched_at = fetched.timestamp() if fetched else None
     return result
 
 
@@ -202,7 +231,7 @@ def _enriched(raw: RawArticle, cleaned: CleanedArticle, language: str, entities:
             and 0 <= origin.timestamp <= LATEST_EVENT_TIME:
         fetched_at = to_iso(from_epoch(origin.timestamp))
     return {
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "id": raw.id,
         "url": raw.url,
         "source": cleaned.source,
@@ -223,54 +252,20 @@ def _enriched(raw: RawArticle, cleaned: CleanedArticle, language: str, entities:
     }
 
 
-def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True) -> None:
+def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True,
+            entity_options: EntityOptions = DEFAULT_OPTIONS) -> None:
     """Load schemas and models now: a missing file fails the worker at start, not every record."""
     validator(RAW_ARTICLE)
     text = "Presiden Joko Widodo meresmikan Bandara Kertajati di Majalengka, Jawa Barat."
     language = detect_language(text)
     if load_entities:
-        extract_entities(text, language, tagger)
-        extract_entities("The president met the press in Washington.", "en")
+        extract_entities(text, language, tagger, entity_options)
+        extract_entities("The president met the press in Washington.", "en", None,
+                         entity_options)
 
 
-def deadletter_record(value: bytes | None, origin: Origin, rejected: Rejected,
-                      max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> dict[str, Any]:
-    """The dead letter of a record: the payload whole up to ``max_payload_bytes``, else its
-    head; its length and SHA-256 always, so that nothing the dead-letter path sends can exceed
-    the producer's limit and the original can still be identified."""
-    payload = value or b""
-    head = payload[:max_payload_bytes]
-    try:
-        payload.decode("utf-8")
-        # A multi-byte character cut by the head loses its first bytes, nothing else.
-        text, encoding = head.decode("utf-8", errors="ignore"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = base64.b64encode(head).decode("ascii"), "base64"
-    key = None
-    if origin.key is not None:
-        key = origin.key[:_KEY_CHARS].decode("utf-8", errors="replace")
-    return {
-        "schema_version": 1,
-        "reason": rejected.reason[:_REASON_CHARS],
-        "reason_code": rejected.code,
-        "stage": rejected.stage,
-        "article_id": None if rejected.article_id is None else rejected.article_id[:_KEY_CHARS],
-        "payload": text,
-        "payload_encoding": encoding,
-        "payload_bytes": len(payload),
-        "payload_sha256": hashlib.sha256(payload).hexdigest(),
-        "payload_truncated": len(head) < len(payload),
-        "key": key,
-        "topic": origin.topic,
-        "partition": origin.partition,
-        "offset": origin.offset,
-        "failed_at": to_iso(utc_now()),
-        "pipeline_version": PIPELINE_VERSION,
-    }
-
-
-def failed_record(value: bytes | None, origin: Origin, code: str, stage: str, reason: str,
-                  article_id: str | None = None,
+def failed_record(value: bytes | None, origin: Origin, code: ReasonCode, stage: str,
+                  reason: str, article_id: str | None = None,
                   max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
     """A :class:`Result` that dead-letters the record (a failure found outside the stages)."""
     failure = Rejected(code, stage, reason, article_id or article_id_of(value))
@@ -282,7 +277,7 @@ def too_slow_record(value: bytes | None, origin: Origin, reason: str, stage: str
                     article_id: str | None = None,
                     max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
     """The dead letter of a record whose enrichment ran past its time budget, in ``stage``
-    (None: somewhere in the enrichment child, stage "enrich")."""
+    (None: unknown, somewhere in the enrichment child, stage "enrich")."""
     where = f" in stage {stage}" if stage else ""
     return failed_record(value, origin, "too_slow", stage or "enrich",
                          f"enrichment {reason}{where}", article_id or article_id_of(value),

@@ -7,22 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import fastjsonschema
 import orjson
 
-from stream.config import get_settings
+# schemas/ at the repository root is the contract's single source; it is installed as the
+# package ``schemas`` (package data), so a wheel finds it without being told where.
+SCHEMA_PACKAGE = "schemas"
 
-# schemas/ at the repository root is the contract's single source; an installed package (the
-# container image) is pointed at its copy with NEWSSTREAM_SCHEMA_DIR.
-REPOSITORY_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
-
-
-def schema_dir() -> Path:
-    configured = get_settings().schema_dir
-    return Path(configured) if configured else REPOSITORY_SCHEMAS
 
 RAW_ARTICLE = "raw-article"
 ENRICHED_ARTICLE = "enriched-article"
@@ -34,7 +28,8 @@ SchemaError = fastjsonschema.JsonSchemaException
 
 
 def load_schema(name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = orjson.loads((schema_dir() / f"{name}.schema.json").read_bytes())
+    source = resources.files(SCHEMA_PACKAGE).joinpath(f"{name}.schema.json")
+    schema: dict[str, Any] = orjson.loads(source.read_bytes())
     return schema
 
 

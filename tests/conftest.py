@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from stream.broker import EmbeddedBroker, free_port
 from stream.config import Settings
-from stream.processes import settings_environment, stop_process, wait_ready
+from stream.tools.broker import EmbeddedBroker, free_port
+from stream.tools.processes import settings_environment, stop_process, wait_ready
 
 READY_TIMEOUT_S = 60.0
 
@@ -82,7 +82,7 @@ class Worker:
 
 def start_worker(settings: Settings, log: Path) -> Worker:
     with open(log, "ab") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"],
+        process = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"],
                                    env=settings_env(settings), stdout=handle,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     return Worker(settings, process, log)

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer
 
 from stream.clock import from_epoch, parse_iso, to_iso
 from stream.config import Settings
-from stream.producing import produce_records
+from stream.tools.producing import produce_records
 
 PEOPLE = ["Joko Widodo", "Prabowo Subianto", "Anies Baswedan", "Ganjar Pranowo",
           "Sri Mulyani", "Ridwan Kamil", "Erick Thohir", "Puan Maharani"]
@@ -74,7 +74,7 @@ def processed(path: Path, settings: Settings) -> list[dict[str, Any]]:
     """`newsstream process` on the file: one enriched article per line."""
     from tests.conftest import settings_env
 
-    result = subprocess.run([sys.executable, "-m", "stream.cli", "process", str(path)],
+    result = subprocess.run([sys.executable, "-m", "stream.tools.cli", "process", str(path)],
                             env=settings_env(settings), capture_output=True, check=True)
     return [orjson.loads(line) for line in result.stdout.splitlines()]
 

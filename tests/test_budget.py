@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stream.budget import (
-    BudgetedExecutor,
-    BudgetExceeded,
-    ChildCrashed,
-    MemoryExceeded,
-    process_gone,
-)
+from stream.pipeline import BudgetExceeded
+from stream.runtime.budget import BudgetedExecutor, ChildCrashed, MemoryExceeded, process_gone
 
 
 def _sleep_then(value: int, seconds: float) -> int:
@@ -47,7 +42,7 @@ async def test_the_async_path_keeps_the_same_budget() -> None:
 
 OWNER = """
 import os, time
-from stream.budget import BudgetedExecutor
+from stream.runtime.budget import BudgetedExecutor
 executor = BudgetedExecutor(5.0, "forkserver")
 print(executor.run(os.getpid), flush=True)
 time.sleep(60)
@@ -135,8 +130,8 @@ async def test_a_child_past_its_memory_limit_is_stopped() -> None:
 
 async def test_a_record_that_kills_every_child_is_a_worker_crash_dead_letter() -> None:
     from stream.config import Settings
-    from stream.enricher import Enricher
-    from stream.pipeline import Origin
+    from stream.ingest.deadletters import Origin
+    from stream.runtime.enricher import Enricher
     from tests.helpers import raw_bytes
 
     enricher = Enricher(Settings(article_budget_s=10), with_entities=False, start_method="fork")

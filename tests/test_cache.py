@@ -44,7 +44,7 @@ def test_the_mapped_language_model_ranks_as_the_packed_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from py3langid.langid import _load_identifier
 
-    from stream import language
+    from stream.clean import language
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     language._identifier.cache_clear()

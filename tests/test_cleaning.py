@@ -1,7 +1,11 @@
 import pytest
 
-from stream.cleaning import choose_extraction, clean_article, clean_html, clean_text
-from stream.payloads import Rejected, raw_article_from_dict
+from stream.clean.article import clean_article
+from stream.clean.choice import choose_extraction
+from stream.clean.html import clean_html
+from stream.clean.text import clean_text
+from stream.ingest.deadletters import Rejected
+from stream.ingest.payloads import raw_article_from_dict
 from tests.helpers import SAMPLE_BODY_OPENINGS, SAMPLE_BOILERPLATE, SAMPLE_TEXT, raw_article
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 from click.testing import CliRunner
 
-from stream.cli import main
+from stream.tools.cli import main
 from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
 
 
@@ -98,7 +98,7 @@ def _newsstream(*args: str, env: dict[str, str] | None = None,
                 input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     import os
 
-    return subprocess.run([sys.executable, "-m", "stream.cli", *args], input=input,
+    return subprocess.run([sys.executable, "-m", "stream.tools.cli", *args], input=input,
                           env={**os.environ, **(env or {})}, capture_output=True, timeout=120)
 
 
@@ -157,8 +157,8 @@ def test_too_slow_offline_names_the_article_and_the_stage() -> None:
 
 
 def test_files_are_given_an_https_url_the_schema_accepts(tmp_path: Path) -> None:
-    from stream.payloads import decode_raw_article
-    from stream.producing import records_from_paths
+    from stream.ingest.payloads import decode_raw_article
+    from stream.tools.producing import records_from_paths
 
     page = tmp_path / "my page.html"
     page.write_text("<html><body><p>Teks berita.</p></body></html>")

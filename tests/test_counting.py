@@ -1,27 +1,23 @@
-from typing import Any
 
 import pytest
 
-from stream.count_index import CountIndex
-from stream.counting import (
+from stream.counts.apply import apply_event, count_update, entity_events, event_windows, expired
+from stream.counts.index import CountIndex
+from stream.counts.keys import count_key, parse_count_key
+from stream.counts.windows import (
     TOTAL,
     Window,
-    apply_event,
-    count_key,
-    count_update,
-    entity_events,
-    event_windows,
-    expired,
+    horizons,
     open_sizes,
-    parse_count_key,
     window_name,
     window_size,
     windows_for,
 )
-from stream.retention import horizons, partition_of
+from stream.records import EntityEvent
+from stream.runtime.housekeeping import partition_of
 from tests.helpers import assert_valid
 
-EVENT: dict[str, Any] = {
+EVENT: EntityEvent = {
     "entity_id": "PER:antony-blinken", "name": "Antony Blinken", "label": "PER", "mentions": 4,
     "article_id": "a1", "event_time": 1690620030.5, "window_sizes": [60, 3600],
     "source": [0, 10]}
@@ -146,7 +142,7 @@ def test_index_prunes_by_partition_and_rebuilds_from_the_table() -> None:
 
 
 def test_ties_rank_by_articles_then_entity_id_on_a_worker_and_merged() -> None:
-    from stream.queries import local_top, merge_top
+    from stream.counts.queries import local_top, merge_top
 
     one, two = CountIndex(), CountIndex()
     total = Window(TOTAL, None, None)
@@ -159,7 +155,7 @@ def test_ties_rank_by_articles_then_entity_id_on_a_worker_and_merged() -> None:
 
 
 def test_pacer_is_due_once_per_interval_and_key() -> None:
-    from stream.retention import Pacer
+    from stream.runtime.housekeeping import Pacer
 
     pacer = Pacer(30.0)
     assert pacer.due(0.0) and not pacer.due(10.0) and pacer.due(30.0)

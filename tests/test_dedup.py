@@ -1,17 +1,9 @@
 from typing import Any
 
-from stream.dedup import (
-    STREAM_TIME,
-    Fingerprint,
-    SimIndex,
-    bands,
-    decide,
-    expired_keys,
-    fingerprint,
-    forget,
-    normal_url,
-    simhash,
-)
+from stream.dedup.decision import STREAM_TIME, decide, expired_keys, forget
+from stream.dedup.fingerprint import Fingerprint, fingerprint, simhash
+from stream.dedup.index import SimIndex, bands
+from stream.ingest.urls import same_page_url
 
 STORY = ("Presiden Joko Widodo meresmikan jalan tol baru di Jawa Tengah pada hari Senin. "
          "Jalan tol sepanjang 40 kilometer itu menghubungkan Semarang dan Demak. Menurut "
@@ -46,8 +38,8 @@ def _item(article_id: str, url: str, text: str, t: float = 1000.0) -> Fingerprin
 def test_urls_of_one_page_normalise_to_one_form() -> None:
     same = ["https://www.Kompas.com/read/1/?utm_source=x#top", "http://kompas.com/read/1",
             "https://kompas.com/read/1/?fbclid=abc"]
-    assert len({normal_url(u) for u in same}) == 1
-    assert normal_url("https://kompas.com/read/1?page=2") != normal_url(same[0])
+    assert len({same_page_url(u) for u in same}) == 1
+    assert same_page_url("https://kompas.com/read/1?page=2") != same_page_url(same[0])
 
 
 def test_simhash_is_close_for_small_edits_and_far_for_other_stories() -> None:

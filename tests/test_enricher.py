@@ -3,10 +3,11 @@ from typing import Any
 
 import pytest
 
-import stream.enricher
+import stream.runtime.enricher
 from stream.config import Settings
-from stream.enricher import Enricher
-from stream.pipeline import Origin, enrich_record
+from stream.ingest.deadletters import Origin
+from stream.pipeline import enrich_record
+from stream.runtime.enricher import Enricher
 from tests.helpers import assert_valid, raw_bytes
 
 
@@ -18,7 +19,7 @@ def _slow_enrich(value: bytes | None, origin: Origin | None = None, **kwargs: An
 
 def test_a_page_past_the_time_budget_becomes_a_dead_letter(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stream.enricher, "enrich_record", _slow_enrich)
+    monkeypatch.setattr(stream.runtime.enricher, "enrich_record", _slow_enrich)
     enricher = Enricher(Settings(article_budget_s=1.0), with_entities=False, start_method="fork")
     try:
         memory: dict[str, Any] = {}
@@ -36,7 +37,7 @@ def test_a_page_past_the_time_budget_becomes_a_dead_letter(
 
 def test_the_offline_watchdog_stops_a_slow_page_in_process(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stream.enricher, "enrich_record", _slow_enrich)
+    monkeypatch.setattr(stream.runtime.enricher, "enrich_record", _slow_enrich)
     enricher = Enricher(Settings(article_budget_s=0.5), with_entities=False,
                         start_method="alarm")
     memory: dict[str, Any] = {}

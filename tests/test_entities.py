@@ -1,16 +1,10 @@
 from collections.abc import Sequence
 
-from stream.cleaning import clean_text
-from stream.entities import (
-    Mention,
-    count_entities,
-    extract_entities,
-    find_mentions,
-    normalise_mentions,
-    propagate_mentions,
-    split_mention,
-)
-from stream.ner.corpus import Span, bio_to_spans, prf, spans_to_bio
+from stream.clean.text import clean_text
+from stream.entities.extract import count_entities, extract_entities, normalise_mentions
+from stream.entities.mentions import Mention, find_mentions, propagate_mentions, split_mention
+from stream.entities.tagger import Span, bio_to_spans
+from stream.training.corpus import prf, spans_to_bio
 from tests.helpers import SAMPLE_TEXT
 
 

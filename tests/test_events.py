@@ -1,4 +1,4 @@
-"""Log-order delivery (agents.events.finished_events) over a scripted stand-in for faust's
+"""Log-order delivery (stream.runtime.events.finished_events) over a scripted stand-in for faust's
 stream: what the consumer hands over, and what the agent gets."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 from aiokafka.structs import TopicPartition
 
-import agents.events
-from agents.events import finished_events
+import stream.runtime.events
+from stream.runtime.events import finished_events
 
 TP = TopicPartition("raw", 0)
 
@@ -87,7 +87,7 @@ async def test_a_stale_batch_ahead_of_the_committed_offset_waits_for_its_turn() 
 
 async def test_a_committed_offset_out_of_retention_resumes_at_the_log_start(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(agents.events, "OUT_OF_RANGE_CHECK_S", 0.0)
+    monkeypatch.setattr(stream.runtime.events, "OUT_OF_RANGE_CHECK_S", 0.0)
     # The broker dropped offsets 0-9; the consumer reset to the earliest offset and fetched.
     consumer = Consumer(committed=5, earliest=10, log_end=14, delivered=[10, 11, 12, 13])
     processed, acked = await _run(consumer)

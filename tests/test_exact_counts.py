@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 import pytest
 
-from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
-from stream.producing import consume_topic
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.tools.producing import consume_topic
 from tests.conftest import Worker, start_worker, unique_settings
 from tests.helpers import assert_valid
 from tests.streams import (

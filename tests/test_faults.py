@@ -22,9 +22,9 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 
-from stream.broker import EmbeddedBroker, free_port
 from stream.config import Settings
-from stream.producing import consume_topic
+from stream.tools.broker import EmbeddedBroker, free_port
+from stream.tools.producing import consume_topic
 from tests.conftest import Worker, start_worker, unique_settings
 from tests.fuzz import corpus
 from tests.helpers import assert_valid
@@ -380,7 +380,7 @@ def test_debug_pages_are_off(broker: EmbeddedBroker, worker_on: Any) -> None:
 
 def test_the_worker_exits_2_on_a_bad_setting(tmp_path: Path) -> None:
     env = {**os.environ, "NEWSSTREAM_SESSION_TIMEOUT_S": "soon"}
-    done = subprocess.run([sys.executable, "-m", "stream.cli", "worker"],
+    done = subprocess.run([sys.executable, "-m", "stream.tools.cli", "worker"],
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [

@@ -13,15 +13,11 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stream.dedup import normal_url
-from stream.payloads import Rejected, decode_raw_article, url_problem
-from stream.pipeline import (
-    LATEST_EVENT_TIME,
-    Origin,
-    deadletter_record,
-    enrich_record,
-    event_time,
-)
+from stream.counts.event_time import LATEST_EVENT_TIME, event_time
+from stream.ingest.deadletters import Origin, Rejected, deadletter_record
+from stream.ingest.payloads import decode_raw_article
+from stream.ingest.urls import normal_url, url_problem
+from stream.pipeline import enrich_record
 from tests.fuzz import corpus, write_corpus
 from tests.helpers import assert_valid
 
@@ -30,7 +26,7 @@ LIMIT = 200_000
 
 def _process(path: Path) -> list[dict[str, Any]]:
     env = {"NEWSSTREAM_MAX_PAYLOAD_BYTES": str(LIMIT), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "stream.cli", "process", str(path)],
+    done = subprocess.run([sys.executable, "-m", "stream.tools.cli", "process", str(path)],
                           capture_output=True, check=True, env=env, timeout=600)
     return [orjson.loads(line) for line in done.stdout.splitlines()]
 

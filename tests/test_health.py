@@ -9,11 +9,11 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.structs import TopicPartition
 
-from stream import transport
 from stream.config import Settings
-from stream.delivery import classify
-from stream.health import BrokerState, Progress, liveness, readiness
-from stream.supervision import lost_state
+from stream.runtime import transport
+from stream.runtime.delivery import classify
+from stream.runtime.health import BrokerState, Progress, liveness, readiness
+from stream.runtime.supervision import lost_state
 
 A, B = TopicPartition("raw", 0), TopicPartition("raw", 1)
 

@@ -1,4 +1,4 @@
-from stream.language import UNDETERMINED, detect_language
+from stream.clean.language import UNDETERMINED, detect_language
 from tests.helpers import SAMPLE_TEXT
 
 

@@ -1,4 +1,4 @@
-from stream.metadata import clean_author, clean_title, date_in_text, date_in_url
+from stream.clean.metadata import clean_author, clean_title, date_in_text, date_in_url
 
 
 def test_site_name_is_cut_from_titles() -> None:

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from stream.normalise import (
+from stream.entities.normalise import (
     DEFAULT_ALIASES,
     apply_alias,
     canonical_name,

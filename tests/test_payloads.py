@@ -1,7 +1,9 @@
 import orjson
 import pytest
 
-from stream.payloads import Rejected, article_id_from_url, decode_raw_article, domain_of
+from stream.ingest.deadletters import Rejected
+from stream.ingest.payloads import decode_raw_article
+from stream.ingest.urls import article_id_from_url, host_of
 from tests.helpers import raw_article, raw_bytes
 
 LIMIT = 1_000_000
@@ -28,7 +30,7 @@ def test_url_ids_ignore_fragment_case_of_host_and_trailing_slash() -> None:
 
 
 def test_domain_drops_www() -> None:
-    assert domain_of("https://www.kompas.com/x") == "kompas.com"
+    assert host_of("https://www.kompas.com/x") == "kompas.com"
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 import orjson
 
-from stream.pipeline import Origin, enrich_record
+from stream.ingest.deadletters import Origin
+from stream.pipeline import enrich_record
 from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
 
 LIMIT = 5_000_000

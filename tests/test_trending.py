@@ -1,10 +1,12 @@
 import math
+from typing import Any
 
-from stream.counting import Window
-from stream.trending import board_key, merge, score_update, trend_score, trending_payload
+from stream.counts.keys import board_key
+from stream.counts.trending import merge, score_update, trend_score, trending_payload
+from stream.counts.windows import Window
 from tests.helpers import assert_valid
 
-ENTITY = {"entity_id": "PER:x", "name": "X", "label": "PER"}
+ENTITY: Any = {"entity_id": "PER:x", "name": "X", "label": "PER"}
 
 
 def test_score_is_a_z_score_with_poisson_noise() -> None:
@@ -19,11 +21,11 @@ def test_board_keeps_the_best_and_the_payload_ranks_them() -> None:
     window = Window("1h", 3600, 7200)
     board = None
     for i, mentions in enumerate([3, 30, 9, 12]):
-        update = score_update({**ENTITY, "entity_id": f"PER:{i}", "name": f"N{i}"},
-                              window, mentions, [1, 1, 1])
+        entity: Any = {**ENTITY, "entity_id": f"PER:{i}", "name": f"N{i}"}
+        update = score_update(entity, window, mentions, [1, 1, 1])
         board = merge(board, update, keep=3)
     assert board is not None and set(board) == {"PER:1", "PER:2", "PER:3"}
-    key = board_key(update)
+    key = board_key(update["window"], update["start"])
     assert key == "1h|3600"
     payload = trending_payload(key, board, top_n=2, updated_at="2026-01-01T00:00:00.000Z")
     assert_valid("entity-trending", payload)
@@ -33,7 +35,7 @@ def test_board_keeps_the_best_and_the_payload_ranks_them() -> None:
 
 
 def test_boards_expire_after_their_sizes_retention() -> None:
-    from stream.trending import expired_boards
+    from stream.counts.trending import expired_boards
 
     keys = ["1m|0", "1m|900", "1h|0", "2h|0"]
     # latest 1m window ended at 1200: keep 1m windows that ended within 300 s of it

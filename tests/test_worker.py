@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from stream.counting import window_name
-from stream.producing import consume_topic, produce_records
+from stream.counts.windows import window_name
+from stream.tools.producing import consume_topic, produce_records
 from tests.conftest import Worker
 from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
 

@@ -11,7 +11,7 @@ import sys
 
 import orjson
 
-from stream.jsonl import iter_lines
+from stream.tools.jsonl import iter_lines
 
 
 def _trafilatura(body: str, **options: object) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 
+from stream.clean.shingles import match, scores
 from stream.evaluation.report import Table, run_timed
-from stream.shingles import match, scores
 
 SETS = {"aeb": "English news", "idnews": "Indonesian news"}
 SYSTEMS = {
@@ -32,7 +32,7 @@ def run_system(system: str, path: Path, repeat: int) -> tuple[dict[str, str], fl
 
 def _run_once(system: str, path: Path) -> tuple[dict[str, str], float]:
     if system == "newsstream clean":
-        command = [sys.executable, "-m", "stream.cli", "clean", str(path)]
+        command = [sys.executable, "-m", "stream.tools.cli", "clean", str(path)]
     else:
         command = [sys.executable, "-m", "stream.evaluation.baselines", system, str(path)]
     stdout, cpu = run_timed(command)

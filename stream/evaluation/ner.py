@@ -16,8 +16,9 @@ from pathlib import Path
 
 import orjson
 
+from stream.entities.tagger import LABELS, Span
 from stream.evaluation.report import Table, run_timed
-from stream.ner.corpus import LABELS, Span, prf, read_corpus
+from stream.training.corpus import prf, read_corpus
 
 DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
 # (label, NEWSSTREAM_NER_MODEL, NEWSSTREAM_NER_INT8)
@@ -49,7 +50,7 @@ def evaluate(split: Path, language: str, tier: str, repeat: int = 1,
         for i, sentence in enumerate(sentences):
             handle.write(orjson.dumps({"id": i, "text": " ".join(sentence.tokens)}) + b"\n")
     runs = [run_timed(
-        [sys.executable, "-m", "stream.cli", "entities", "--language", language, handle.name],
+        [sys.executable, "-m", "stream.tools.cli", "entities", "--language", language, handle.name],
         env={**os.environ, "NEWSSTREAM_NER_MODEL": tier,
              "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}) for _ in range(repeat)]
     stdout, cpu = runs[0][0], min(cpu for _stdout, cpu in runs)

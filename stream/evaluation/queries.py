@@ -27,12 +27,12 @@ from pathlib import Path
 
 import orjson
 
-from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
 from stream.evaluation.report import Table
 from stream.evaluation.throughput import READY_TIMEOUT_S
-from stream.processes import settings_environment, stop_process, wait_ready
-from stream.producing import produce_records
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.tools.processes import settings_environment, stop_process, wait_ready
+from stream.tools.producing import produce_records
 
 BASE_TIME = 1_790_000_000
 
@@ -82,7 +82,7 @@ def main() -> None:
         asyncio.run(create_newsstream_topics(settings))
         ports = [free_port() for _ in range(args.workers)]
         each = [settings.model_copy(update={"web_port": port}) for port in ports]
-        workers = [subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"],
+        workers = [subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"],
                                     env=settings_environment(one), stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL) for one in each]
         try:

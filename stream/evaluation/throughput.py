@@ -18,12 +18,12 @@ from pathlib import Path
 
 import orjson
 
-from stream.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.config import Settings
 from stream.evaluation.report import Table, run_timed
-from stream.jsonl import iter_lines
-from stream.processes import settings_environment, stop_process, wait_ready
-from stream.producing import consume_topic, produce_records
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.tools.jsonl import iter_lines
+from stream.tools.processes import settings_environment, stop_process, wait_ready
+from stream.tools.producing import consume_topic, produce_records
 
 READY_TIMEOUT_S = 120.0
 
@@ -65,7 +65,7 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
         handle.write(b"\n".join(records) + b"\n")
     started = time.perf_counter()
-    run_timed([sys.executable, "-m", "stream.cli", "process", handle.name])
+    run_timed([sys.executable, "-m", "stream.tools.cli", "process", handle.name])
     offline = time.perf_counter() - started
     Path(handle.name).unlink()
     table.add("newsstream process (one process)", len(records), f"{offline:.1f}",
@@ -75,7 +75,7 @@ def main() -> None:
         settings = Settings(broker_url=broker.url, app_id=f"bench-{tag}",
                             web_port=free_port(), data_dir=data, log_level="warning")
         asyncio.run(create_newsstream_topics(settings))
-        worker = subprocess.Popen([sys.executable, "-m", "stream.cli", "worker"],
+        worker = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"],
                                   env=settings_environment(settings),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

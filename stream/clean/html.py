@@ -1,0 +1,157 @@
+"""Main text and metadata of an HTML page: trafilatura, readability as a second opinion, photo
+galleries, and the page head's title, author, date, site name and canonical URL."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import trafilatura
+from htmldate import find_date
+from lxml.html import HtmlElement
+
+from stream.clean.choice import choose_extraction
+from stream.clean.internals import Readability
+from stream.clean.lexicon import CREDIT_ROW
+from stream.clean.lines import (
+    Extracted,
+    containment,
+    is_body_line,
+    join_paragraphs,
+    lines_shingle_set,
+    normal,
+    paragraph_lines,
+)
+from stream.clean.metadata import date_in_url
+from stream.clean.shingles import shingle_set
+
+
+def _first(tree: HtmlElement, *xpaths: str) -> str | None:
+    for xpath in xpaths:
+        for value in tree.xpath(xpath):
+            text = unicodedata.normalize("NFC", " ".join(str(value).split()))
+            if text:
+                return text
+    return None
+
+
+def html_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
+    """Title, author, site name, canonical URL and date from the page head (cheap xpaths)."""
+    published = None
+    try:
+        # The quick pass (meta tags, URL, time elements) finds most dates; the thorough one is
+        # several times slower, so it runs only when the quick one finds nothing.
+        published = (find_date(tree, url=url, extensive_search=False, original_date=True)
+                     or find_date(tree, url=url, extensive_search=True, original_date=True))
+    except Exception:  # htmldate on broken markup: the date stays unknown
+        published = None
+    return {
+        "title": _first(tree, '//meta[@property="og:title"]/@content', "//title/text()",
+                        "//h1//text()"),
+        "author": _first(tree, '//meta[@name="author"]/@content',
+                         '//meta[@property="article:author"]/@content',
+                         '//meta[@name="dc.creator"]/@content',
+                         '//*[@rel="author"]//text()'),
+        "site_name": _first(tree, '//meta[@property="og:site_name"]/@content',
+                            '//meta[@name="application-name"]/@content'),
+        "canonical_url": _first(tree, '//link[@rel="canonical"]/@href',
+                                '//meta[@property="og:url"]/@content'),
+        "published_at": published or (date_in_url(url) if url else None),
+    }
+
+
+_NOT_CONTENT = re.compile(
+    r"<script\b(?![^>]*application/ld\+json)[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>"
+    r"|<!--.*?-->|<svg\b[^>]*>.*?</svg\s*>|<noscript\b[^>]*>.*?</noscript\s*>",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def clean_html(html: str, url: str | None = None) -> Extracted:
+    tree = trafilatura.load_html(_NOT_CONTENT.sub("", html))
+    if tree is None:
+        return Extracted("")
+    meta = html_metadata(tree, url)
+    document = trafilatura.bare_extraction(
+        tree, url=url, favor_precision=True, fast=True, include_comments=False,
+        include_tables=True, with_metadata=False,
+    )
+    gallery = photo_gallery(tree)
+    # trafilatura works on a copy and leaves the tree as it was; readability changes it, so
+    # it comes last and needs no copy of its own.
+    generic = paragraph_lines(readability_text(tree))
+    own = ""
+    if isinstance(document, trafilatura.settings.Document):
+        own = document.text or ""
+    lines = choose_extraction(_without_credits(paragraph_lines(own)), generic)
+    if gallery and containment(lines_shingle_set(gallery), lines_shingle_set(lines)) < 0.5:
+        # A photo story: both extractors took a caption block of the sidebar for the article.
+        lines = gallery
+    if not lines:
+        # Pages neither extractor finds an article in (short notices, odd markup): fall back
+        # to trafilatura's baseline, keeping only lines that read like prose, not navigation.
+        _tree, baseline_text, _length = trafilatura.baseline(html)
+        lines = [line for line in paragraph_lines(baseline_text) if is_body_line(line)]
+    title = meta["title"]
+    if lines and title and normal(lines[0]) in normal(title):
+        lines = lines[1:]  # the headline repeated as the first line of the body
+    return Extracted(join_paragraphs(lines), title, meta["author"], meta["published_at"],
+                      meta["site_name"], meta["canonical_url"])
+
+
+_DESCRIPTION = ('//meta[@property="og:description"]/@content',
+                '//meta[@name="description"]/@content')
+_GALLERY_SIZE = 3
+
+
+def photo_gallery(tree: HtmlElement) -> list[str]:
+    """The captions of the page's photo gallery when the page is a photo story, else [].
+
+    A photo story has no body text; its captions are the article. It is recognised by a
+    gallery of ≥ 3 captioned figures that holds the page's own description: galleries on
+    ordinary articles are described by the article, not by one of their captions.
+    """
+    galleries: dict[HtmlElement, list[str]] = {}
+    for caption in tree.iter("figcaption"):
+        figure = caption.getparent()
+        if figure is None:
+            continue
+        container = figure.getparent() if figure.tag == "figure" else figure
+        text = " ".join(caption.text_content().split())
+        if text and container is not None:
+            galleries.setdefault(container, []).append(text)
+    candidates = [captions for captions in galleries.values() if len(captions) >= _GALLERY_SIZE]
+    # Most pages have no gallery: the description is looked up only for those that do.
+    description = _first(tree, *_DESCRIPTION) if candidates else None
+    if not description:
+        return []
+    described = shingle_set(description)
+    for captions in candidates:
+        if containment(described, lines_shingle_set(captions)) >= 0.8:
+            return list(dict.fromkeys(captions))
+    return []
+
+
+_BLOCKS = ("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "tr",
+           "section", "article", "figcaption", "br", "dd", "dt")
+
+
+def readability_text(tree: HtmlElement) -> str:
+    """readability-lxml's main text (trafilatura ships a port), one block per line."""
+    try:
+        document = Readability(tree, min_text_length=25)
+        document.summary()
+        root = document.article
+    except Exception:  # readability on broken markup: no second opinion for this page
+        return ""
+    if root is None:
+        return ""
+    for element in root.iter(*_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+    return str(root.text_content())
+
+
+def _without_credits(lines: list[str]) -> list[str]:
+    return [line for line in lines if not CREDIT_ROW.match(line)]
+
+

@@ -1,0 +1,64 @@
+"""The word lists and word patterns of cleaning, in one place: boilerplate line openings, author
+and credit labels, what ends a sentence, what a word is, and the function words of a language."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+# A word, as every stage counts them (cleaning, shingles, SimHash).
+WORD = re.compile(r"\w+", re.UNICODE)
+TERMINAL = re.compile(r"[.!?…\"'”’)\]]\s*$")
+
+
+BOILERPLATE_PREFIXES = re.compile(
+    r"^(?:"
+    r"baca (?:juga|berita|selengkapnya|artikel)\b|simak (?:breaking news|berita|juga|video)\b|"
+    r"artikel ini telah (?:tayang|terbit)|dapatkan (?:update|informasi|berita)\b|"
+    r"download aplikasi|unduh aplikasi|ikuti (?:kami|berita|kanal|channel)\b|"
+    r"lihat juga\b|tonton juga\b|klik di sini|pilih saluran|close ads\b|bagikan artikel|"
+    r"video (?:rekomendasi|lainnya|pilihan)\b|komentar$|oke$|"
+    r"advertisement$|scroll to continue|sponsored\b|read more\b|related:|also read\b|"
+    r"share this\b|sign up for\b|subscribe\b|follow us\b|click here\b"
+    r")",
+    re.IGNORECASE,
+)
+
+
+# Labels that introduce an article's author ("Penulis: ...", "Oleh ...", "By ...").
+AUTHOR_LABELS = ("penulis", "editor", "redaktur", "pewarta", "reporter", "wartawan",
+                 "kontributor", "oleh", "written by", "author", "writer", "by")
+# Labels of a credit row: the authors, and the photographs' and the story's sources.
+CREDIT_LABELS = (*AUTHOR_LABELS, "sumber", "fotografer", "foto", "source", "photographer")
+_AUTHORS = "|".join(AUTHOR_LABELS)
+_CREDITS = "|".join(CREDIT_LABELS)
+
+# A label before an author's name in a metadata field: dropped from the name.
+AUTHOR_LABEL = re.compile(rf"^\s*(?:{_AUTHORS})\s*[:\-]?\s*", re.IGNORECASE)
+# A short line of scraped text naming the author ("Penulis: Aditya Maulana").
+AUTHOR_LINE = re.compile(rf"^(?:{_AUTHORS})(?![\w-])\s*:?\s*(.*)$", re.IGNORECASE)
+# A table row that credits the article ("| Penulis | : Aditya Maulana |"): the page's
+# metadata laid out as a table, read for the author elsewhere, not part of the body.
+CREDIT_ROW = re.compile(
+    rf"^\|\s*(?:{_CREDITS})\b[^|]*(?:\|[^|]*){{0,2}}\|?\s*$", re.IGNORECASE)
+# A photo caption's credit or date ("(AP Photo/...)", "Foto: ...", "... 2023.").
+CAPTION = re.compile(
+    r"\((?:AP|Reuters|AFP|Getty|Credit|Photo|Foto|Dok)\b|\bPhoto\s*[/:]|\bCredit\s*:"
+    r"|\b(?:19|20)\d\d\.?$", re.IGNORECASE)
+
+
+@cache
+def stopwords(language: str) -> frozenset[str]:
+    """jusText's stop-word lists (it ships Indonesian and English among ~100 languages)."""
+    import justext
+
+    names = {"id": "Indonesian", "en": "English", "ms": "Malay"}
+    try:
+        return frozenset(justext.get_stoplist(names.get(language, "English")))
+    except ValueError:
+        return frozenset()
+
+
+def function_words() -> frozenset[str]:
+    """The function words of the languages newsstream cleans (Indonesian, English)."""
+    return stopwords("id") | stopwords("en")

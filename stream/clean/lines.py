@@ -1,0 +1,67 @@
+"""Lines of extracted text: how they are split, joined, compared and judged as prose."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from stream.clean.lexicon import TERMINAL, WORD
+from stream.clean.shingles import shingle_set
+
+PARAGRAPH_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+
+
+# Scripts, styles, comments and inline SVG are most of a modern page's bytes and never article
+# text; cutting them before parsing makes parsing and trafilatura's tree pruning cheaper.
+
+
+def join_paragraphs(lines: list[str]) -> str:
+    return PARAGRAPH_SEPARATOR.join(line for line in lines if line)
+
+
+def paragraph_lines(text: str) -> list[str]:
+    """Lines of single-spaced, composed (NFC) text: a page written with decomposed accents
+    ("u" + U+0308) would otherwise yield names that match nothing: "Mu\\u0308ller" is not
+    "Müller" to a dictionary, a regex or an entity id."""
+    text = unicodedata.normalize("NFC", text)
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+# A table row that credits the article ("| Penulis | : Aditya Maulana |"): the page's
+# metadata laid out as a table, read for the author elsewhere, not part of the body.
+
+
+def lines_shingle_set(lines: list[str]) -> set[tuple[str, ...]]:
+    return shingle_set(" ".join(lines))
+
+
+def containment(part: set[tuple[str, ...]], whole: set[tuple[str, ...]]) -> float:
+    """Share of ``part``'s word 4-grams that also occur in ``whole``."""
+    return len(part & whole) / max(1, len(part))
+
+
+def normal(line: str) -> str:
+    return " ".join(line.lower().split())
+
+
+def is_body_line(line: str) -> bool:
+    words = len(WORD.findall(line))
+    return words >= 12 or (words >= 5 and TERMINAL.search(line) is not None)
+
+
+def reads_as_sentence(line: str) -> bool:
+    """A sentence, or a line long enough to be prose (a quoted post ending in its link)."""
+    words = len(WORD.findall(line))
+    return words >= 15 or (words >= 8 and TERMINAL.search(line) is not None)
+
+

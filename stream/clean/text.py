@@ -1,0 +1,115 @@
+"""Scraped text: the article is the densest block of prose lines; the site's boilerplate memory
+and the lines above the block (title, author, date) help."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+from stream.clean.boilerplate import DomainLines
+from stream.clean.lexicon import AUTHOR_LINE, BOILERPLATE_PREFIXES, WORD, function_words
+from stream.clean.lines import Extracted, is_body_line, join_paragraphs, normal
+from stream.clean.metadata import date_in_text, date_in_url
+
+GAP_PENALTY = 3.0
+
+
+def _reads_like_prose(words: list[str], check: bool) -> bool:
+    """Long lines without a single function word are lists of links or tags, not sentences.
+
+    Only checked (``check``) on pages written in a language whose function words we know.
+    """
+    if not check or len(words) < 8:
+        return True
+    common = function_words()
+    return any(word.lower() in common for word in words)
+
+
+def _best_block(scores: list[float]) -> tuple[int, int]:
+    """The contiguous run of lines with the highest total score (Kadane)."""
+    best, best_span = 0.0, (0, 0)
+    running, start = 0.0, 0
+    for index, score in enumerate(scores):
+        if running <= 0:
+            running, start = 0.0, index
+        running += score
+        if running > best:
+            best, best_span = running, (start, index + 1)
+    return best_span
+
+
+def clean_text(body: str, domain_lines: DomainLines | None = None,
+               url: str | None = None, article_id: str = "") -> Extracted:
+    """Scraped text: the article is the densest block of prose lines.
+
+    Each line scores its word count if it reads like article prose (long, or a sentence;
+    not repeated in the page; not a known boilerplate prefix; not seen in earlier articles of
+    the site), else minus ``GAP_PENALTY`` times its words. The best-scoring contiguous block
+    is the article; its prose lines are kept. Header lines above it give title, author, date.
+    """
+    body = unicodedata.normalize("NFC", body)
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    counts = Counter(normal(line) for line in lines)
+    all_words = WORD.findall(body.lower())
+    common = function_words()
+    known_language = sum(word in common for word in all_words) >= 0.15 * max(len(all_words), 1)
+    scores: list[float] = []
+    learned: list[bool] = []
+    for line in lines:
+        words = WORD.findall(line)
+        learned.append(domain_lines is not None and domain_lines.is_boilerplate(line))
+        if BOILERPLATE_PREFIXES.match(line):
+            # "Baca juga: ..." and the like sit inside article bodies: drop, but do not let
+            # them split the article block.
+            scores.append(-1.0)
+            continue
+        prose = (is_body_line(line) and counts[normal(line)] == 1
+                 and _reads_like_prose(words, known_language))
+        scores.append(len(words) if prose else -GAP_PENALTY * max(len(words), 1))
+    learned_scores = [
+        -GAP_PENALTY * score if is_learned and score > 0 else score
+        for score, is_learned in zip(scores, learned, strict=True)
+    ]
+    start, end = _best_block(learned_scores)
+    if start == end:
+        # Everything that reads like prose is known from earlier pages: rather the page's own
+        # judgement than nothing.
+        learned_scores = scores
+        start, end = _best_block(scores)
+    kept = [line for line, score in zip(lines[start:end], learned_scores[start:end], strict=True)
+            if score > 0]
+    if domain_lines is not None:
+        prose_lines = [line for line, score in zip(lines, scores, strict=True) if score > 0]
+        domain_lines.observe(lines, article_id or str(hash(body)), prose_lines)
+    title, author, published = _header(lines[:start] or lines[:1])
+    if published is None and url:
+        published = date_in_url(url)
+    return Extracted(join_paragraphs(kept), title, author, published)
+
+
+def _header(lines: list[str]) -> tuple[str | None, str | None, str | None]:
+    """Title, author and date from the lines above the article block."""
+    title = author = published = None
+    previous = ""
+    for line in lines:
+        words = len(WORD.findall(line))
+        label = AUTHOR_LINE.match(line)
+        dated = date_in_text(line) if len(line) < 100 else None
+        if label and len(line) < 80:
+            author = label.group(1).strip() or _short_name(previous) or author
+        elif dated:
+            published = published or dated
+        elif (title is None and words >= 4 and len(line) < 200
+              and not BOILERPLATE_PREFIXES.match(line)):
+            # A scraped page starts with its <title>, or the headline comes first.
+            title = line
+        previous = line
+    return title, author, published
+
+
+def _short_name(line: str) -> str | None:
+    """The line before a bare 'Penulis' label is the author's name when it looks like one."""
+    words = line.split()
+    if 1 < len(words) <= 5 and all(word[:1].isupper() for word in words):
+        return line
+    return None

@@ -1,0 +1,1 @@
+"""Counts: windows, keys, idempotent count updates, the index, trending, queries."""

@@ -1,0 +1,145 @@
+"""Entity mention counting: entity events, idempotent count updates, trend scores.
+
+Pure functions over a key-value state (the faust Table in a worker, a dict in tests) keyed by
+:func:`~stream.counts.keys.count_key`; the counting agent calls :func:`count_event`.
+
+Exactly-once effect on at-least-once delivery: every entity event carries the position
+(partition, offset) of the de-duplication record it came from. Events for one key arrive in
+the order of that log, so a count value remembers, per source partition, the last offset it
+has applied, and an event at or below it is a redelivery that changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stream import SCHEMA_VERSION
+from stream.clock import from_epoch, to_iso
+from stream.counts.index import CountIndex
+from stream.counts.keys import count_key, parse_count_key
+from stream.counts.trending import score_update
+from stream.counts.windows import Window, horizons, windows_for
+from stream.records import CountValue, EntityEvent, TrendScore
+
+
+def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[int],
+                  source: tuple[int, int]) -> list[EntityEvent]:
+    """One event per canonical entity of a counted article, for the internal entity-events
+    topic: counted in the running total and in the windows of ``sizes``."""
+    partition, offset = source
+    return [
+        {
+            "entity_id": count["entity_id"],
+            "name": count["name"],
+            "label": count["label"],
+            "mentions": count["mentions"],
+            "article_id": enriched["id"],
+            "event_time": event_time,
+            "window_sizes": sizes,
+            "source": [partition, offset],
+        }
+        for count in enriched["entity_counts"]
+    ]
+
+
+def event_windows(event: EntityEvent) -> list[Window]:
+    return windows_for(event["event_time"], event["window_sizes"])
+
+
+def apply_event(current: CountValue | None, event: EntityEvent) -> CountValue | None:
+    """A window's counts with one article's mentions of the entity added, or None when the
+    event was applied before (a redelivery)."""
+    partition, offset = event["source"]
+    value: CountValue = current or {"mentions": 0, "articles": 0, "applied": {}}
+    applied = value.get("applied", {})
+    if offset <= applied.get(str(partition), -1):
+        return None
+    return {"name": event["name"], "label": event["label"],
+            "mentions": value["mentions"] + int(event["mentions"]),
+            "articles": value["articles"] + 1,
+            "applied": {**applied, str(partition): offset}}
+
+
+def count_update(event: EntityEvent, window: Window, value: CountValue,
+                 updated_at: str) -> dict[str, Any]:
+    """The ``entities.mentions`` payload for one (entity, window)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "entity": {"entity_id": event["entity_id"], "name": event["name"],
+                   "label": event["label"]},
+        "window": window.name,
+        "window_start": None if window.start is None else to_iso(from_epoch(window.start)),
+        "window_end": None if window.end is None else to_iso(from_epoch(window.end)),
+        "mentions": value["mentions"],
+        "articles": value["articles"],
+        "updated_at": updated_at,
+    }
+
+
+def expired(key: str, horizon: float) -> bool:
+    """Whether a windowed key's window ended before ``horizon`` (the running total never does)."""
+    _entity, window = parse_count_key(key)
+    return window.end is not None and window.end < horizon
+
+
+def baseline(state: Mapping[str, Any], entity_id: str, window: Window,
+             windows: int) -> list[int]:
+    """The entity's mentions in the ``windows`` windows of the same size before ``window``
+    (0 where it has none)."""
+    size = window.size or 0
+    start = window.start or 0
+    values = (state.get(count_key(entity_id, Window(window.name, begin, begin + size)))
+              for begin in (start - k * size for k in range(1, windows + 1)))
+    return [value["mentions"] if value else 0 for value in values]
+
+
+@dataclass(slots=True)
+class Counted:
+    """What counting one entity event gives: the ``entities.mentions`` records (count key,
+    payload), the trend scores for the ranking partition, the windows it was counted in, and
+    how many of its windows had applied it before (a redelivery: their current value is
+    published again, as the record published then may have died with a worker)."""
+
+    updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    scores: list[TrendScore] = field(default_factory=list)
+    counted: list[str] = field(default_factory=list)
+    redelivered: int = 0
+
+
+def count_event(state: MutableMapping[str, Any], index: CountIndex, event: EntityEvent,
+                partition: int, updated_at: str, *, baseline_windows: int,
+                min_mentions: int) -> Counted:
+    """Apply one entity event to every window it counts in (the table and the ``index`` of
+    ``partition``); what to publish."""
+    counted = Counted()
+    for window in event_windows(event):
+        key = count_key(event["entity_id"], window)
+        current = state.get(key)
+        value = apply_event(current, event)
+        if value is None:  # applied before this redelivery, so ``current`` holds it
+            assert current is not None
+            counted.redelivered += 1
+            counted.updates.append((key, count_update(event, window, current, updated_at)))
+            continue
+        state[key] = value
+        index.put(key, value, partition)
+        counted.updates.append((key, count_update(event, window, value, updated_at)))
+        counted.counted.append(window.name)
+        if window.start is not None and value["mentions"] >= min_mentions:
+            counted.scores.append(score_update(
+                event, window, value["mentions"],
+                baseline(state, event["entity_id"], window, baseline_windows)))
+    return counted
+
+
+def prune_counts(state: MutableMapping[str, Any], index: CountIndex, partition: int,
+                 stream_time: float, retention_s: Mapping[str, float]) -> list[str]:
+    """Drop the windows of ``partition`` that ended more than their retention (by window name)
+    before ``stream_time``; their keys."""
+    keys = index.expired_keys(partition, horizons(stream_time, retention_s))
+    for key in keys:
+        del state[key]
+        index.remove(key)
+    return keys

@@ -1,0 +1,1 @@
+"""De-duplication: fingerprints, the SimHash index, the first-copy decision."""

@@ -1,0 +1,1 @@
+"""Entities: tokens, the tagger interface, mentions, canonical names and ids; models/."""

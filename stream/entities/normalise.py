@@ -1,0 +1,105 @@
+"""Canonical names for entity mentions, so that counts add up per real-world entity."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+from stream import DATA_DIR
+
+# Titles and honorifics that precede a name but are not part of it.
+_HONORIFICS = re.compile(
+    r"^(?:(?:presiden|wakil presiden|wapres|menteri|menlu|menhan|gubernur|bupati|wali kota|"
+    r"walikota|jenderal|letjen|mayjen|brigjen|kapolri|kapolda|kapolres|ketua|direktur|"
+    r"bapak|pak|ibu|bu|saudara|sdr|tuan|nyonya|haji|hj|h|dr|drs|ir|prof|kh|mr|mrs|ms|"
+    r"dr\.|president|prime minister|minister|secretary|senator|sen|rep|gov|governor|"
+    r"general|gen|sir|lord|king|queen|pope|sheikh)\.?\s+)+",
+    re.IGNORECASE,
+)
+_SPACE = re.compile(r"\s+")
+# "Mahkamah Konstitusi (MK)": a name followed by its short form in brackets.
+_SHORT_FORM = re.compile(r"^(?P<name>.*\w.*?)\s*\(\s*(?P<short>[^()]*\w[^()]*?)\s*\)$")
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def short_form(mention: str) -> tuple[str, str] | None:
+    """("Mahkamah Konstitusi", "MK") for "Mahkamah Konstitusi (MK)", else None."""
+    match = _SHORT_FORM.match(_SPACE.sub(" ", mention).strip())
+    return (match.group("name"), match.group("short")) if match else None
+
+
+def canonical_name(mention: str, label: str) -> str:
+    named = short_form(mention)
+    name = _SPACE.sub(" ", named[0] if named else mention).strip(" \t\"'“”‘’.,;:()[]")
+    if label == "PER":
+        stripped = _HONORIFICS.sub("", name)
+        name = stripped or name
+    return name
+
+
+def entity_id(name: str, label: str) -> str:
+    """Stable id: ``LABEL:slug`` (ASCII-folded, lower-case, hyphen-separated)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG.sub("-", folded.lower()).strip("-") or _SLUG.sub("-", name.lower()).strip("-")
+    return f"{label}:{slug or 'unnamed'}"
+
+
+Alias = tuple[str, str | None]  # canonical name, label (None: keep the model's)
+
+DEFAULT_ALIASES = DATA_DIR / "aliases.tsv"
+
+
+def load_aliases(*paths: Path) -> dict[str, Alias]:
+    """alias → (canonical, label) from TSV files; later files override earlier ones."""
+    table: dict[str, Alias] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            alias, canonical, *label = (part.strip() for part in line.split("\t"))
+            table[alias] = (canonical, label[0] if label and label[0] else None)
+    return table
+
+
+@cache
+def default_aliases(extra: str | None = None) -> dict[str, Alias]:
+    """The shipped alias table, with the ``extra`` file's entries over it."""
+    return load_aliases(DEFAULT_ALIASES, *([Path(extra)] if extra else []))
+
+
+def apply_alias(name: str, label: str, aliases: dict[str, Alias]) -> tuple[str, str]:
+    found = aliases.get(name)
+    if found is None:
+        return name, label
+    canonical, alias_label = found
+    return canonical, alias_label or label
+
+
+def resolve_partial_names(names: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """Within one article, map a short name to the one full person name it is part of.
+
+    "Blinken" -> "Antony Blinken" when exactly one longer PER name in the article contains
+    "Blinken" as a word. A one-word mention the model gave another label ("Blinken" as LOC)
+    is taken as that person when it is the full name's last word (a surname). Ambiguous short
+    names are left as they are.
+    """
+    full = {name for name, label in names if label == "PER" and " " in name}
+    resolved: dict[tuple[str, str], tuple[str, str]] = {}
+    for name, label in names:
+        if name in full:
+            continue
+        words = name.split()
+        candidates = [long for long in full if _contains_words(long.split(), words)]
+        if len(candidates) != 1:
+            continue
+        target = candidates[0]
+        if label == "PER" or (len(words) == 1 and target.split()[-1] == name):
+            resolved[(name, label)] = (target, "PER")
+    return resolved
+
+
+def _contains_words(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))

@@ -1,0 +1,84 @@
+"""The tagger interface: a model that tags sentences of words with entity token spans; and
+which model tags which language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from stream.config import Settings
+
+LABELS = ("PER", "ORG", "LOC")
+Span = tuple[int, int, str]  # (first token, end token exclusive, label)
+
+
+class TokenTagger(Protocol):
+    name: str
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        """Entity token spans ``(start, end_exclusive, label)`` for each sentence."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class EntityOptions:
+    """What the settings decide about entity extraction (``NEWSSTREAM_NER_MODEL``,
+    ``NEWSSTREAM_NER_INT8``, ``NEWSSTREAM_ALIASES_FILE``), passed down from the edge."""
+
+    tier: str = "fast"  # the Indonesian model: "fast" (CRF) or "accurate" (e5)
+    int8: bool = False  # accurate tier: int8 weights
+    aliases_file: str | None = None  # extra aliases, TSV
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EntityOptions:
+        return cls(settings.ner_model, settings.ner_int8, settings.aliases_file)
+
+
+DEFAULT_OPTIONS = EntityOptions()
+
+
+@cache
+def default_tagger() -> TokenTagger:
+    """Indonesian (and any language without a model of its own): the CRF."""
+    from stream.entities.models.crf import CrfTagger
+
+    return CrfTagger()
+
+
+@cache
+def accurate_tagger(int8: bool = False) -> TokenTagger:
+    from stream.entities.models.accurate import E5Tagger
+
+    return E5Tagger(int8=int8)
+
+
+@cache
+def english_tagger() -> TokenTagger:
+    from stream.entities.models.english import SpacyEnglishTagger
+
+    return SpacyEnglishTagger()
+
+
+def tagger_for(language: str, options: EntityOptions = DEFAULT_OPTIONS) -> TokenTagger:
+    """The article's language picks the model; the configured tier picks the Indonesian one."""
+    if language == "en":
+        return english_tagger()
+    return accurate_tagger(options.int8) if options.tier == "accurate" else default_tagger()
+
+
+def bio_to_spans(tags: Sequence[str]) -> list[Span]:
+    """BIO (or IO) tags to token spans; a stray I- starts a new span."""
+    spans: list[Span] = []
+    start: int | None = None
+    label = ""
+    for i, tag in enumerate([*tags, "O"]):
+        kind, _, tag_label = tag.partition("-")
+        if start is not None and (kind != "I" or tag_label != label):
+            spans.append((start, i, label))
+            start = None
+        if kind == "B" or (kind == "I" and start is None):
+            start, label = i, tag_label
+    return spans

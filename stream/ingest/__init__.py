@@ -1,0 +1,1 @@
+"""Ingest: raw Kafka records decoded and validated, URLs normalised, dead letters built."""

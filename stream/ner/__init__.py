@@ -1,1 +1,0 @@
-"""Named-entity recognition: tokeniser, features, taggers and the trainer."""

@@ -1,0 +1,105 @@
+"""The faust application: settings → app, topics, tables, agents and web pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from stream.config import Settings
+from stream.runtime import transport
+from stream.runtime.context import WorkerContext
+from stream.runtime.enricher import Enricher
+from stream.runtime.faust_internals import (
+    NewsstreamApp,
+    NewsstreamTableManager,
+    check_faust_version,
+)
+from stream.runtime.metrics import Metrics
+
+
+def create_app(settings: Settings) -> Any:
+    """The worker's faust app; :class:`UnverifiedFaust` (or :class:`UnverifiedAiokafka`) when
+    the installed library is not a version whose internals newsstream was checked against."""
+    check_faust_version()
+    transport.install()  # an undecodable batch is dead-lettered, never a dead consumer
+    app = NewsstreamApp(
+        settings.app_id,
+        broker=settings.broker_url,
+        store="memory://",
+        autodiscover=False,
+        # At-least-once: Tansu has no transactions. Counting is made idempotent instead.
+        processing_guarantee="at_least_once",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
+        broker_rebalance_timeout=settings.session_timeout_s,
+        broker_commit_interval=settings.commit_interval_s,
+        producer_linger=settings.producer_linger_s,
+        consumer_auto_offset_reset="earliest",
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        canonical_url=settings.canonical_url
+        or f"http://{settings.web_host}:{settings.web_port}",
+        datadir=settings.data_dir,
+        table_cleanup_interval=30.0,
+        # Commits stop when the worker stops (stream.runtime.faust_internals), so waiting for
+        # unacknowledged events would only hold shutdown up: after an agent failure, for good.
+        stream_wait_empty=False,
+        # faust's /table and /router pages show table contents and the cluster's addresses.
+        web_tables_enabled=settings.enable_debug_pages,
+        web_router_enabled=settings.enable_debug_pages,
+        # A partition fetch must fit the largest record we accept, or that record would stall
+        # its partition instead of reaching the dead-letter topic as oversize.
+        consumer_max_fetch_size=max(4 * 1024 * 1024, 2 * settings.max_payload_bytes),
+        producer_max_request_size=max(1024 * 1024, 2 * settings.max_payload_bytes),
+        # Recovery that reads changelogs to their true end on brokers with short ListOffsets.
+        TableManager=NewsstreamTableManager,
+    )
+    raw = dict(key_serializer="raw", value_serializer="raw")
+    single = dict(raw, partitions=1)
+    metrics = Metrics()
+    context = WorkerContext(
+        settings=settings,
+        app=app,
+        metrics=metrics,
+        # forkserver: the worker has threads (aiohttp, aiokafka); fork could copy held locks.
+        enricher=Enricher(settings, start_method="forkserver",
+                          on_restart=lambda reason: metrics.child_restarts.labels(reason).inc()),
+        raw_topic=app.topic(*settings.input_topics, **raw),
+        articles_topic=app.topic(settings.articles_topic, **single),
+        enriched_topic=app.topic(settings.enriched_topic, **raw),
+        entity_events_topic=app.topic(settings.entity_events_topic, **raw),
+        mentions_topic=app.topic(settings.mentions_topic, **raw),
+        trend_scores_topic=app.topic(settings.trend_scores_topic, **single),
+        trending_topic=app.topic(settings.trending_topic, **raw),
+        deadletter_topic=app.topic(settings.deadletter_topic, **raw),
+        counts_table=app.Table(
+            "entity-counts", default=None, partitions=settings.partitions, key_type=str,
+            help="Mention counts per (entity, window): {mentions, articles, applied}.",
+        ),
+        lines_table=app.Table(
+            "domain-lines", default=None, partitions=settings.partitions, key_type=str,
+            help="Boilerplate memory per partition and site, for scraped text.",
+        ),
+        dedup_table=app.Table(
+            "article-fingerprints", default=None, partitions=1, key_type=str,
+            help="URL, body and SimHash keys of recent articles, for de-duplication.",
+        ),
+        trends_table=app.Table(
+            "trending-boards", default=None, partitions=1, key_type=str,
+            help="Per window: the entities scoring highest against their baseline.",
+        ),
+    )
+    # Imported here: agents are wiring on top of this module, not a dependency of it.
+    from agents import register_agents
+    from stream.runtime.supervision import register_supervision
+    from stream.runtime.web import register_pages
+
+    register_agents(context)
+    register_pages(context)
+    register_supervision(context)
+    app.newsstream = context
+    logging.getLogger("faust").setLevel(settings.log_level.upper())
+    return app

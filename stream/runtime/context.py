@@ -1,0 +1,40 @@
+"""What the agents share inside one worker: settings, topics, tables, metrics, the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from stream.config import Settings
+from stream.counts.index import CountIndex
+from stream.runtime.enricher import Enricher
+from stream.runtime.health import BrokerState, Progress
+from stream.runtime.metrics import Metrics
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    app: Any  # faust.App (faust ships no type information)
+    metrics: Metrics
+    enricher: Enricher
+    raw_topic: Any
+    articles_topic: Any
+    enriched_topic: Any
+    entity_events_topic: Any
+    mentions_topic: Any
+    trend_scores_topic: Any
+    trending_topic: Any
+    deadletter_topic: Any
+    # (entity, window) → {mentions, articles, applied}; see stream.counts.apply.
+    counts_table: Any
+    # Per partition and site: which lines are boilerplate (see stream.clean.boilerplate).
+    lines_table: Any
+    # URL, body and SimHash keys of the articles seen; see stream.dedup.
+    dedup_table: Any
+    # Per window: the best-scoring entities; see stream.counts.trending.
+    trends_table: Any
+    count_index: CountIndex = field(default_factory=CountIndex)
+    processing: bool = False
+    progress: Progress = field(default_factory=Progress)
+    broker: BrokerState = field(default_factory=lambda: BrokerState(timeout_s=6.0))

@@ -1,0 +1,182 @@
+"""Every use of faust-streaming's private names, behind one door, and the check that the
+installed faust-streaming is a version they were verified against.
+
+faust gives no public hook for what newsstream needs to change, so these subclass or read its
+internals. Each is named here with why, and has a unit test of its own
+(tests/test_faust_internals.py):
+
+- ``App._new_transport``: the transport's Consumer class is :class:`WorkAlignedConsumer`;
+- ``Consumer._read_offset`` replaced, ``Consumer._new_consumer_thread`` wrapped, ``commit``
+  gated: see "Commits" below;
+- ``Consumer._committed_offset``: the committed offset of a partition as faust last sought it
+  (:func:`committed_offset`), where ordered processing resumes after a rebalance;
+- ``Recovery._build_highwaters`` extended and ``TableManager.recovery`` (its body copied, to
+  build :class:`TrueEndRecovery`): changelog end offsets from Fetch, see
+  :mod:`stream.runtime.recovery`;
+- ``TableManager._recovery``: the attribute that property caches in.
+
+Commits (measured on faust 0.15.3, a worker stopped mid-stream, `test_exact_counts`):
+while stopping,
+faust drops the events still buffered in its streams, waits for the unacknowledged ones by
+garbage collection (`Consumer.wait_empty`), and commits in between — the offsets of events that
+were never processed got committed and the next owner of the partition skipped them. Here,
+once the worker starts to stop, commits are refused: the next owner starts from the last
+commit taken while running, and re-processes a little (the stages are idempotent).
+
+faust's fetch loop drops a message whose offset is below the partition's "read offset", and
+advances that offset for every message of a fetched batch, also for messages it did not deliver
+because a rebalance had stopped the flow, and also from a batch fetched before the rebalance
+but iterated after the partition was sought back to its committed offset. Measured: the next 5
+to 9 records of a partition were never processed, in about 1 of 8 runs of a worker leaving the
+group. Here the read offsets are switched off for the topics agents read (not for table
+changelogs), so every fetched message is delivered. A
+message delivered twice is processed twice, and the stages are idempotent (de-duplication by
+URL and by log position, counts by log position). The offsets of the topics newsstream reads
+have no gaps (no compaction, no transaction markers), which that bookkeeping was for.
+
+The periodic commit flushes the producer first, but faust's `ProducerBuffer.flush` (the queue of
+table changelog writes) gives up after 0.1 s without a message sent; the commit then goes
+ahead while changelog writes are still queued. :meth:`commit` drains that queue first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from importlib.metadata import version
+from typing import Any
+
+import faust
+from faust.tables.manager import TableManager
+from faust.tables.recovery import Recovery
+from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+
+from stream.runtime.recovery import FETCH_TIMEOUT_S, true_end_offsets
+
+log = logging.getLogger(__name__)
+# The faust-streaming releases whose internals this module was read against and tested on.
+VERIFIED_FAUST = ("0.15.3",)
+
+
+class UnverifiedFaust(RuntimeError):
+    """The installed faust-streaming is not one this module was verified against."""
+
+
+def check_faust_version(installed: str | None = None) -> None:
+    """Refuse to run on a faust-streaming whose internals were not checked: a renamed private
+    attribute would fail silently (a commit ahead of the work, a table recovered short)."""
+    found = installed if installed is not None else version("faust-streaming")
+    if found not in VERIFIED_FAUST:
+        raise UnverifiedFaust(
+            f"faust-streaming {found} is installed, but newsstream relies on its internals "
+            f"(stream/runtime/faust_internals.py) and was verified on "
+            f"{', '.join(VERIFIED_FAUST)} only: install faust-streaming=={VERIFIED_FAUST[-1]}, "
+            f"or verify the new version (run its tests) and add it to VERIFIED_FAUST")
+
+
+def committed_offset(consumer: Any, tp: Any) -> int | None:
+    """The offset faust sought ``tp`` to at its assignment: the committed one (None if none)."""
+    offsets = getattr(consumer, "_committed_offset", None) or {}
+    offset = offsets.get(tp)
+    return None if offset is None else int(offset)
+
+
+DRAIN_TIMEOUT_S = 30.0
+SHUTDOWN_TIMEOUT_S = 5.0
+
+
+class _StreamReadOffsets(dict[Any, Any]):
+    """faust's per-partition read offsets, switched off for the topics agents read: every
+    fetched message of those is delivered. Table changelogs keep them (a changelog record
+    applied out of order would put an older value back)."""
+
+    def __getitem__(self, tp: Any) -> Any:
+        if str(tp.topic).endswith("-changelog"):
+            return self.get(tp)
+        return None
+
+
+class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has no types
+    stopping = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_offset = _StreamReadOffsets()
+
+    def _new_consumer_thread(self) -> Any:
+        thread = super()._new_consumer_thread()
+        # Stopping the consumer thread leaves the group and closes connections; with the broker
+        # gone those calls wait out their timeouts. Nothing is committed while stopping, so
+        # there is nothing to wait for: give up after a few seconds, not mode's 60.
+        thread.shutdown_timeout = SHUTDOWN_TIMEOUT_S
+        return thread
+
+    async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
+        if self.stopping:
+            return False
+        if not await _drain_changelog_queue(self.app):
+            log.warning("changelog writes still queued after %.0f s: commit postponed",
+                        DRAIN_TIMEOUT_S)
+            return False
+        if self.stopping:  # the worker began to stop while the queue drained
+            return False
+        committed: bool = await super().commit(topics, start_new_transaction)
+        return committed
+
+
+async def _drain_changelog_queue(app: Any) -> bool:
+    buffer = app.producer.buffer
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while buffer.size:
+        if time.monotonic() > deadline:
+            return False
+        await buffer.flush_atmost(buffer.max_messages)
+        await asyncio.sleep(0)
+    return True
+
+
+class NewsstreamApp(faust.App):  # type: ignore[misc]
+    """faust.App whose consumer commits only work that is done (see the module docstring)."""
+
+    def _new_transport(self) -> Any:
+        transport = super()._new_transport()
+        transport.Consumer = WorkAlignedConsumer
+        return transport
+
+    async def on_stop(self) -> None:
+        consumer = self._consumer
+        if isinstance(consumer, WorkAlignedConsumer):
+            consumer.stopping = True
+        await super().on_stop()
+
+
+class TrueEndRecovery(Recovery):  # type: ignore[misc]  # faust ships no type information
+    async def _build_highwaters(self, consumer: Any, tps: Any, destination: Counter[Any],
+                                title: str) -> None:
+        await super()._build_highwaters(consumer, tps, destination, title)
+        # faust keeps end - 1 (the offset of the last record); -1 for an empty partition.
+        reported = {tp: last + 1 for tp, last in destination.items()}
+        bootstrap = self.app.newsstream.settings.bootstrap_servers
+        try:
+            ends = await asyncio.wait_for(true_end_offsets(bootstrap, reported),
+                                          FETCH_TIMEOUT_S + 5)
+        except (TimeoutError, OSError) as error:
+            log.warning("could not check changelog end offsets: %s", error)
+            return
+        for tp, end in ends.items():
+            if end != reported[tp]:
+                log.info("changelog %s: ListOffsets said %d, the log ends at %d",
+                         tp, reported[tp], end)
+            destination[tp] = end - 1
+
+
+class NewsstreamTableManager(TableManager):  # type: ignore[misc]
+    _recovery: Recovery | None
+
+    @property
+    def recovery(self) -> Recovery:
+        if self._recovery is None:
+            self._recovery = TrueEndRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery

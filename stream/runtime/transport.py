@@ -1,0 +1,107 @@
+"""Record batches that cannot be decoded become one marked record per offset, instead of an
+exception that stops the partition for good.
+
+aiokafka decompresses a fetched batch while the consumer iterates it. When that fails — a codec
+whose library is missing, a corrupt compressed block, a CRC mismatch — the exception reaches the
+caller on every fetch of that partition: faust's consumer dies, comes back at the same offset
+after a restart, and dies again. Here each offset of such a batch is delivered as a record with
+no value and an :data:`UNDECODABLE` header carrying the cause, so the agent dead-letters it with
+its partition and offset and the partition moves on.
+
+Everything a Kafka producer may use (none, gzip, snappy, lz4, zstd) is decoded: ``cramjam`` is
+a dependency. This guard is for what remains: corrupt batches and codecs Kafka may add.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from importlib.metadata import version
+from typing import Any
+
+from aiokafka.consumer import fetcher
+from aiokafka.errors import CorruptRecordException
+from aiokafka.structs import ConsumerRecord
+
+log = logging.getLogger(__name__)
+
+UNDECODABLE = "newsstream-undecodable"
+_READ_COMMITTED = 1
+
+
+def undecodable_reason(headers: Any) -> str | None:
+    """The cause carried by a marked record's headers, or None for an ordinary record."""
+    for name, value in headers or ():
+        if name == UNDECODABLE:
+            return bytes(value).decode("utf-8", errors="replace")
+    return None
+
+
+def _marker(tp: Any, offset: int, timestamp: int, reason: str) -> ConsumerRecord[Any, Any]:
+    return ConsumerRecord(tp.topic, tp.partition, offset, timestamp, 0, None, None, None, -1, -1,
+                          ((UNDECODABLE, reason.encode("utf-8")),))
+
+
+def _guarded_unpack(self: Any) -> Iterator[ConsumerRecord[Any, Any]]:
+    """aiokafka's ``PartitionRecords._unpack_records`` (read-uncommitted), a batch decoded whole
+    before its records are handed out, and a failure turned into marked records."""
+    tp = self._tp
+    records = self._records
+    while records.has_next():
+        batch = records.next_batch()
+        first = max(batch.base_offset, self.next_fetch_offset)
+        try:
+            if self._check_crcs and not batch.validate_crc():
+                raise CorruptRecordException(f"invalid CRC in the batch at offset {first}")
+            if batch.is_control_batch:
+                self.next_fetch_offset = batch.next_offset
+                continue
+            decoded = list(batch)
+        except Exception as exc:
+            reason = f"record batch cannot be decoded ({type(exc).__name__}): {exc}"
+            log.error("%s %s, offsets %d-%d: %s", tp.topic, tp.partition, first,
+                      batch.next_offset - 1, reason)
+            timestamp = getattr(batch, "first_timestamp", None) or -1
+            for offset in range(first, batch.next_offset):
+                self.next_fetch_offset = offset + 1
+                yield _marker(tp, offset, timestamp, reason)
+            self.next_fetch_offset = batch.next_offset
+            continue
+        for record in decoded:
+            if record.offset < self.next_fetch_offset:
+                continue  # the head of a compressed batch fetched from its middle
+            consumer_record = self._consumer_record(tp, record)
+            self.next_fetch_offset = record.offset + 1
+            yield consumer_record
+        self.next_fetch_offset = batch.next_offset
+
+
+_original_unpack = fetcher.PartitionRecords._unpack_records
+# The aiokafka releases whose ``PartitionRecords`` this patch was read against and tested on.
+VERIFIED_AIOKAFKA = ("0.14.0",)
+
+
+class UnverifiedAiokafka(RuntimeError):
+    """The installed aiokafka is not one the batch patch was verified against."""
+
+
+def check_aiokafka_version(installed: str | None = None) -> None:
+    found = installed if installed is not None else version("aiokafka")
+    if found not in VERIFIED_AIOKAFKA:
+        raise UnverifiedAiokafka(
+            f"aiokafka {found} is installed, but newsstream patches its record-batch reader "
+            f"(stream/runtime/transport.py) and was verified on {', '.join(VERIFIED_AIOKAFKA)} "
+            f"only: install aiokafka=={VERIFIED_AIOKAFKA[-1]}, or verify the new version (run "
+            f"its tests) and add it to VERIFIED_AIOKAFKA")
+
+
+def _unpack(self: Any) -> Iterator[ConsumerRecord[Any, Any]]:
+    if self._isolation_level == _READ_COMMITTED:  # transactions: aiokafka's own bookkeeping
+        return _original_unpack(self)  # type: ignore[no-any-return]
+    return _guarded_unpack(self)
+
+
+def install() -> None:
+    """Every aiokafka consumer of this process delivers undecodable batches as marked records."""
+    check_aiokafka_version()
+    fetcher.PartitionRecords._unpack_records = _unpack

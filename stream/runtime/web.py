@@ -1,0 +1,137 @@
+"""Worker HTTP endpoints on faust's web server: /metrics, /healthz, /readyz, and the entity
+queries /entities/top and /entities/{entity_id}, answered from the counts table.
+
+Each worker holds the counts of its own partitions. /entities/top asks every worker of the
+group (from the partition assignment) for its local top and merges them; /entities/{id} is
+forwarded to the worker that holds the entity's partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from stream.counts.queries import (
+    QueryError,
+    entity_detail,
+    local_top,
+    merge_top,
+    parse_n,
+    parse_window,
+)
+from stream.runtime.context import WorkerContext
+from stream.runtime.supervision import live, ready
+
+log = logging.getLogger(__name__)
+PEER_TIMEOUT_S = 2.0
+
+
+def register_pages(ctx: WorkerContext) -> None:
+    app = ctx.app
+    register_queries(ctx)
+
+    @app.page("/metrics")
+    async def metrics(web: Any, request: Any) -> Any:
+        ctx.metrics.ready.set(1 if ready(ctx).ok else 0)
+        return web.bytes(generate_latest(ctx.metrics.registry),
+                         headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        verdict = live(ctx)
+        if verdict.ok:
+            return web.json({"status": "ok"})
+        return web.json({"status": verdict.status, "stalled": list(verdict.stalled)},
+                        status=503)
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        verdict = ready(ctx)
+        body = {"ready": verdict.ok, "status": verdict.status}
+        if verdict.stalled:
+            body["stalled"] = list(verdict.stalled)
+        return web.json(body, status=200 if verdict.ok else 503)
+
+
+def _counts_hosts(ctx: WorkerContext) -> list[str]:
+    """The URLs of the workers holding counts partitions, from faust's router."""
+    table = ctx.counts_table
+    try:
+        metadata = ctx.app.router.table_metadata(table.name)
+    except (AttributeError, KeyError):
+        return []
+    topic = table.changelog_topic.get_topic_name()
+    return [str(url).rstrip("/") for url, topics in metadata.items() if topics.get(topic)]
+
+
+def _owner(ctx: WorkerContext, entity_id: str) -> str | None:
+    """The URL of the worker holding ``entity_id``'s counts, from faust's router: count keys
+    start with the entity id and entity events are keyed by it, so its partition is that of
+    the key ``entity_id`` in the counts table."""
+    try:
+        return str(ctx.app.router.key_store(ctx.counts_table.name, entity_id)).rstrip("/")
+    except (AttributeError, KeyError):
+        return None
+
+
+def _self_url(ctx: WorkerContext) -> str:
+    return str(ctx.app.conf.canonical_url).rstrip("/")
+
+
+async def _peer_json(ctx: WorkerContext, url: str) -> Any:
+    timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_S)
+    async with ctx.app.http_client.get(url, timeout=timeout) as response:
+        response.raise_for_status()
+        return await response.json()
+
+
+def register_queries(ctx: WorkerContext) -> None:
+    app, settings = ctx.app, ctx.settings
+
+    @app.page("/entities/top")
+    async def entities_top(web: Any, request: Any) -> Any:
+        try:
+            window = parse_window(request.query.get("window", "1h"), settings.count_windows_s)
+            n = parse_n(request.query.get("n"))
+        except QueryError as error:
+            return web.json({"error": str(error)}, status=400)
+        answer = local_top(ctx.count_index, window, n)
+        if request.query.get("local"):
+            return web.json(answer)
+        me = _self_url(ctx)
+        peers = [url for url in _counts_hosts(ctx) if url != me]
+        query = f"/entities/top?window={window}&n={n}&local=1"
+        results = await asyncio.gather(*(_peer_json(ctx, url + query) for url in peers),
+                                       return_exceptions=True)
+        answers, missing = [answer], []
+        for url, result in zip(peers, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("worker %s did not answer: %s", url, result)
+                missing.append(url)
+            else:
+                answers.append(result)
+        merged = merge_top(answers, n)
+        if missing:  # say so rather than present a partial ranking as the whole
+            merged["incomplete"] = missing
+        return web.json(merged)
+
+    @app.page("/entities/{entity_id}")
+    async def entity(web: Any, request: Any, entity_id: str) -> Any:
+        owner = _owner(ctx, entity_id)
+        if owner is not None and owner != _self_url(ctx) and not request.query.get("local"):
+            try:
+                answer = await _peer_json(ctx, f"{owner}/entities/{quote(entity_id)}?local=1")
+            except aiohttp.ClientResponseError as error:
+                return web.json({"error": f"no counts for {entity_id}"}, status=error.status)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                return web.json({"error": f"worker {owner} did not answer: {error}"}, status=503)
+            return web.json(answer)
+        detail = entity_detail(ctx.count_index, entity_id)
+        if detail is None:
+            return web.json({"error": f"no counts for {entity_id}"}, status=404)
+        return web.json(detail)

@@ -1,0 +1,150 @@
+"""``make run``: embedded broker + worker + example articles, with live output.
+
+Everything it starts is stopped on Ctrl-C (and killed by the kernel if this process dies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from stream.config import Settings
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.tools.processes import die_with_parent, settings_environment, stop_process, wait_ready
+from stream.tools.producing import produce_records, records_from_paths
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles.jsonl"
+READY_TIMEOUT_S = 120.0
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_demo(settings: Settings, external_broker: str | None) -> int:
+    broker: EmbeddedBroker | None = None
+    worker: subprocess.Popen[bytes] | None = None
+    previous = signal.getsignal(signal.SIGTERM)
+    # Ctrl-C and SIGTERM both stop the demo, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if external_broker:
+            _say(f"▶ using broker {external_broker}")
+        else:
+            broker = EmbeddedBroker().start()
+            settings = settings.model_copy(update={"broker_url": broker.url})
+            _say(f"▶ embedded broker (Tansu) on {broker.bootstrap}")
+        settings = settings.model_copy(update={"web_port": free_port()})
+        asyncio.run(create_newsstream_topics(settings))
+        _say(f"▶ topics: {', '.join(settings.all_topics)}")
+        worker = _start_worker(settings)
+        _say(f"▶ worker pid {worker.pid}; metrics on "
+             f"http://{settings.web_host}:{settings.web_port}/metrics")
+        _wait_ready(settings, worker)
+        asyncio.run(_feed_and_show(settings))
+        return 0
+    except KeyboardInterrupt:
+        _say("\n■ stopping…")
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if worker is not None:
+            stop_process(worker, 15.0)
+        if broker is not None:
+            broker.stop()
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _say("■ stopped: worker and broker are gone")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+    env = settings_environment(settings.model_copy(update={"log_level": "warning"}))
+    log_path = _worker_log(settings)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        # Its own session: Ctrl-C reaches only this process, which stops the worker before
+        # the broker it talks to.
+        return subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=die_with_parent, start_new_session=True)
+
+
+def _worker_log(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "worker.log"
+
+
+def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
+    _say("… waiting for the worker to join its consumer group")
+    try:
+        seconds = wait_ready(settings, worker, READY_TIMEOUT_S)
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}; see its log in {_worker_log(settings)}") from None
+    _say(f"✔ worker ready in {seconds:.1f} s")
+
+
+async def _feed_and_show(settings: Settings) -> None:
+    consumer = AIOKafkaConsumer(settings.enriched_topic, settings.mentions_topic,
+                                bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                auto_offset_reset="latest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        # Pin the start position before producing, so that we show exactly what follows.
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        await consumer.seek_to_end()
+        for tp in consumer.assignment():
+            await consumer.position(tp)
+        sent = await produce_records(settings, settings.input_topics[0],
+                                     records_from_paths([EXAMPLES], ""), progress=False)
+        _say(f"▶ sent {sent} example articles to {settings.input_topics[0]}\n")
+        totals: dict[str, dict[str, Any]] = {}
+        changed = False
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for tp, messages in batches.items():
+                for message in messages:
+                    value = orjson.loads(message.value)
+                    if tp.topic == settings.enriched_topic:
+                        _say(_format_article(value))
+                    elif value["window"] == "total":
+                        totals[value["entity"]["entity_id"]] = value
+                        changed = True
+            if not batches and changed:
+                # A quiet second: the burst is over, show where the counts stand.
+                changed = False
+                _say(_format_totals(totals))
+                _say("  (Ctrl-C to stop; send more with `newsstream produce FILE...` "
+                     f"and NEWSSTREAM_BROKER_URL={settings.broker_url})\n")
+    finally:
+        await consumer.stop()
+
+
+def _format_article(article: dict[str, Any]) -> str:
+    top = ", ".join(f"{c['name']} ({c['label']})×{c['mentions']}"
+                    for c in article["entity_counts"][:6])
+    words = len(article["text"].split())
+    title = (article["title"] or "")[:70]
+    return (f"◆ [{article['language']}] {article['source']} — {title}\n"
+            f"    {words} words · {len(article['entities'])} mentions · {top}")
+
+
+def _format_totals(totals: dict[str, dict[str, Any]]) -> str:
+    ranked = sorted(totals.values(), key=lambda v: (-v["mentions"], v["entity"]["entity_id"]))
+    lines = ["\n  top entities (running totals)", "  mentions  articles  entity"]
+    for value in ranked[:10]:
+        entity = value["entity"]
+        lines.append(f"  {value['mentions']:>8}  {value['articles']:>8}  "
+                     f"{entity['name']} ({entity['label']})")
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""Moving records between files and topics: ``newsstream produce`` and ``newsstream tail``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from tqdm import tqdm
+
+from stream.config import Settings
+from stream.ingest.payloads import article_id_of
+from stream.ingest.urls import article_id_from_url
+from stream.runtime import transport
+from stream.tools.broker import within
+from stream.tools.jsonl import iter_lines
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+Record = tuple[bytes | None, bytes]
+
+
+def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+def _key_of(line: bytes) -> bytes | None:
+    """Records are keyed by article id (or URL) so that re-sends land in the same partition."""
+    article_id = article_id_of(line)
+    return article_id.encode() if article_id is not None else None
+
+
+def article_from_file(path: Path, url_prefix: str, url: str | None = None) -> Record:
+    """An HTML or text file as a raw article: its URL is ``url``, else the prefix and the
+    file's name (quoted: the raw-article schema wants an http(s) URL)."""
+    url = url or url_prefix + quote(path.name)
+    content_type = "text/html" if path.name.lower().endswith(HTML_SUFFIXES) else "text/plain"
+    body = path.read_text(encoding="utf-8", errors="replace")
+    article = {"schema_version": 1, "url": url, "content_type": content_type, "body": body}
+    return article_id_from_url(url).encode(), orjson.dumps(article)
+
+
+def records_from_paths(paths: Iterable[Path], url_prefix: str,
+                       url: str | None = None) -> Iterator[Record]:
+    for path in _files(paths):
+        if path.name.lower().endswith(JSONL_SUFFIXES):
+            for line in iter_lines(path):  # blank lines are no records
+                yield _key_of(line), line
+        else:
+            yield article_from_file(path, url_prefix, url)
+
+
+async def produce_records(settings: Settings, topic: str, records: Iterable[Record],
+                          progress: bool = True) -> int:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        linger_ms=int(settings.producer_linger_s * 1000),
+        max_request_size=MAX_REQUEST_BYTES,
+        acks="all",
+    )
+    try:
+        await within(settings, producer.start(), f"send to {topic}")
+    except BaseException:
+        await producer.stop()
+        raise
+    sent = 0
+    try:
+        pending = []
+        with tqdm(desc=f"→ {topic}", unit="rec", disable=not progress, file=sys.stderr) as bar:
+            for key, value in records:
+                pending.append(await producer.send(topic, value=value, key=key))
+                sent += 1
+                bar.update(1)
+                if len(pending) >= 500:
+                    await asyncio.gather(*pending)
+                    pending.clear()
+            await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent
+
+
+def _decode(message: Any) -> Any:
+    undecodable = transport.undecodable_reason(message.headers)
+    if undecodable is not None:
+        return {"undecodable": undecodable, "topic": message.topic,
+                "partition": message.partition, "offset": message.offset}
+    value = message.value
+    if value is None:
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value.decode("utf-8", errors="replace")
+
+
+async def consume_topic(settings: Settings, topic: str, from_beginning: bool = True,
+                        max_records: int | None = None,
+                        idle_timeout: float | None = None) -> Any:
+    """Yield decoded values of ``topic`` (an async generator; no consumer group)."""
+    transport.install()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=False,
+        fetch_max_bytes=MAX_REQUEST_BYTES * 4,
+        max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+    )
+    try:
+        await within(settings, consumer.start(), f"read {topic}")
+    except BaseException:
+        await consumer.stop()
+        raise
+    count = 0
+    last = time.monotonic()
+    try:
+        while max_records is None or count < max_records:
+            batches = await consumer.getmany(timeout_ms=200)
+            if not batches:
+                if idle_timeout is not None and time.monotonic() - last > idle_timeout:
+                    return
+                continue
+            last = time.monotonic()
+            for messages in batches.values():
+                for message in messages:
+                    yield _decode(message)
+                    count += 1
+                    if max_records is not None and count >= max_records:
+                        return
+    finally:
+        await consumer.stop()
+
+
+async def tail_topic(settings: Settings, topic: str, from_beginning: bool,
+                     max_records: int | None, idle_timeout: float | None) -> None:
+    out = sys.stdout.buffer
+    async for value in consume_topic(settings, topic, from_beginning, max_records,
+                                     idle_timeout):
+        out.write(orjson.dumps(value) + b"\n")
+        out.flush()
