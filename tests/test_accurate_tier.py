@@ -7,7 +7,7 @@ import pytest
 
 from stream.clean.text import clean_text
 from stream.entities.extract import normalise_mentions
-from stream.entities.mentions import find_mentions, propagate_mentions
+from stream.entities.mentions import find_mentions_in, propagate_mentions
 from stream.entities.models.accurate import E5Tagger
 from stream.entities.models.e5 import dequantize_q4
 from tests.helpers import SAMPLE_TEXT
@@ -52,7 +52,7 @@ def test_the_int8_graph_tags_nearly_as_the_fp32_one_does(tagger: E5Tagger) -> No
 
 def test_sample_article_entities(tagger: E5Tagger) -> None:
     text = clean_text(SAMPLE_TEXT).text
-    entities = normalise_mentions(propagate_mentions(text, find_mentions(text, tagger)))
+    entities = normalise_mentions(propagate_mentions(text, find_mentions_in([text], tagger)[0]))
     found = {(e.name, e.label) for e in entities}
     expected = {("Sergei Shoigu", "PER"), ("Kim Jong Un", "PER"), ("Korea Utara", "LOC"),
                 ("Pyongyang", "LOC"), ("Rusia", "LOC"), ("Ukraina", "LOC"), ("Iran", "LOC"),

@@ -26,7 +26,10 @@ def test_process_reads_gzip_files(tmp_path: Path) -> None:
     with gzip.open(path, "wb") as handle:
         handle.write(raw_bytes(id="gz") + b"\n")
     result = CliRunner().invoke(main, ["process", str(path)])
-    assert orjson.loads(result.stdout_bytes)["id"] == "gz"
+    assert result.exit_code == 0, result.output
+    record = orjson.loads(result.stdout_bytes)
+    assert record["id"] == "gz"
+    assert_valid("enriched-article", record)
 
 
 def test_entities_offsets_are_into_the_given_text() -> None:

@@ -2,7 +2,12 @@ from collections.abc import Sequence
 
 from stream.clean.text import clean_text
 from stream.entities.extract import count_entities, extract_entities, normalise_mentions
-from stream.entities.mentions import Mention, find_mentions, propagate_mentions, split_mention
+from stream.entities.mentions import (
+    Mention,
+    find_mentions_in,
+    propagate_mentions,
+    split_mention,
+)
 from stream.entities.tagger import Span, bio_to_spans
 from stream.training.corpus import prf, spans_to_bio
 from tests.helpers import SAMPLE_TEXT
@@ -49,10 +54,20 @@ def test_partial_names_resolve_to_the_full_name_in_the_same_article() -> None:
     assert {e.entity_id for e in blinken} == {"PER:antony-blinken"}
 
 
+class WholeSentence:
+    """A stand-in tagger that tags every sentence it is given as one span."""
+
+    name = "whole-sentence"
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        return [[(0, len(words), "ORG")] for words in sentences]
+
+
 def test_mentions_never_cross_a_line_break() -> None:
     text = "Gabung Kompas\n\nAS Yakin Rusia Menang\nJoko Widodo hadir."
-    for mention in find_mentions(text, CapitalisedWords()):
-        assert "\n" not in mention.text
+    found = [m.text for m in find_mentions_in([text], WholeSentence())[0]]
+    # the tagger sees each line on its own: its widest span is one line
+    assert found == ["Gabung Kompas", "AS Yakin Rusia Menang", "Joko Widodo hadir."]
 
 
 def test_a_different_tagger_plugs_in() -> None:
@@ -78,8 +93,14 @@ def test_bio_round_trip_and_scoring() -> None:
     assert prf([set(spans)], [{(0, 2, "PER"), (3, 4, "ORG")}]) == (0.5, 0.5, 0.5)
 
 
-def test_mention_dataclass_keeps_text() -> None:
-    assert Mention("AS", "LOC", 0, 2).text == "AS"
+def test_a_ticket_of_two_full_names_is_two_people_at_exact_offsets() -> None:
+    text = "Pasangan Joko Widodo-Jusuf Kalla menang."
+    tagged = Mention("Joko Widodo-Jusuf Kalla", "PER", 9, 32)
+    assert text[tagged.start:tagged.end] == tagged.text
+    parts = split_mention(tagged)
+    assert [(m.text, m.start, m.end) for m in parts] == [("Joko Widodo", 9, 20),
+                                                         ("Jusuf Kalla", 21, 32)]
+    assert all(text[m.start:m.end] == m.text for m in parts)
 
 
 def test_english_text_gets_the_english_model_and_one_entity_per_person() -> None:

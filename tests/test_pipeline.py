@@ -1,7 +1,9 @@
 import orjson
+import pytest
 
+import stream.pipeline
 from stream.ingest.deadletters import Origin
-from stream.pipeline import enrich_record
+from stream.pipeline import STAGE_NAMES, enrich_record
 from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
 
 LIMIT = 5_000_000
@@ -67,3 +69,26 @@ def test_record_timestamp_is_the_fallback_event_time_and_fetch_time() -> None:
     assert result.event_time == 1700000000.0
     assert result.enriched["fetched_at"] == "2023-11-14T22:13:20.000Z"
     assert result.enriched["origin"] == {"topic": "t", "partition": 0, "offset": 0}
+
+
+def test_the_stages_run_in_order_and_each_is_timed() -> None:
+    full = enrich_record(raw_bytes(id="timed"), max_bytes=1_000_000)
+    assert full.enriched is not None
+    assert list(full.timings) == list(STAGE_NAMES) == [
+        "decode", "clean", "language", "entities", "fingerprint"]
+    cleaned = enrich_record(raw_bytes(id="timed"), max_bytes=1_000_000, with_entities=False)
+    assert list(cleaned.timings) == ["decode", "clean", "language"]
+    assert cleaned.enriched is None and cleaned.cleaned is not None
+
+
+def test_a_failing_stage_is_named_in_the_dead_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("simhash table corrupt")
+
+    monkeypatch.setattr(stream.pipeline, "fingerprint", broken)
+    result = enrich_record(raw_bytes(id="broken"), max_bytes=1_000_000)
+    assert result.enriched is None and result.deadletter is not None
+    assert (result.deadletter["reason_code"], result.deadletter["stage"]) == (
+        "internal_error", "fingerprint")
+    assert result.deadletter["article_id"] == "broken"
+    assert "simhash table corrupt" in result.deadletter["reason"]

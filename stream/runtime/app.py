@@ -18,8 +18,8 @@ from stream.runtime.metrics import Metrics
 
 
 def create_app(settings: Settings) -> Any:
-    """The worker's faust app; :class:`UnverifiedFaust` (or :class:`UnverifiedAiokafka`) when
-    the installed library is not a version whose internals newsstream was checked against."""
+    """The worker's faust app; :class:`~stream.runtime.versions.UnverifiedLibrary` when faust
+    or aiokafka is not a version whose internals newsstream was checked against."""
     check_faust_version()
     transport.install()  # an undecodable batch is dead-lettered, never a dead consumer
     app = NewsstreamApp(

@@ -84,6 +84,8 @@ class Enricher:
     def _call(self, value: bytes | None, memory: Memory, origin: Origin | None,
               memory_prefix: str) -> Callable[[], Result]:
         """The enrichment of one record, with the one site memory it needs (picklable)."""
+        if self._stage is not None:
+            self._stage.value = -1  # no stage yet: the child reports each as it starts
         given = memory_slice(value, memory, memory_prefix)
         return partial(self._enrich, value, origin, line_memory=given,
                        memory_prefix=memory_prefix)
@@ -93,7 +95,6 @@ class Enricher:
         origin = origin or Origin()
         call = self._call(value, memory, origin, memory_prefix)
         for attempt in (1, 2):
-            self._before_call()
             try:
                 if self._alarm_s is not None:
                     with alarm_budget(self._alarm_s):
@@ -112,7 +113,6 @@ class Enricher:
                         memory_prefix: str = "") -> Result:
         call = self._call(value, memory, origin, memory_prefix)
         for attempt in (1, 2):
-            self._before_call()
             try:
                 if self._budgeted is not None:
                     result = await self._budgeted.run_async(call)
@@ -148,13 +148,11 @@ class Enricher:
                              max_payload_bytes=self._deadletter_bytes)
 
     def _child_stage(self) -> str | None:
-        """The stage the child was in when it was stopped, when it told."""
-        index = -1 if self._stage is None else int(self._stage.value)
+        """The stage the child was in when it was stopped (when it told), read once."""
+        if self._stage is None:
+            return None
+        index, self._stage.value = int(self._stage.value), -1
         return STAGE_NAMES[index] if 0 <= index < len(STAGE_NAMES) else None
-
-    def _before_call(self) -> None:
-        if self._stage is not None:
-            self._stage.value = -1
 
     @property
     def ready(self) -> bool:

@@ -45,7 +45,6 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from importlib.metadata import version
 from typing import Any
 
 import faust
@@ -54,26 +53,18 @@ from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 
 from stream.runtime.recovery import FETCH_TIMEOUT_S, true_end_offsets
+from stream.runtime.versions import require_verified
 
 log = logging.getLogger(__name__)
 # The faust-streaming releases whose internals this module was read against and tested on.
 VERIFIED_FAUST = ("0.15.3",)
 
 
-class UnverifiedFaust(RuntimeError):
-    """The installed faust-streaming is not one this module was verified against."""
-
-
 def check_faust_version(installed: str | None = None) -> None:
     """Refuse to run on a faust-streaming whose internals were not checked: a renamed private
     attribute would fail silently (a commit ahead of the work, a table recovered short)."""
-    found = installed if installed is not None else version("faust-streaming")
-    if found not in VERIFIED_FAUST:
-        raise UnverifiedFaust(
-            f"faust-streaming {found} is installed, but newsstream relies on its internals "
-            f"(stream/runtime/faust_internals.py) and was verified on "
-            f"{', '.join(VERIFIED_FAUST)} only: install faust-streaming=={VERIFIED_FAUST[-1]}, "
-            f"or verify the new version (run its tests) and add it to VERIFIED_FAUST")
+    require_verified("faust-streaming", VERIFIED_FAUST, "stream/runtime/faust_internals.py",
+                     installed)
 
 
 def committed_offset(consumer: Any, tp: Any) -> int | None:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from importlib.metadata import version
 from typing import Any
 
 from aiokafka.consumer import fetcher
 from aiokafka.errors import CorruptRecordException
 from aiokafka.structs import ConsumerRecord
+
+from stream.runtime.versions import require_verified
 
 log = logging.getLogger(__name__)
 
@@ -81,18 +82,8 @@ _original_unpack = fetcher.PartitionRecords._unpack_records
 VERIFIED_AIOKAFKA = ("0.14.0",)
 
 
-class UnverifiedAiokafka(RuntimeError):
-    """The installed aiokafka is not one the batch patch was verified against."""
-
-
 def check_aiokafka_version(installed: str | None = None) -> None:
-    found = installed if installed is not None else version("aiokafka")
-    if found not in VERIFIED_AIOKAFKA:
-        raise UnverifiedAiokafka(
-            f"aiokafka {found} is installed, but newsstream patches its record-batch reader "
-            f"(stream/runtime/transport.py) and was verified on {', '.join(VERIFIED_AIOKAFKA)} "
-            f"only: install aiokafka=={VERIFIED_AIOKAFKA[-1]}, or verify the new version (run "
-            f"its tests) and add it to VERIFIED_AIOKAFKA")
+    require_verified("aiokafka", VERIFIED_AIOKAFKA, "stream/runtime/transport.py", installed)
 
 
 def _unpack(self: Any) -> Iterator[ConsumerRecord[Any, Any]]:

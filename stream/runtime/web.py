@@ -25,6 +25,7 @@ from stream.counts.queries import (
     parse_window,
 )
 from stream.runtime.context import WorkerContext
+from stream.runtime.housekeeping import partition_of
 from stream.runtime.supervision import live, ready
 
 log = logging.getLogger(__name__)
@@ -58,25 +59,25 @@ def register_pages(ctx: WorkerContext) -> None:
         return web.json(body, status=200 if verdict.ok else 503)
 
 
-def _counts_hosts(ctx: WorkerContext) -> list[str]:
-    """The URLs of the workers holding counts partitions, from faust's router."""
+def _counts_hosts(ctx: WorkerContext) -> dict[str, set[int]]:
+    """Worker URL → the counts partitions it holds (actively), from faust's router."""
     table = ctx.counts_table
     try:
         metadata = ctx.app.router.table_metadata(table.name)
     except (AttributeError, KeyError):
-        return []
+        return {}
     topic = table.changelog_topic.get_topic_name()
-    return [str(url).rstrip("/") for url, topics in metadata.items() if topics.get(topic)]
+    return {str(url).rstrip("/"): set(topics.get(topic, [])) for url, topics in metadata.items()}
 
 
 def _owner(ctx: WorkerContext, entity_id: str) -> str | None:
-    """The URL of the worker holding ``entity_id``'s counts, from faust's router: count keys
-    start with the entity id and entity events are keyed by it, so its partition is that of
-    the key ``entity_id`` in the counts table."""
-    try:
-        return str(ctx.app.router.key_store(ctx.counts_table.name, entity_id)).rstrip("/")
-    except (AttributeError, KeyError):
-        return None
+    """The URL of the worker holding ``entity_id``'s counts. Not faust's ``key_store`` (nor
+    ``@app.table_route``, built on it): that hashes the table key as faust serialises it
+    (JSON), while a count's partition is that of the entity events, keyed by the raw entity
+    id; and its proxy waits without a time limit for a peer that does not answer."""
+    partition = partition_of(entity_id, ctx.settings.partitions)
+    return next((url for url, partitions in _counts_hosts(ctx).items()
+                 if partition in partitions), None)
 
 
 def _self_url(ctx: WorkerContext) -> str:

@@ -88,8 +88,9 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     from faust.worker import Worker
 
     from stream.runtime.app import create_app
-    from stream.runtime.faust_internals import UnverifiedFaust, check_faust_version
-    from stream.runtime.transport import UnverifiedAiokafka, check_aiokafka_version
+    from stream.runtime.faust_internals import check_faust_version
+    from stream.runtime.transport import check_aiokafka_version
+    from stream.runtime.versions import UnverifiedLibrary
     from stream.tools.broker import wait_for_broker_and_topics
 
     overrides: dict[str, Any] = {}
@@ -102,7 +103,7 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     try:
         check_faust_version()
         check_aiokafka_version()
-    except (UnverifiedFaust, UnverifiedAiokafka) as error:
+    except UnverifiedLibrary as error:
         click.echo(f"newsstream: {error}", err=True)
         sys.exit(2)
     asyncio.run(wait_for_broker_and_topics(settings))

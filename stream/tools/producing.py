@@ -14,6 +14,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tqdm import tqdm
 
+from stream import SCHEMA_VERSION
 from stream.config import Settings
 from stream.ingest.payloads import article_id_of
 from stream.ingest.urls import article_id_from_url
@@ -48,7 +49,8 @@ def article_from_file(path: Path, url_prefix: str, url: str | None = None) -> Re
     url = url or url_prefix + quote(path.name)
     content_type = "text/html" if path.name.lower().endswith(HTML_SUFFIXES) else "text/plain"
     body = path.read_text(encoding="utf-8", errors="replace")
-    article = {"schema_version": 1, "url": url, "content_type": content_type, "body": body}
+    article = {"schema_version": SCHEMA_VERSION, "url": url, "content_type": content_type,
+               "body": body}
     return article_id_from_url(url).encode(), orjson.dumps(article)
 
 

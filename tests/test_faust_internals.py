@@ -1,0 +1,127 @@
+"""Each use of faust's internals (stream/runtime/faust_internals.py) on its own, without a broker:
+a faust release that renames one fails here, in seconds, not in the 4-minute stream tests."""
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from faust.tables.recovery import Recovery
+
+from stream.runtime import faust_internals
+from stream.runtime.faust_internals import (
+    VERIFIED_FAUST,
+    NewsstreamApp,
+    NewsstreamTableManager,
+    TrueEndRecovery,
+    WorkAlignedConsumer,
+    check_faust_version,
+    committed_offset,
+)
+from stream.runtime.transport import check_aiokafka_version
+from stream.runtime.versions import UnverifiedLibrary
+
+
+@pytest.fixture(scope="module")
+def app() -> Any:
+    return NewsstreamApp("t-internals", broker="kafka://127.0.0.1:1", store="memory://",
+                         autodiscover=False, TableManager=NewsstreamTableManager)
+
+
+class TP:
+    def __init__(self, topic: str, partition: int = 0) -> None:
+        self.topic, self.partition = topic, partition
+
+
+def test_the_installed_faust_and_aiokafka_are_verified_ones() -> None:
+    check_faust_version()
+    check_aiokafka_version()
+
+
+def test_another_faust_is_refused_with_both_versions_named() -> None:
+    with pytest.raises(UnverifiedLibrary) as refused:
+        check_faust_version("0.16.0")
+    assert "0.16.0" in str(refused.value) and VERIFIED_FAUST[-1] in str(refused.value)
+    with pytest.raises(UnverifiedLibrary, match=r"0\.15\.0 is installed"):
+        check_aiokafka_version("0.15.0")
+
+
+def test_the_app_builds_its_transport_with_the_work_aligned_consumer(app: Any) -> None:
+    assert app._new_transport().Consumer is WorkAlignedConsumer
+    assert isinstance(app.consumer, WorkAlignedConsumer)
+
+
+def test_read_offsets_are_off_for_agent_topics_and_kept_for_changelogs(app: Any) -> None:
+    offsets = app.consumer._read_offset
+    changelog, raw = TP("newsstream-entity-counts-changelog"), TP("articles.raw")
+    offsets[changelog] = 41
+    offsets[raw] = 17
+    assert offsets[changelog] == 41  # a changelog record is never applied twice
+    assert offsets[raw] is None  # every fetched message of an agent's topic is delivered
+
+
+def test_committed_offsets_are_read_where_faust_keeps_them(app: Any) -> None:
+    tp = TP("articles.raw", 2)
+    app.consumer._committed_offset[tp] = 12
+    assert committed_offset(app.consumer, tp) == 12
+    assert committed_offset(app.consumer, TP("other")) is None
+
+
+async def test_no_commit_once_the_worker_stops(app: Any) -> None:
+    class Stopping:
+        stopping = True
+
+    stopping: Any = Stopping()
+    assert await WorkAlignedConsumer.commit(stopping) is False
+
+
+async def test_a_commit_waits_for_queued_changelog_writes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    class Buffer:
+        max_messages = 10
+
+        def __init__(self, size: int, drains: bool) -> None:
+            self.size, self.drains = size, drains
+
+        async def flush_atmost(self, n: int) -> int:
+            if self.drains:
+                self.size = max(0, self.size - n)
+            return n
+
+    class App:
+        def __init__(self, buffer: Buffer) -> None:
+            self.producer = type("Producer", (), {"buffer": buffer})()
+
+    drains = Buffer(25, drains=True)
+    assert await faust_internals._drain_changelog_queue(App(drains)) is True
+    assert drains.size == 0
+    monkeypatch.setattr(faust_internals, "DRAIN_TIMEOUT_S", 0.05)
+    assert await faust_internals._drain_changelog_queue(App(Buffer(5, drains=False))) is False
+
+
+def test_tables_recover_with_the_true_end_recovery(app: Any) -> None:
+    assert isinstance(app.tables, NewsstreamTableManager)
+    assert isinstance(app.tables.recovery, TrueEndRecovery)
+    assert app.tables.recovery is app.tables.recovery  # built once, cached where faust does
+
+
+async def test_recovery_reads_changelogs_to_the_end_that_fetch_reports(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    short, empty = TP("counts-changelog", 0), TP("counts-changelog", 1)
+
+    async def listed(self: Any, consumer: Any, tps: Any, destination: Counter[Any],
+                     title: str) -> None:
+        destination[short] = 4  # ListOffsets: last record at 4 (end 5), one batch short
+        destination[empty] = -1
+
+    async def fetched(bootstrap: str, reported: dict[Any, int]) -> dict[Any, int]:
+        assert reported == {short: 5, empty: 0}
+        return {short: 9, empty: 0}
+
+    monkeypatch.setattr(Recovery, "_build_highwaters", listed)
+    monkeypatch.setattr(faust_internals, "true_end_offsets", fetched)
+    recovery = TrueEndRecovery.__new__(TrueEndRecovery)
+    recovery.app = type("App", (), {"newsstream": type("Ctx", (), {
+        "settings": type("S", (), {"bootstrap_servers": "127.0.0.1:1"})()})()})()
+    destination: Counter[Any] = Counter()
+    await recovery._build_highwaters(None, [short, empty], destination, "table")
+    assert destination == {short: 8, empty: -1}

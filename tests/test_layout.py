@@ -1,0 +1,81 @@
+"""The layout's rules (README "Layout") that import-linter does not express."""
+
+import ast
+import re
+from importlib import resources
+from pathlib import Path
+
+import orjson
+
+from stream import SCHEMA_VERSION
+from stream.ingest.deadletters import REASON_CODES
+from stream.pipeline import STAGE_NAMES
+from stream.schemas import load_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+# faust's private names newsstream uses: only stream/runtime/faust_internals.py may hold them.
+FAUST_PRIVATE = re.compile(r"\b(_committed_offset|_read_offset|_new_transport|_build_highwaters"
+                           r"|_new_consumer_thread|_recovery)\b")
+
+
+def _python_files(*folders: str) -> list[Path]:
+    return [path for folder in folders for path in (ROOT / folder).rglob("*.py")]
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_stream_has_few_top_level_modules() -> None:
+    modules = sorted(path.name for path in (ROOT / "stream").glob("*.py"))
+    assert len(modules) <= 8, modules
+
+
+def test_faust_and_aiokafka_are_imported_by_the_runtime_tools_and_agents_only() -> None:
+    allowed = (ROOT / "agents", ROOT / "stream" / "runtime", ROOT / "stream" / "tools")
+    offenders = [str(path.relative_to(ROOT)) for path in _python_files("stream", "agents")
+                 if _imports(path) & {"faust", "aiokafka", "mode"}
+                 and not path.is_relative_to(allowed[0]) and not path.is_relative_to(allowed[1])
+                 and not path.is_relative_to(allowed[2])]
+    assert offenders == []
+
+
+def test_faust_private_names_live_in_one_module() -> None:
+    holders = {str(path.relative_to(ROOT)) for path in _python_files("stream", "agents")
+               if FAUST_PRIVATE.search(path.read_text())}
+    assert holders == {"stream/runtime/faust_internals.py"}
+
+
+def test_agent_modules_are_wiring() -> None:
+    for path in (ROOT / "agents").glob("*.py"):
+        assert len(path.read_text().splitlines()) < 45, path.name
+
+
+def test_no_library_function_reads_the_environment_for_settings() -> None:
+    readers = [str(path.relative_to(ROOT)) for path in _python_files("stream", "agents")
+               if "load_settings(" in path.read_text() or "get_settings" in path.read_text()]
+    assert sorted(readers) == ["stream/config.py", "stream/tools/cli.py"]
+
+
+def test_the_schemas_are_package_data() -> None:
+    names = {item.name for item in resources.files("schemas").iterdir()
+             if item.name.endswith(".schema.json")}
+    assert names == {f"{name}.schema.json" for name in (
+        "raw-article", "enriched-article", "entity-mention-count", "entity-trending",
+        "dead-letter")}
+    for name in names:
+        orjson.loads(resources.files("schemas").joinpath(name).read_bytes())
+
+
+def test_reason_codes_and_stages_are_the_contracts() -> None:
+    schema = load_schema("dead-letter")["properties"]
+    assert set(REASON_CODES) == set(schema["reason_code"]["enum"])
+    assert set(STAGE_NAMES) <= set(schema["stage"]["enum"])
+    for name in ("enriched-article", "entity-mention-count", "entity-trending", "dead-letter"):
+        assert load_schema(name)["properties"]["schema_version"]["const"] == SCHEMA_VERSION
