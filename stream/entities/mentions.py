@@ -23,14 +23,10 @@ class Mention:
     start: int
     end: int
 
-def find_mentions(text: str, tagger: TokenTagger) -> list[Mention]:
-    """Tag each sentence of each line; a mention never crosses a line or sentence break."""
-    return find_mentions_in([text], tagger)[0]
-
-
 def find_mentions_in(texts: Sequence[str], tagger: TokenTagger) -> list[list[Mention]]:
-    """:func:`find_mentions` of several texts with one call of the tagger: a transformer
-    tags a batch of sentences 1.5 times faster per word than one sentence at a time."""
+    """Mentions of each text: each sentence of each line is tagged, so a mention never crosses
+    a line or sentence break. All texts go to the tagger in one call: a transformer tags a
+    batch of sentences 1.5 times faster per word than one sentence at a time."""
     owners: list[int] = []
     sentences: list[list[Token]] = []
     for index, text in enumerate(texts):

