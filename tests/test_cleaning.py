@@ -26,6 +26,25 @@ def test_sample_header_gives_title_author_and_date() -> None:
     assert cleaned.published_at == "2023-07-29"
 
 
+_BODY = "\n".join([
+    "Presiden meresmikan jembatan baru di Kalimantan Timur pada hari Senin pagi ini.",
+    "Warga menyambut peresmian jembatan itu dengan gembira dan penuh harapan besar.",
+    "Jembatan sepanjang dua kilometer itu menghubungkan dua kabupaten yang terpisah sungai.",
+])
+
+
+@pytest.mark.parametrize(("byline", "author"), [
+    ("Oleh Desca Lidya Natalia", "Desca Lidya Natalia"),
+    ("Oleh : Maya Sofia", "Maya Sofia"),
+    ("Penulis: Aditya Maulana", "Aditya Maulana"),
+    ("Kontributor Balikpapan, Budi Santoso", "Balikpapan, Budi Santoso"),
+    ("Oleh-oleh khas Samarinda diburu pemudik", None),  # a headline, not a byline
+])
+def test_a_byline_above_scraped_text_names_the_author(byline: str, author: str | None) -> None:
+    cleaned = clean_text(f"Jembatan Baru Diresmikan Presiden Hari Ini\n{byline}\n{_BODY}")
+    assert cleaned.author == author
+
+
 def test_repeated_lines_and_known_prefixes_are_dropped() -> None:
     body = "\n".join([
         "Menu utama situs berita",
