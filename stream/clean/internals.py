@@ -33,9 +33,9 @@ def _month_words() -> frozenset[str]:
     return cached_pickle(name, _month_words_uncached)
 
 
-# htmldate looks the function up by name at each call, so the cached one takes its place.
 def cache_month_words() -> None:
-    """htmldate finds month names through the cached set from now on."""
+    """htmldate finds month names through the cached set from now on (it looks the function
+    up by name at each call, so the cached one takes its place)."""
     htmldate_extractors.month_words = functools.cache(_month_words)
 
 

@@ -8,9 +8,9 @@ from functools import cache
 
 # A word, as every stage counts them (cleaning, shingles, SimHash).
 WORD = re.compile(r"\w+", re.UNICODE)
+# What ends a sentence (closing quotes and brackets after it too).
 TERMINAL = re.compile(r"[.!?…\"'”’)\]]\s*$")
-
-
+# Lines a news site repeats around every article. Matched case-insensitively at line start.
 BOILERPLATE_PREFIXES = re.compile(
     r"^(?:"
     r"baca (?:juga|berita|selengkapnya|artikel)\b|simak (?:breaking news|berita|juga|video)\b|"
@@ -23,8 +23,6 @@ BOILERPLATE_PREFIXES = re.compile(
     r")",
     re.IGNORECASE,
 )
-
-
 # Labels that introduce an article's author ("Penulis: ...", "Oleh ...", "By ...").
 AUTHOR_LABELS = ("penulis", "editor", "redaktur", "pewarta", "reporter", "wartawan",
                  "kontributor", "oleh", "written by", "author", "writer", "by")

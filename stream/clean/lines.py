@@ -13,16 +13,14 @@ PARAGRAPH_SEPARATOR = "\n\n"
 
 @dataclass(frozen=True, slots=True)
 class Extracted:
+    """What an extractor found on a page: its main text and the metadata it read."""
+
     text: str
     title: str | None = None
     author: str | None = None
     published_at: str | None = None
     site_name: str | None = None
     canonical_url: str | None = None
-
-
-# Scripts, styles, comments and inline SVG are most of a modern page's bytes and never article
-# text; cutting them before parsing makes parsing and trafilatura's tree pruning cheaper.
 
 
 def join_paragraphs(lines: list[str]) -> str:
@@ -35,10 +33,6 @@ def paragraph_lines(text: str) -> list[str]:
     "Müller" to a dictionary, a regex or an entity id."""
     text = unicodedata.normalize("NFC", text)
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
-
-
-# A table row that credits the article ("| Penulis | : Aditya Maulana |"): the page's
-# metadata laid out as a table, read for the author elsewhere, not part of the body.
 
 
 def lines_shingle_set(lines: list[str]) -> set[tuple[str, ...]]:

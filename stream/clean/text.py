@@ -11,6 +11,7 @@ from stream.clean.lexicon import AUTHOR_LINE, BOILERPLATE_PREFIXES, WORD, functi
 from stream.clean.lines import Extracted, is_body_line, join_paragraphs, normal
 from stream.clean.metadata import date_in_text, date_in_url
 
+# A non-body line inside the article block costs this many times its words.
 GAP_PENALTY = 3.0
 
 

@@ -120,6 +120,9 @@ def count_event(state: MutableMapping[str, Any], index: CountIndex, event: Entit
         value = apply_event(current, event)
         if value is None:  # applied before this redelivery, so ``current`` holds it
             assert current is not None
+            # The table kept the update but its record on the mentions topic may have died
+            # with the worker (the two are not written atomically): publish the current value
+            # again, which consumers keeping the latest value per key take as is.
             counted.redelivered += 1
             counted.updates.append((key, count_update(event, window, current, updated_at)))
             continue
