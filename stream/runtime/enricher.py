@@ -28,6 +28,8 @@ from stream.runtime.budget import BudgetedExecutor, ChildCrashed, MemoryExceeded
 from stream.schemas import RAW_ARTICLE, validator
 
 Memory = MutableMapping[str, Any]
+# A call of the child that did not finish: past its time or memory, or the child died.
+_FAILURES = (BudgetExceeded, ChildCrashed, MemoryExceeded)
 
 
 def _start_child(load: Callable[[], None] | None, stage: Any) -> None:
@@ -94,25 +96,25 @@ class Enricher:
             memory_prefix: str = "") -> Result:
         origin = origin or Origin()
         call = self._call(value, memory, origin, memory_prefix)
-        for attempt in (1, 2):
+        settle = self._settler(value, origin)
+        result = None
+        while result is None:
             try:
                 if self._alarm_s is not None:
                     with alarm_budget(self._alarm_s):
                         result = call()
                 else:
                     result = self._budgeted.run(call) if self._budgeted else call()
-                break
-            except (BudgetExceeded, ChildCrashed, MemoryExceeded) as failure:
-                failed = self._failure(value, origin, failure, attempt)
-                if failed is not None:
-                    result = failed
-                    break
+            except _FAILURES as failure:
+                result = settle(failure)
         return self._remember(result, memory)
 
     async def run_async(self, value: bytes | None, memory: Memory, origin: Origin,
                         memory_prefix: str = "") -> Result:
         call = self._call(value, memory, origin, memory_prefix)
-        for attempt in (1, 2):
+        settle = self._settler(value, origin)
+        result = None
+        while result is None:
             try:
                 if self._budgeted is not None:
                     result = await self._budgeted.run_async(call)
@@ -121,31 +123,32 @@ class Enricher:
 
                     loop = asyncio.get_running_loop()
                     result = await loop.run_in_executor(self._threads, call)
-                break
-            except (BudgetExceeded, ChildCrashed, MemoryExceeded) as failure:
-                failed = self._failure(value, origin, failure, attempt)
-                if failed is not None:
-                    result = failed
-                    break
+            except _FAILURES as failure:
+                result = settle(failure)
         return self._remember(result, memory)
 
-    def _failure(self, value: bytes | None, origin: Origin, failure: Exception,
-                 attempt: int) -> Result | None:
-        """The dead letter for a record the child could not finish, or None to try it again
+    def _settler(self, value: bytes | None, origin: Origin) -> Callable[[Exception], Result | None]:
+        """What a failed call of one record comes to: its dead letter, or None to try it again
         (once: a child killed from outside may have had nothing to do with the record, but a
         record that kills the replacement too is a poison pill)."""
-        if isinstance(failure, BudgetExceeded):
-            stage = failure.stage or self._child_stage()
-            return too_slow_record(value, origin, str(failure), stage, failure.article_id,
-                                   self._deadletter_bytes)
-        if isinstance(failure, MemoryExceeded):
-            return failed_record(value, origin, "too_large", "enrich", str(failure),
+        crashes = [0]
+
+        def settle(failure: Exception) -> Result | None:
+            if isinstance(failure, BudgetExceeded):
+                stage = failure.stage or self._child_stage()
+                return too_slow_record(value, origin, str(failure), stage, failure.article_id,
+                                       self._deadletter_bytes)
+            if isinstance(failure, MemoryExceeded):
+                return failed_record(value, origin, "too_large", "enrich", str(failure),
+                                     max_payload_bytes=self._deadletter_bytes)
+            crashes[0] += 1
+            if crashes[0] == 1:
+                return None
+            return failed_record(value, origin, "worker_crash", "enrich",
+                                 f"{failure}, also when retried in a new child",
                                  max_payload_bytes=self._deadletter_bytes)
-        if attempt == 1:
-            return None
-        return failed_record(value, origin, "worker_crash", "enrich",
-                             f"{failure}, also when retried in a new child",
-                             max_payload_bytes=self._deadletter_bytes)
+
+        return settle
 
     def _child_stage(self) -> str | None:
         """The stage the child was in when it was stopped (when it told), read once."""
