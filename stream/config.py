@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -39,6 +40,49 @@ class Settings(BaseSettings):
     trend_scores_topic: str = Field(default="", description="Default: <app_id>.trend-scores")
     partitions: int = 4
     replication_factor: int = 1
+
+    # Connection security (every client: the worker, produce, tail, topics, the probes).
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients connect to the brokers.")
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] = Field(
+        default="PLAIN", description="SASL mechanism (SASL_* protocols).")
+    sasl_username: str | None = Field(default=None, description="SASL user (PLAIN, SCRAM).")
+    sasl_password: SecretStr | None = Field(
+        default=None, description="SASL password (PLAIN, SCRAM); never logged or shown.")
+    sasl_password_file: str | None = Field(
+        default=None,
+        description="File holding the SASL password (a mounted secret); read at start-up, "
+                    "instead of NEWSSTREAM_SASL_PASSWORD.")
+    sasl_oauth_token_file: str | None = Field(
+        default=None,
+        description="OAUTHBEARER: file holding the access token, read again at each "
+                    "authentication (a sidecar may refresh it).")
+    ssl_cafile: str | None = Field(
+        default=None, description="CA bundle (PEM) the brokers' certificates are checked "
+                                  "against (default: the system's).")
+    ssl_certfile: str | None = Field(
+        default=None, description="Client certificate (PEM), for clusters that require one.")
+    ssl_keyfile: str | None = Field(default=None, description="Client certificate's key (PEM).")
+    ssl_check_hostname: bool = Field(
+        default=True, description="Check that a broker's certificate names the host dialled.")
+
+    # Topic settings newsstream creates its topics with (`newsstream topics` checks them).
+    raw_retention_s: float = Field(
+        default=7 * 86400.0, description="Retention of the raw input topics (-1: forever).")
+    enriched_retention_s: float = Field(
+        default=30 * 86400.0, description="Retention of articles.enriched (-1: forever).")
+    deadletter_retention_s: float = Field(
+        default=30 * 86400.0, description="Retention of the dead-letter topic (-1: forever).")
+    internal_retention_s: float = Field(
+        default=7 * 86400.0,
+        description="Retention of the internal topics (articles, entity events, trend scores): "
+                    "at least as long as a worker may be down (-1: forever).")
+
+    # What newsstream writes
+    producer_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
+        default="zstd",
+        description="Compression of every record batch newsstream produces (make bench "
+                    "measures bytes per article for each).")
 
     # Consumer group timing. Tansu holds a join for half the session timeout, so the
     # faust default (60 s) would make a worker wait ~30 s before it gets partitions.
@@ -135,6 +179,38 @@ class Settings(BaseSettings):
                 setattr(self, field, f"{self.app_id}.{suffix}")
         return self
 
+    @field_validator("sasl_password_file", "sasl_oauth_token_file", "ssl_cafile",
+                     "ssl_certfile", "ssl_keyfile", mode="after")
+    @classmethod
+    def _readable_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None  # an empty variable is no file
+        if not Path(value).is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_password(self) -> Settings:
+        if self.sasl_password is not None and self.sasl_password_file:
+            raise ValueError("set NEWSSTREAM_SASL_PASSWORD or NEWSSTREAM_SASL_PASSWORD_FILE, "
+                             "not both")
+        if self.security_protocol.startswith("SASL_"):
+            if self.sasl_mechanism == "OAUTHBEARER" and not self.sasl_oauth_token_file:
+                raise ValueError("OAUTHBEARER needs NEWSSTREAM_SASL_OAUTH_TOKEN_FILE")
+            if self.sasl_mechanism != "OAUTHBEARER" and not self.sasl_username:
+                raise ValueError(f"{self.sasl_mechanism} needs NEWSSTREAM_SASL_USERNAME")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("a client certificate needs both NEWSSTREAM_SSL_CERTFILE and "
+                             "NEWSSTREAM_SSL_KEYFILE")
+        return self
+
+    def sasl_secret(self) -> str | None:
+        """The SASL password, from its file when one is given (read when asked: a rotated
+        secret is picked up by the next client)."""
+        if self.sasl_password_file:
+            return Path(self.sasl_password_file).read_text(encoding="utf-8").strip()
+        return self.sasl_password.get_secret_value() if self.sasl_password else None
+
     @field_validator("input_topics", "count_windows_s", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -175,6 +251,9 @@ class SettingsError(Exception):
     """Settings that cannot be used, one line per problem, naming the environment variable."""
 
 
+_SECRET_VARIABLES = {"NEWSSTREAM_SASL_PASSWORD"}
+
+
 def _variable(location: tuple[int | str, ...]) -> str:
     return f"NEWSSTREAM_{str(location[0]).upper()}" if location else "NEWSSTREAM_*"
 
@@ -189,7 +268,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         lines = []
         for problem in error.errors():
             name = _variable(problem["loc"])
+            if not problem["loc"]:  # a rule across several settings: no one value to show
+                lines.append(f"{problem['msg'].removeprefix('Value error, ')}")
+                continue
             value = environ.get(name, problem.get("input"))
+            if name in _SECRET_VARIABLES:
+                value = "<hidden>"
             lines.append(f"{name}={value!r}: {problem['msg']}")
         raise SettingsError("\n".join(lines)) from None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from stream.config import Settings
 from stream.runtime import transport
+from stream.runtime.connection import compression, faust_credentials
 from stream.runtime.context import WorkerContext
 from stream.runtime.enricher import Enricher
 from stream.runtime.faust_internals import (
@@ -25,6 +26,8 @@ def create_app(settings: Settings) -> Any:
     app = NewsstreamApp(
         settings.app_id,
         broker=settings.broker_url,
+        broker_credentials=faust_credentials(settings),
+        producer_compression_type=compression(settings),
         store="memory://",
         autodiscover=False,
         # At-least-once: Tansu has no transactions. Counting is made idempotent instead.
@@ -100,6 +103,7 @@ def create_app(settings: Settings) -> Any:
     register_agents(context)
     register_pages(context)
     register_supervision(context)
+    metrics.watch_child(context.enricher.child_pid)
     app.newsstream = context
     logging.getLogger("faust").setLevel(settings.log_level.upper())
     return app

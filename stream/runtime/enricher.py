@@ -166,6 +166,11 @@ class Enricher:
         """Replace a dead child while idle; True when one was replaced."""
         return self._budgeted is not None and await self._budgeted.supervise()
 
+    def child_pid(self) -> int | None:
+        """The enrichment child's pid (None: no child, or none running)."""
+        pids = self._budgeted.child_pids() if self._budgeted is not None else []
+        return pids[0] if pids else None
+
     def child_rss(self) -> int:
         return self._budgeted.child_rss() if self._budgeted is not None else 0
 

@@ -52,6 +52,7 @@ from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 
+from stream.runtime.connection import client_options
 from stream.runtime.recovery import FETCH_TIMEOUT_S, true_end_offsets
 from stream.runtime.versions import require_verified
 
@@ -149,9 +150,9 @@ class TrueEndRecovery(Recovery):  # type: ignore[misc]  # faust ships no type in
         await super()._build_highwaters(consumer, tps, destination, title)
         # faust keeps end - 1 (the offset of the last record); -1 for an empty partition.
         reported = {tp: last + 1 for tp, last in destination.items()}
-        bootstrap = self.app.newsstream.settings.bootstrap_servers
+        options = client_options(self.app.newsstream.settings)
         try:
-            ends = await asyncio.wait_for(true_end_offsets(bootstrap, reported),
+            ends = await asyncio.wait_for(true_end_offsets(options, reported),
                                           FETCH_TIMEOUT_S + 5)
         except (TimeoutError, OSError) as error:
             log.warning("could not check changelog end offsets: %s", error)

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 
 from stream.counts.apply import Counted
 from stream.dedup.decision import Deduplicated
 from stream.pipeline import Result
 
 log = logging.getLogger(__name__)
+# A pid no process has: no child, no child_process_* series (rather than the worker's own).
+_NO_PROCESS = 0
 
 # The *_created series double the output and no dashboard of ours reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -93,6 +105,15 @@ class Metrics:
                               "How late the worker's event loop ran its last 1 s tick.",
                               registry=r)
 
+        # The standard process_* and python_* series of the worker, and process_* of its
+        # enrichment child (CPU, memory, open files: the child does the CPU work).
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        self._child_pid: Callable[[], int | None] = lambda: None
+        ProcessCollector(namespace="newsstream_enrichment_child",
+                         pid=lambda: self._child_pid() or _NO_PROCESS, registry=r)
+
         # Series that dashboards alert on exist from the start, at zero.
         for outcome in ("ok", "deadletter"):
             self.processed.labels(outcome)
@@ -101,6 +122,10 @@ class Metrics:
         self.redeliveries.inc(0)
         for reason in ("crash", "too_slow", "memory"):
             self.child_restarts.labels(reason)
+
+    def watch_child(self, pid: Callable[[], int | None]) -> None:
+        """Report the process of the enrichment child whose pid ``pid`` gives (None: none)."""
+        self._child_pid = pid
 
     def publish_failed(self, topic: str, error: BaseException) -> None:
         """A send the broker did not take: counted and logged, never silent."""

@@ -23,14 +23,16 @@ log = logging.getLogger(__name__)
 FETCH_TIMEOUT_S = 10.0
 
 
-async def true_end_offsets(bootstrap: str, reported: Mapping[Any, int]) -> dict[Any, int]:
-    """End offset of each partition in ``reported`` (TP → reported end), from Fetch."""
+async def true_end_offsets(options: Mapping[str, Any],
+                           reported: Mapping[Any, int]) -> dict[Any, int]:
+    """End offset of each partition in ``reported`` (TP → reported end), from Fetch;
+    ``options``: the client's connection."""
     ends = dict(reported)
     wanted = {TopicPartition(tp.topic, tp.partition): tp for tp, end in reported.items()
               if end > 0}
     if not wanted:
         return ends
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(**options, group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="latest")
     await consumer.start()
     try:

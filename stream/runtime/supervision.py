@@ -8,12 +8,14 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 from aiokafka.client import AIOKafkaClient
 
 from stream.config import Settings
+from stream.runtime.connection import client_options
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import describe
 from stream.runtime.faust_internals import committed_offset
@@ -23,12 +25,12 @@ log = logging.getLogger(__name__)
 TICK_S = 1.0
 
 
-async def probe(bootstrap: str, timeout_s: float) -> tuple[str | None, dict[str, int]]:
+async def probe(options: Mapping[str, Any],
+                timeout_s: float) -> tuple[str | None, dict[str, int]]:
     """(None, topic → partition count) when a bootstrap server answers a metadata request within
-    ``timeout_s``, else (the cause, {}). A new connection each time: a broker that froze or
-    restarted is seen as it is now."""
-    client = AIOKafkaClient(bootstrap_servers=bootstrap,
-                            request_timeout_ms=int(timeout_s * 1000),
+    ``timeout_s``, else (the cause, {}); ``options`` is the client's connection. A new
+    connection each time: a broker that froze or restarted is seen as it is now."""
+    client = AIOKafkaClient(**options, request_timeout_ms=int(timeout_s * 1000),
                             connections_max_idle_ms=int(timeout_s * 2000))
     try:
         await asyncio.wait_for(client.bootstrap(), timeout_s)
@@ -104,6 +106,7 @@ def _sync_assignment(ctx: WorkerContext) -> None:
 def register_supervision(ctx: WorkerContext) -> None:
     app, settings, metrics = ctx.app, ctx.settings, ctx.metrics
     ctx.broker.timeout_s = settings.broker_timeout_s
+    connection = client_options(settings)
     ctx.broker.started = time.monotonic()
     last_tick = [time.monotonic()]
 
@@ -124,7 +127,7 @@ def register_supervision(ctx: WorkerContext) -> None:
 
     @app.timer(interval=settings.broker_probe_interval_s)
     async def probe_broker() -> None:
-        error, topics = await probe(settings.bootstrap_servers, settings.broker_timeout_s)
+        error, topics = await probe(connection, settings.broker_timeout_s)
         was = ctx.broker.reachable(time.monotonic())
         if error is None:
             ctx.broker.answered(time.monotonic())

@@ -8,17 +8,19 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from stream.config import Settings
+from stream.runtime.connection import client_options
 from stream.runtime.delivery import describe
 from stream.tools.processes import die_with_parent, stop_process
+from stream.tools.topics import TopicReport, ensure_topics, topic_specs
 
 LOOPBACK = "127.0.0.1"
 log = logging.getLogger(__name__)
@@ -53,10 +55,13 @@ class EmbeddedBroker:
     """
 
     def __init__(self, port: int | None = None, host: str = LOOPBACK,
-                 log_path: Path | None = None) -> None:
+                 log_path: Path | None = None, advertised: str | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.log_path = log_path
+        # host:port clients are told to connect to, when something stands in front of the
+        # listener (a TLS-terminating proxy); default: the listener itself.
+        self.advertised = advertised
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -73,11 +78,12 @@ class EmbeddedBroker:
 
     def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         listener = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.advertised}" if self.advertised else listener
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         self._process = subprocess.Popen(
             [tansu_binary(), "broker", "--listener-url", listener,
-             "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
+             "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             preexec_fn=die_with_parent,
             # Its own session: a terminal's Ctrl-C goes to the owner, which stops its clients
@@ -95,7 +101,8 @@ class EmbeddedBroker:
                 self.stop()
                 raise TimeoutError(f"broker did not listen on {self.bootstrap} in {timeout} s")
             time.sleep(0.02)
-        asyncio.run(wait_until_answering(self.bootstrap, timeout))
+        if self.advertised is None:  # else metadata sends clients to the front, not here
+            asyncio.run(wait_until_answering(self.bootstrap, timeout))
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -126,34 +133,6 @@ async def wait_until_answering(bootstrap: str, timeout: float = 15.0) -> None:
             await asyncio.sleep(0.1)
         finally:
             await admin.close()
-
-
-async def create_topics(bootstrap: str, topics: Iterable[str], partitions: int,
-                        replication_factor: int = 1) -> list[str]:
-    """Create the topics that do not exist yet; returns the ones created.
-
-    Explicit creation matters: a broker that auto-creates topics picks its own partition count.
-    """
-    wanted = list(dict.fromkeys(topics))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [name for name in wanted if name not in existing]
-        if not missing:
-            return []
-        response = await admin.create_topics(
-            [NewTopic(name, partitions, replication_factor) for name in missing]
-        )
-        created = []
-        for name, code, *message in response.topic_errors:
-            if code == 0:
-                created.append(name)
-            elif code != TopicAlreadyExistsError.errno:
-                raise RuntimeError(f"cannot create topic {name}: error {code} {message}")
-        return created
-    finally:
-        await admin.close()
 
 
 class BrokerUnreachable(Exception):
@@ -188,11 +167,7 @@ async def wait_for_broker_and_topics(settings: Settings,
             await asyncio.sleep(delay)
 
 
-async def create_newsstream_topics(settings: Settings, bootstrap: str | None = None) -> list[str]:
-    """Every topic of ``settings``: internal ordering topics with one partition, the rest with
-    ``settings.partitions``."""
-    bootstrap = bootstrap or settings.bootstrap_servers
-    single = settings.single_partition_topics
-    created = await create_topics(bootstrap, [t for t in settings.all_topics if t not in single],
-                                  settings.partitions, settings.replication_factor)
-    return created + await create_topics(bootstrap, single, 1, settings.replication_factor)
+async def create_newsstream_topics(settings: Settings) -> list[TopicReport]:
+    """Every topic of ``settings`` with its partitions and configs (:mod:`stream.tools.topics`):
+    the missing ones are created; the existing ones are compared, never changed."""
+    return await ensure_topics(client_options(settings), topic_specs(settings))

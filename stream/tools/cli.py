@@ -51,7 +51,9 @@ def broker(port: int, host: str, topics: bool) -> None:
     stop = _stop_on_signals()
     try:
         if topics:
-            asyncio.run(create_newsstream_topics(settings, embedded.bootstrap))
+            local = settings.model_copy(update={"broker_url": embedded.url,
+                                                "security_protocol": "PLAINTEXT"})
+            asyncio.run(create_newsstream_topics(local))
         click.echo(f"broker ready: {embedded.url}  (pid {embedded.pid})")
         click.echo(f"export NEWSSTREAM_BROKER_URL={embedded.url}")
         while not stop.is_set():
@@ -159,6 +161,39 @@ def _one_line_errors(step: Any) -> Any:
     except KafkaError as error:
         click.echo(f"newsstream: the broker failed: {type(error).__name__}: {error}", err=True)
     sys.exit(1)
+
+
+@main.command()
+@click.option("--alter", is_flag=True,
+              help="Also change the configs of existing topics that differ (never partitions).")
+def topics(alter: bool) -> None:
+    """Create newsstream's topics with their configs, or check them where they exist.
+
+    Prints each topic with its state (created, ok, different, altered) and what differs.
+    Exits 1 when a topic differs and --alter was not given (or could not change it).
+    """
+    from stream.runtime.connection import client_options
+    from stream.tools.broker import within
+    from stream.tools.topics import ensure_topics, topic_specs
+
+    settings = _settings()
+    specs = topic_specs(settings)
+    try:
+        reports = _one_line_errors(within(settings, ensure_topics(
+            client_options(settings), specs, alter=alter), "create or check the topics"))
+    except RuntimeError as error:
+        click.echo(f"newsstream: {error}", err=True)
+        sys.exit(1)
+    wanted = {spec.name: spec for spec in specs}
+    for report in reports:
+        configs = " ".join(f"{k}={v}" for k, v in sorted(wanted[report.name].configs.items()))
+        click.echo(f"{report.state:9}  {report.name}  partitions={report.partitions}  {configs}")
+        for difference in report.differences:
+            click.echo(f"           ↳ {difference}")
+    if any(report.state == "different" for report in reports):
+        click.echo("newsstream: some topics differ from newsstream's settings; --alter changes "
+                   "their configs", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -16,6 +16,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from stream.config import Settings
+from stream.runtime.connection import client_options
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.processes import die_with_parent, settings_environment, stop_process, wait_ready
 from stream.tools.producing import produce_records, records_from_paths
@@ -96,7 +97,7 @@ def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
 
 async def _feed_and_show(settings: Settings) -> None:
     consumer = AIOKafkaConsumer(settings.enriched_topic, settings.mentions_topic,
-                                bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                **client_options(settings), group_id=None,
                                 auto_offset_reset="latest", enable_auto_commit=False)
     await consumer.start()
     try:

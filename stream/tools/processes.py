@@ -11,6 +11,8 @@ import subprocess
 import time
 import urllib.request
 
+from pydantic import SecretStr
+
 from stream.config import Settings
 
 
@@ -41,7 +43,12 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     for name, value in settings.model_dump().items():
         if value is None:
             continue
-        text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        if isinstance(value, SecretStr):
+            text = value.get_secret_value()
+        elif isinstance(value, list):
+            text = ",".join(str(v) for v in value)
+        else:
+            text = str(value)
         env[f"NEWSSTREAM_{name.upper()}"] = text
     return env
 

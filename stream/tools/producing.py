@@ -19,6 +19,7 @@ from stream.config import Settings
 from stream.ingest.payloads import article_id_of
 from stream.ingest.urls import article_id_from_url
 from stream.runtime import transport
+from stream.runtime.connection import client_options, compression
 from stream.tools.broker import within
 from stream.tools.jsonl import iter_lines
 
@@ -67,7 +68,8 @@ def records_from_paths(paths: Iterable[Path], url_prefix: str,
 async def produce_records(settings: Settings, topic: str, records: Iterable[Record],
                           progress: bool = True) -> int:
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
+        compression_type=compression(settings),
         linger_ms=int(settings.producer_linger_s * 1000),
         max_request_size=MAX_REQUEST_BYTES,
         acks="all",
@@ -115,7 +117,7 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
     transport.install()
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         group_id=None,
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,

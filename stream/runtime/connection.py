@@ -1,0 +1,82 @@
+"""How every client reaches the brokers: bootstrap servers, TLS and SASL from the settings, for
+aiokafka's clients (``produce``, ``tail``, topic creation, the probes) and for faust's (the
+worker). The password leaves the settings only here, into the client that needs it."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+import faust
+from aiokafka.abc import AbstractTokenProvider
+from aiokafka.helpers import create_ssl_context
+
+from stream.config import Settings
+
+COMPRESSION = {"none": None, "gzip": "gzip", "snappy": "snappy", "lz4": "lz4", "zstd": "zstd"}
+
+
+class TokenFile(AbstractTokenProvider):  # type: ignore[misc]  # aiokafka ships no types here
+    """OAUTHBEARER: the access token in a file, read again at every authentication, so that a
+    sidecar that refreshes the file keeps the worker connected."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    async def token(self) -> str:
+        return self.path.read_text(encoding="utf-8").strip()
+
+    def __repr__(self) -> str:
+        return f"TokenFile({str(self.path)!r})"
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context of the SSL and SASL_SSL protocols (None for the others)."""
+    if settings.security_protocol not in ("SSL", "SASL_SSL"):
+        return None
+    context: ssl.SSLContext = create_ssl_context(
+        cafile=settings.ssl_cafile, certfile=settings.ssl_certfile, keyfile=settings.ssl_keyfile)
+    if settings.ssl_cafile is None:
+        context.load_default_certs()
+    context.check_hostname = settings.ssl_check_hostname
+    return context
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for any aiokafka client (producer, consumer, admin, client)."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.bootstrap_servers,
+                               "security_protocol": settings.security_protocol}
+    context = ssl_context(settings)
+    if context is not None:
+        options["ssl_context"] = context
+    if settings.security_protocol.startswith("SASL_"):
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        if settings.sasl_mechanism == "OAUTHBEARER":
+            options["sasl_oauth_token_provider"] = TokenFile(str(settings.sasl_oauth_token_file))
+        else:
+            options["sasl_plain_username"] = settings.sasl_username
+            options["sasl_plain_password"] = settings.sasl_secret()
+    return options
+
+
+def faust_credentials(settings: Settings) -> Any:
+    """faust's ``broker_credentials`` for the settings (None: plaintext). faust turns them into
+    the same aiokafka options as :func:`client_options` for its consumer, producer and admin."""
+    context = ssl_context(settings)
+    protocol = settings.security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    if protocol == "SSL":
+        return faust.SSLCredentials(context)
+    if settings.sasl_mechanism == "OAUTHBEARER":
+        return faust.OAuthCredentials(
+            oauth_cb=TokenFile(str(settings.sasl_oauth_token_file)), ssl_context=context)
+    return faust.SASLCredentials(username=settings.sasl_username,
+                                 password=settings.sasl_secret(), ssl_context=context,
+                                 mechanism=settings.sasl_mechanism)
+
+
+def compression(settings: Settings) -> str | None:
+    """The producers' ``compression_type``."""
+    return COMPRESSION[settings.producer_compression]
