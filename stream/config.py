@@ -158,6 +158,11 @@ class Settings(BaseSettings):
         description="URL other workers reach this one at, for routed queries "
                     "(default: http://<web_host>:<web_port>; set it when binding 0.0.0.0).")
     data_dir: str = "newsstream-data"
+    store: Literal["memory", "rocksdb"] = Field(
+        default="memory",
+        description="Where a worker keeps its table state: memory (replayed from the changelogs "
+                    "at every start; tests, make run) or rocksdb (on disk under data_dir, only "
+                    "what changed since the last run is replayed; production).")
     log_level: str = "info"
     ner_model: Literal["fast", "accurate"] = Field(
         default="fast",

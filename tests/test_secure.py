@@ -106,3 +106,18 @@ def _read_with_librdkafka(settings: Settings, certificates: Certificates,
         raise AssertionError(f"nothing on {topic} over TLS within 90 s")
     finally:
         consumer.close()
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+def test_a_refused_login_is_one_line_without_the_password(tmp_path: Path,
+                                                          mechanism: str) -> None:
+    secret = "correct-horse-battery-staple"
+    with EmbeddedBroker(authentication=True, log_path=tmp_path / "tansu.log") as broker:
+        settings = unique_settings(broker, tmp_path / "data")
+        refused = _cli(settings, "tail", "articles.raw", "-n", "1",
+                       NEWSSTREAM_SECURITY_PROTOCOL="SASL_PLAINTEXT",
+                       NEWSSTREAM_SASL_MECHANISM=mechanism, NEWSSTREAM_SASL_USERNAME="nobody",
+                       NEWSSTREAM_SASL_PASSWORD=secret, NEWSSTREAM_BROKER_TIMEOUT_S="3")
+    assert refused.returncode == 1
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert secret not in refused.stderr + refused.stdout

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -53,6 +54,20 @@ async def _stream(settings: Settings, records: list[bytes]) -> float:
     return time.perf_counter() - started
 
 
+MEMORY_METRICS = {"worker": "process_resident_memory_bytes",
+                  "enrichment child": "newsstream_enrichment_child_process_resident_memory_bytes"}
+
+
+def resident_memory(settings: Settings) -> dict[str, float]:
+    """The worker's and its child's resident memory, from the worker's /metrics."""
+    url = f"http://{settings.web_host}:{settings.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    values = {line.split()[0]: float(line.split()[1]) for line in lines
+              if line and not line.startswith("#")}
+    return {name: values.get(metric, 0.0) for name, metric in MEMORY_METRICS.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--input", type=Path,
@@ -81,11 +96,16 @@ def main() -> None:
         try:
             wait_ready(settings, worker, READY_TIMEOUT_S)
             streamed = asyncio.run(_stream(settings, records))
+            memory = resident_memory(settings)
         finally:
             stop_process(worker, 30.0)
     table.add("worker on the embedded broker (one worker)", len(records), f"{streamed:.1f}",
               f"{len(records) / streamed:.1f}", f"{offline / streamed:.2f}")
     table.write(args.out)
+    sizes = ", ".join(f"{name} {value / 2**20:,.0f} MiB" for name, value in memory.items())
+    print(f"resident memory after the run: {sizes}")
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write(f"\nResident memory after the run: {sizes}.\n")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def create_app(settings: Settings) -> Any:
         broker=settings.broker_url,
         broker_credentials=faust_credentials(settings),
         producer_compression_type=compression(settings),
-        store="memory://",
+        store=f"{settings.store}://",
         autodiscover=False,
         # At-least-once: Tansu has no transactions. Counting is made idempotent instead.
         processing_guarantee="at_least_once",

@@ -55,13 +55,17 @@ class EmbeddedBroker:
     """
 
     def __init__(self, port: int | None = None, host: str = LOOPBACK,
-                 log_path: Path | None = None, advertised: str | None = None) -> None:
+                 log_path: Path | None = None, advertised: str | None = None,
+                 authentication: bool = False) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.log_path = log_path
         # host:port clients are told to connect to, when something stands in front of the
         # listener (a TLS-terminating proxy); default: the listener itself.
         self.advertised = advertised
+        # Clients must authenticate (SASL): Tansu 0.6 then also refuses to create users, so
+        # such a broker only shows how clients fail against it.
+        self.authentication = authentication
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -83,7 +87,8 @@ class EmbeddedBroker:
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         self._process = subprocess.Popen(
             [tansu_binary(), "broker", "--listener-url", listener,
-             "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/"],
+             "--advertised-listener-url", advertised, "--storage-engine", "memory://tansu/",
+             *(["--authentication"] if self.authentication else [])],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             preexec_fn=die_with_parent,
             # Its own session: a terminal's Ctrl-C goes to the owner, which stops its clients
@@ -101,7 +106,8 @@ class EmbeddedBroker:
                 self.stop()
                 raise TimeoutError(f"broker did not listen on {self.bootstrap} in {timeout} s")
             time.sleep(0.02)
-        if self.advertised is None:  # else metadata sends clients to the front, not here
+        # Else metadata sends clients to the front, or plaintext clients are refused.
+        if self.advertised is None and not self.authentication:
             asyncio.run(wait_until_answering(self.bootstrap, timeout))
         return self
 
@@ -149,6 +155,15 @@ async def within(settings: Settings, step: Awaitable[T], what: str) -> T:
         raise BrokerUnreachable(
             f"cannot {what}: the broker at {settings.bootstrap_servers} did not answer within "
             f"{settings.broker_timeout_s:g} s (NEWSSTREAM_BROKER_TIMEOUT_S) — {cause}") from None
+    except Exception as error:
+        if not settings.security_protocol.startswith("SASL_"):
+            raise
+        # aiokafka's SCRAM client fails with a KeyError when the broker ends the exchange with
+        # an error (an unknown user, a wrong password) instead of its proof.
+        raise BrokerUnreachable(
+            f"cannot {what}: the broker at {settings.bootstrap_servers} refused the "
+            f"{settings.sasl_mechanism} login of {settings.sasl_username!r} "
+            f"({describe(error)})") from None
 
 
 async def wait_for_broker_and_topics(settings: Settings,
@@ -158,13 +173,19 @@ async def wait_for_broker_and_topics(settings: Settings,
     attempt = 0
     while True:
         try:
-            await within(settings, create_newsstream_topics(settings), "create the topics")
-            return
+            reports = await within(settings, create_newsstream_topics(settings),
+                                   "create the topics")
         except (BrokerUnreachable, RuntimeError) as error:
             delay = backoff_s[min(attempt, len(backoff_s) - 1)]
             attempt += 1
             log.warning("%s; retrying in %g s", error, delay)
             await asyncio.sleep(delay)
+            continue
+        for report in reports:
+            if report.differences:  # the cluster's choice stands; `newsstream topics` reports
+                log.warning("topic %s differs from newsstream's settings: %s", report.name,
+                            "; ".join(report.differences))
+        return
 
 
 async def create_newsstream_topics(settings: Settings) -> list[TopicReport]:
