@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from faust.tables.recovery import Recovery
 
+from stream.config import Settings
 from stream.runtime import faust_internals
 from stream.runtime.faust_internals import (
     VERIFIED_FAUST,
@@ -121,7 +122,7 @@ async def test_recovery_reads_changelogs_to_the_end_that_fetch_reports(
     monkeypatch.setattr(faust_internals, "true_end_offsets", fetched)
     recovery = TrueEndRecovery.__new__(TrueEndRecovery)
     recovery.app = type("App", (), {"newsstream": type("Ctx", (), {
-        "settings": type("S", (), {"bootstrap_servers": "127.0.0.1:1"})()})()})()
+        "settings": Settings(broker_url="kafka://127.0.0.1:1")})()})()
     destination: Counter[Any] = Counter()
     await recovery._build_highwaters(None, [short, empty], destination, "table")
     assert destination == {short: 8, empty: -1}

@@ -18,10 +18,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaProducer
 
 from stream.config import Settings
 from stream.evaluation.report import Table
@@ -29,6 +29,7 @@ from stream.runtime.connection import client_options
 from stream.runtime.housekeeping import partition_of
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.processes import settings_environment, stop_process, wait_ready
+from stream.tools.producing import produce_records
 from stream.tools.topics import TopicSpec, ensure_topics
 
 READY_TIMEOUT_S = 1800.0
@@ -40,25 +41,21 @@ async def fill_changelog(settings: Settings, keys: int) -> None:
     topic = f"{settings.app_id}-{COUNTS_TABLE}-changelog"
     await ensure_topics(client_options(settings), [TopicSpec(topic, settings.partitions,
                                                              {"cleanup.policy": "compact"})])
-    producer = AIOKafkaProducer(**client_options(settings), linger_ms=50, compression_type="lz4",
-                                max_batch_size=1 << 20)
-    await producer.start()
-    try:
-        pending = []
+
+    def records() -> Iterator[tuple[bytes, bytes]]:
         for n in range(keys):
             entity = f"PER:person-{n // 4}"
             key = f"{entity}|1h|{3600 * (n % 4)}" if n % 4 else f"{entity}|total|"
             value = {"name": f"Person {n // 4}", "label": "PER", "mentions": 3, "articles": 1,
                      "applied": {"0": n}}
-            pending.append(await producer.send(
-                topic, key=orjson.dumps(key), value=orjson.dumps(value),
-                partition=partition_of(entity, settings.partitions)))
-            if len(pending) >= 20_000:
-                await asyncio.gather(*pending)
-                pending.clear()
-        await asyncio.gather(*pending)
-    finally:
-        await producer.stop()
+            yield orjson.dumps(key), orjson.dumps(value)
+
+    def entity_partition(key: bytes | None) -> int:
+        # The partition of the key's entity, as the worker writes its changelog.
+        return partition_of(orjson.loads(key or b'""').split("|", 1)[0], settings.partitions)
+
+    await produce_records(settings, topic, records(), progress=False,
+                          partition_of=entity_partition)
 
 
 def time_to_ready(settings: Settings, log: Path) -> float:

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import orjson
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from stream.evaluation.report import Table, run_timed
+from stream.tools.producing import CODECS, wire_bytes
 
-CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 BATCH_SIZES = (1, 16)
-_MAGIC, _NO_PRODUCER = 2, -1
 
 
 def enriched_articles(inputs: list[Path]) -> list[bytes]:
@@ -33,18 +30,6 @@ def enriched_articles(inputs: list[Path]) -> list[bytes]:
             if "entities" in record:  # dead letters are not what the stream mostly writes
                 articles.append(orjson.dumps(record))
     return articles
-
-
-def wire_bytes(values: list[bytes], codec: str, batch: int) -> tuple[int, float]:
-    """(bytes of the record batches holding ``values``, CPU seconds to build them)."""
-    total, started = 0, time.process_time()
-    for first in range(0, len(values), batch):
-        builder = DefaultRecordBatchBuilder(_MAGIC, CODECS[codec], False, _NO_PRODUCER,
-                                            _NO_PRODUCER, _NO_PRODUCER, 1 << 26)
-        for offset, value in enumerate(values[first:first + batch]):
-            builder.append(offset, int(time.time() * 1000), b"0123456789abcdef", value, [])
-        total += len(builder.build())
-    return total, time.process_time() - started
 
 
 def main() -> None:

@@ -101,6 +101,10 @@ class Metrics:
             "newsstream_event_time_rejected_total",
             "Article date fields not used as the event time (too far in the future, or "
             "before the epoch), by field.", ["field"], registry=r)
+        self.refetches = Counter(
+            "newsstream_partition_refetches_total",
+            "Partitions fetched again from their next offset after making no progress with "
+            "records to process (see stream.runtime.supervision.refetch_stalled).", registry=r)
         self.loop_lag = Gauge("newsstream_event_loop_lag_seconds",
                               "How late the worker's event loop ran its last 1 s tick.",
                               registry=r)

@@ -20,6 +20,7 @@ from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import describe
 from stream.runtime.faust_internals import committed_offset
 from stream.runtime.health import Verdict, liveness, readiness
+from stream.runtime.housekeeping import Pacer
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0
@@ -103,12 +104,42 @@ def _sync_assignment(ctx: WorkerContext) -> None:
         ctx.progress.assigned(current, time.monotonic(), partial(committed_offset, consumer))
 
 
+def refetch_after_s(settings: Settings) -> float:
+    """How long a partition with records to process may make no progress before it is
+    fetched again from its next offset: longer than one record may take (two attempts)."""
+    return min(settings.stall_ready_s / 2, max(10.0, 1.5 * settings.article_budget_s))
+
+
+async def refetch_stalled(ctx: WorkerContext, pacer: Pacer, now: float) -> list[Any]:
+    """Fetch again, from the next offset to process, each partition that has records to
+    process but has made no progress for :func:`refetch_after_s`.
+
+    Records are processed strictly in log order (``stream.runtime.events``): a record ahead of
+    the next one is skipped and expected to come again. Should the consumer's position have
+    moved past the next record anyway (seen once in CI: a partition that stopped for good
+    after a worker left the group), nothing would bring it back; this does. A refetch of a
+    partition that was only slow costs one fetch: what was done is skipped as done."""
+    refetched = []
+    after_s = refetch_after_s(ctx.settings)
+    for tp in ctx.progress.stalled(ctx.app.consumer.highwater, now, after_s):
+        offset = ctx.progress.next_offset.get(tp)
+        if offset is None or not pacer.due(now, tp):
+            continue
+        log.warning("%s/%s: records to process and no progress for %.0f s: fetching again from "
+                    "offset %d", tp.topic, tp.partition, after_s, offset)
+        await ctx.app.consumer.seek(tp, offset)
+        ctx.metrics.refetches.inc()
+        refetched.append(tp)
+    return refetched
+
+
 def register_supervision(ctx: WorkerContext) -> None:
     app, settings, metrics = ctx.app, ctx.settings, ctx.metrics
     ctx.broker.timeout_s = settings.broker_timeout_s
     connection = client_options(settings)
     ctx.broker.started = time.monotonic()
     last_tick = [time.monotonic()]
+    refetching = Pacer(refetch_after_s(settings))
 
     @app.timer(interval=TICK_S)
     async def watch_worker() -> None:
@@ -121,6 +152,7 @@ def register_supervision(ctx: WorkerContext) -> None:
         metrics.child_rss.set(ctx.enricher.child_rss())
         if ctx.processing:
             _sync_assignment(ctx)
+            await refetch_stalled(ctx, refetching, now)
         stalled = stalled_partitions(ctx, settings.stall_ready_s)
         metrics.stalled.set(len(stalled))
         metrics.ready.set(1 if ready(ctx).ok else 0)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from tqdm import tqdm
 
 from stream import SCHEMA_VERSION
@@ -66,7 +67,10 @@ def records_from_paths(paths: Iterable[Path], url_prefix: str,
 
 
 async def produce_records(settings: Settings, topic: str, records: Iterable[Record],
-                          progress: bool = True) -> int:
+                          progress: bool = True,
+                          partition_of: Callable[[bytes | None], int] | None = None) -> int:
+    """Send ``records`` (key, value) to ``topic``; ``partition_of`` picks each record's
+    partition from its key (default: the producer's partitioner)."""
     producer = AIOKafkaProducer(
         **client_options(settings),
         compression_type=compression(settings),
@@ -84,7 +88,9 @@ async def produce_records(settings: Settings, topic: str, records: Iterable[Reco
         pending = []
         with tqdm(desc=f"→ {topic}", unit="rec", disable=not progress, file=sys.stderr) as bar:
             for key, value in records:
-                pending.append(await producer.send(topic, value=value, key=key))
+                partition = partition_of(key) if partition_of is not None else None
+                pending.append(await producer.send(topic, value=value, key=key,
+                                                   partition=partition))
                 sent += 1
                 bar.update(1)
                 if len(pending) >= 500:
@@ -156,3 +162,21 @@ async def tail_topic(settings: Settings, topic: str, from_beginning: bool,
                                      idle_timeout):
         out.write(orjson.dumps(value) + b"\n")
         out.flush()
+
+
+# Kafka's codec ids in a record batch's attributes.
+CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+_MAGIC, _NO_PRODUCER = 2, -1
+
+
+def wire_bytes(values: list[bytes], codec: str, batch: int) -> tuple[int, float]:
+    """(bytes of the record batches holding ``values``, ``batch`` records each, CPU seconds to
+    build them): what aiokafka's producer would send with ``codec``."""
+    total, started = 0, time.process_time()
+    for first in range(0, len(values), batch):
+        builder = DefaultRecordBatchBuilder(_MAGIC, CODECS[codec], False, _NO_PRODUCER,
+                                            _NO_PRODUCER, _NO_PRODUCER, 1 << 26)
+        for offset, value in enumerate(values[first:first + batch]):
+            builder.append(offset, int(time.time() * 1000), b"0123456789abcdef", value, [])
+        total += len(builder.build())
+    return total, time.process_time() - started
