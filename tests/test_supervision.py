@@ -54,3 +54,20 @@ async def test_a_partition_stopped_with_records_to_process_is_fetched_again() ->
     assert await refetch_stalled(ctx, pacer, now=50.0) == []  # once per interval
     assert await refetch_stalled(ctx, pacer, now=76.0) == [stuck]
     assert ctx.metrics.refetches._value.get() == 2
+
+
+async def test_a_refetch_that_fails_is_logged_and_the_others_go_on() -> None:
+    gone, stuck = TP("raw", 0), TP("raw", 1)
+
+    class Revoking(Consumer):
+        async def seek(self, tp: Any, offset: int) -> None:
+            if tp is gone:
+                raise RuntimeError("partition not assigned")
+            await super().seek(tp, offset)
+
+    consumer = Revoking({gone: 10, stuck: 10})
+    progress = Progress()
+    progress.assigned([gone, stuck], now=0.0, committed=lambda tp: 3)
+    ctx: Any = Ctx(consumer, progress)
+    assert await refetch_stalled(ctx, Pacer(30.0), now=40.0) == [stuck]
+    assert consumer.seeks == [(stuck, 3)]

@@ -127,7 +127,11 @@ async def refetch_stalled(ctx: WorkerContext, pacer: Pacer, now: float) -> list[
             continue
         log.warning("%s/%s: records to process and no progress for %.0f s: fetching again from "
                     "offset %d", tp.topic, tp.partition, after_s, offset)
-        await ctx.app.consumer.seek(tp, offset)
+        try:
+            await ctx.app.consumer.seek(tp, offset)
+        except Exception as error:  # revoked meanwhile: the timer must go on for the rest
+            log.warning("%s/%s: could not fetch again: %s", tp.topic, tp.partition, error)
+            continue
         ctx.metrics.refetches.inc()
         refetched.append(tp)
     return refetched
