@@ -156,7 +156,8 @@ class Settings(BaseSettings):
     canonical_url: str | None = Field(
         default=None,
         description="URL other workers reach this one at, for routed queries "
-                    "(default: http://<web_host>:<web_port>; set it when binding 0.0.0.0).")
+                    "(default: http://<web_host>:<web_port>; set it when binding 0.0.0.0); "
+                    "{hostname} is replaced by this host's name, e.g. http://{hostname}:6066.")
     data_dir: str = "newsstream-data"
     store: Literal["memory", "rocksdb"] = Field(
         default="memory",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from stream.config import Settings
@@ -16,6 +17,14 @@ from stream.runtime.faust_internals import (
     check_faust_version,
 )
 from stream.runtime.metrics import Metrics
+
+
+def canonical_url(settings: Settings, hostname: str) -> str:
+    """The URL peers reach this worker at: ``NEWSSTREAM_CANONICAL_URL`` with ``{hostname}``
+    replaced by this host's name (a container's or pod's, which its peers resolve), else the
+    web host and port."""
+    configured = settings.canonical_url or f"http://{settings.web_host}:{settings.web_port}"
+    return configured.replace("{hostname}", hostname)
 
 
 def create_app(settings: Settings) -> Any:
@@ -43,8 +52,7 @@ def create_app(settings: Settings) -> Any:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        canonical_url=settings.canonical_url
-        or f"http://{settings.web_host}:{settings.web_port}",
+        canonical_url=canonical_url(settings, socket.gethostname()),
         datadir=settings.data_dir,
         table_cleanup_interval=30.0,
         # Commits stop when the worker stops (stream.runtime.faust_internals), so waiting for
