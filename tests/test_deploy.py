@@ -59,3 +59,60 @@ def test_a_canonical_url_can_name_the_host() -> None:
     settings = Settings(canonical_url="http://{hostname}:6066", web_host="0.0.0.0")
     assert canonical_url(settings, "3f2a9c1b7d4e") == "http://3f2a9c1b7d4e:6066"
     assert canonical_url(Settings(web_port=7000), "x") == "http://127.0.0.1:7000"
+
+
+K8S = DEPLOY / "k8s"
+
+
+def _manifests() -> dict[str, dict[str, Any]]:
+    """kind → manifest, of every resource the kustomization lists."""
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    manifests = {}
+    for name in kustomization["resources"]:
+        for document in yaml.safe_load_all((K8S / name).read_text()):
+            manifests[document["kind"]] = document
+    return manifests
+
+
+def test_the_kubernetes_manifests_follow_the_kubernetes_schemas() -> None:
+    import kubernetes_validate
+
+    manifests = _manifests()
+    assert set(manifests) == {"Namespace", "ConfigMap", "Secret", "Service", "StatefulSet",
+                              "PodDisruptionBudget", "PodMonitor"}
+    for kind, manifest in manifests.items():
+        if kind == "PodMonitor":  # a Prometheus Operator CRD: no core schema; checked below
+            continue
+        kubernetes_validate.validate(manifest, "1.30.0", strict=True)
+    broken = dict(manifests["Service"], spec={"clusterIP": None, "ports": [{"port": "web"}]})
+    try:
+        kubernetes_validate.validate(broken, "1.30.0", strict=True)
+    except kubernetes_validate.ValidationError:
+        pass
+    else:
+        raise AssertionError("a port given as a name passed: the schema is not applied")
+
+
+def test_the_workers_probes_ports_selectors_and_settings_fit_together() -> None:
+    manifests = _manifests()
+    workers = manifests["StatefulSet"]["spec"]
+    pod = workers["template"]
+    container = pod["spec"]["containers"][0]
+    labels = pod["metadata"]["labels"]
+    assert workers["serviceName"] == manifests["Service"]["metadata"]["name"]
+    for selector in (workers["selector"]["matchLabels"],
+                     manifests["Service"]["spec"]["selector"],
+                     manifests["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"],
+                     manifests["PodMonitor"]["spec"]["selector"]["matchLabels"]):
+        assert selector.items() <= labels.items()
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert manifests["PodMonitor"]["spec"]["podMetricsEndpoints"][0]["port"] in ports
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    settings = manifests["ConfigMap"]["data"]
+    assert unknown_variables(settings) == []
+    assert int(settings["NEWSSTREAM_WEB_PORT"]) == ports["web"]
+    assert settings["NEWSSTREAM_DATA_DIR"] == container["volumeMounts"][0]["mountPath"]
+    secret_mount = next(m for m in container["volumeMounts"] if m["name"] == "sasl")
+    secret_key = next(iter(manifests["Secret"]["stringData"]))
+    assert settings["NEWSSTREAM_SASL_PASSWORD_FILE"] == f"{secret_mount['mountPath']}/{secret_key}"
