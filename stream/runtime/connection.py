@@ -14,8 +14,6 @@ from aiokafka.helpers import create_ssl_context
 
 from stream.config import Settings
 
-COMPRESSION = {"none": None, "gzip": "gzip", "snappy": "snappy", "lz4": "lz4", "zstd": "zstd"}
-
 
 class TokenFile(AbstractTokenProvider):  # type: ignore[misc]  # aiokafka ships no types here
     """OAUTHBEARER: the access token in a file, read again at every authentication, so that a
@@ -78,5 +76,6 @@ def faust_credentials(settings: Settings) -> Any:
 
 
 def compression(settings: Settings) -> str | None:
-    """The producers' ``compression_type``."""
-    return COMPRESSION[settings.producer_compression]
+    """The producers' ``compression_type`` (the setting's codec names are aiokafka's)."""
+    codec = settings.producer_compression
+    return None if codec == "none" else codec

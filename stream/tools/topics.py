@@ -120,7 +120,8 @@ async def ensure_topics(options: Mapping[str, Any], specs: list[TopicSpec], *,
                         await _alter(admin, spec, topic)
                         report.state = "altered"
                 reports.append(report)
-        return sorted(reports, key=lambda r: [s.name for s in specs].index(r.name))
+        order = {spec.name: n for n, spec in enumerate(specs)}
+        return sorted(reports, key=lambda report: order[report.name])
     finally:
         await admin.close()
 
