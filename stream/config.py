@@ -158,6 +158,23 @@ class Settings(BaseSettings):
         description="URL other workers reach this one at, for routed queries "
                     "(default: http://<web_host>:<web_port>; set it when binding 0.0.0.0); "
                     "{hostname} is replaced by this host's name, e.g. http://{hostname}:6066.")
+    # The dashboard (`newsstream dashboard`): its own process, fed by the output topics.
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = Field(default=8088, ge=0, le=65535,
+                                description="Port of the dashboard's page.")
+    dashboard_articles: int = Field(
+        default=5_000, ge=1, description="Enriched articles the dashboard keeps (the newest).")
+    dashboard_windows: int = Field(
+        default=30, ge=1, description="Window starts the dashboard keeps per window size "
+                                      "(the newest): the length of the entity charts.")
+    dashboard_entities: int = Field(
+        default=20_000, ge=1,
+        description="Entities the dashboard keeps (the most mentioned), in total and per window.")
+    dashboard_update_interval_s: float = Field(
+        default=0.25, gt=0, description="The page is told of changes at most this often.")
+    dashboard_group: str = Field(
+        default="", description="Group id its read positions are committed under, for lag "
+                                "monitoring (default: <app_id>-dashboard).")
     data_dir: str = "newsstream-data"
     store: Literal["memory", "rocksdb"] = Field(
         default="memory",

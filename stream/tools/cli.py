@@ -322,6 +322,24 @@ def _entities_input_problem(line: bytes, number: int) -> dict[str, Any] | None:
 
 
 @main.command()
+@click.option("--port", type=int, default=None, help="Port of the page (default: "
+              "NEWSSTREAM_DASHBOARD_PORT, 8088).")
+@click.option("--host", default=None, help="Address to listen on (default: "
+              "NEWSSTREAM_DASHBOARD_HOST, 127.0.0.1).")
+def dashboard(port: int | None, host: str | None) -> None:
+    """Serve the live dashboard, fed by articles.enriched, entities.mentions and
+    entities.trending (read from the beginning; no worker is called)."""
+    from stream.dashboard.server import serve
+
+    settings = _settings()
+    overrides = {k: v for k, v in (("dashboard_port", port), ("dashboard_host", host))
+                 if v is not None}
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(levelname)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    serve(settings.model_copy(update=overrides))
+
+
+@main.command()
 def demo() -> None:
     """What ``make run`` runs: broker, worker, example articles, live output."""
     from stream.tools.demo import run_demo

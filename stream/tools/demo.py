@@ -6,9 +6,13 @@ Everything it starts is stopped on Ctrl-C (and killed by the kernel if this proc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,7 @@ def _say(text: str) -> None:
 def run_demo(settings: Settings, external_broker: str | None) -> int:
     broker: EmbeddedBroker | None = None
     worker: subprocess.Popen[bytes] | None = None
+    dashboard: subprocess.Popen[bytes] | None = None
     previous = signal.getsignal(signal.SIGTERM)
     # Ctrl-C and SIGTERM both stop the demo, even when started from a shell that ignores SIGINT.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -46,10 +51,13 @@ def run_demo(settings: Settings, external_broker: str | None) -> int:
         settings = settings.model_copy(update={"web_port": free_port()})
         asyncio.run(create_newsstream_topics(settings))
         _say(f"▶ topics: {', '.join(settings.all_topics)}")
-        worker = _start_worker(settings)
+        worker = _start(settings, "worker")
         _say(f"▶ worker pid {worker.pid}; metrics on "
              f"http://{settings.web_host}:{settings.web_port}/metrics")
         _wait_ready(settings, worker)
+        settings = settings.model_copy(update={"dashboard_port": _dashboard_port(settings)})
+        dashboard = _start(settings, "dashboard")
+        _wait_dashboard(settings, dashboard)
         asyncio.run(_feed_and_show(settings))
         return 0
     except KeyboardInterrupt:
@@ -57,33 +65,59 @@ def run_demo(settings: Settings, external_broker: str | None) -> int:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if dashboard is not None:
+            stop_process(dashboard, 5.0)
         if worker is not None:
             stop_process(worker, 15.0)
         if broker is not None:
             broker.stop()
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        _say("■ stopped: worker and broker are gone")
+        _say("■ stopped: dashboard, worker and broker are gone")
 
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
+def _start(settings: Settings, command: str) -> subprocess.Popen[bytes]:
     env = settings_environment(settings.model_copy(update={"log_level": "warning"}))
-    log_path = _worker_log(settings)
+    log_path = _log(settings, command)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         # Its own session: Ctrl-C reaches only this process, which stops the worker before
         # the broker it talks to.
-        return subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"], env=env,
+        return subprocess.Popen([sys.executable, "-m", "stream.tools.cli", command], env=env,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 preexec_fn=die_with_parent, start_new_session=True)
 
 
-def _worker_log(settings: Settings) -> Path:
-    return Path(settings.data_dir) / "worker.log"
+def _log(settings: Settings, command: str) -> Path:
+    return Path(settings.data_dir) / f"{command}.log"
+
+
+def _dashboard_port(settings: Settings) -> int:
+    """The configured port (a stable URL to keep open), or a free one when it is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((settings.dashboard_host, settings.dashboard_port))
+        except OSError:
+            return free_port(settings.dashboard_host)
+    return settings.dashboard_port
+
+
+def _wait_dashboard(settings: Settings, dashboard: subprocess.Popen[bytes]) -> None:
+    url = f"http://{settings.dashboard_host}:{settings.dashboard_port}/"
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if dashboard.poll() is not None:
+            raise RuntimeError(f"the dashboard exited with {dashboard.returncode}; see its log "
+                               f"in {_log(settings, 'dashboard')}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url + "healthz", timeout=1):
+            _say(f"▶ dashboard on {url}  (open it in a browser)")
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the dashboard did not answer on {url}")
 
 
 def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
@@ -91,7 +125,7 @@ def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
     try:
         seconds = wait_ready(settings, worker, READY_TIMEOUT_S)
     except RuntimeError as error:
-        raise RuntimeError(f"{error}; see its log in {_worker_log(settings)}") from None
+        raise RuntimeError(f"{error}; see its log in {_log(settings, 'worker')}") from None
     _say(f"✔ worker ready in {seconds:.1f} s")
 
 
