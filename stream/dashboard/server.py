@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -126,9 +127,13 @@ class Dashboard:
         group = self.settings.dashboard_group or f"{self.settings.app_id}-dashboard"
         consumer = AIOKafkaConsumer(**client_options(self.settings), group_id=group,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
-        await consumer.start()
+        # Topic metadata (every topic, no auto-creation) comes from the admin client: the
+        # consumer's own metadata covers only the partitions it already reads.
+        admin = AIOKafkaAdminClient(**client_options(self.settings))
         try:
-            await self._read(consumer)
+            await admin.start()
+            await consumer.start()
+            await self._read(consumer, admin)
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -137,8 +142,9 @@ class Dashboard:
             raise
         finally:
             await consumer.stop()
+            await admin.close()
 
-    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+    async def _read(self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient) -> None:
         assigned: set[TopicPartition] = set()
         ends: dict[TopicPartition, int] = {}
         next_check = next_commit = 0.0
@@ -146,8 +152,10 @@ class Dashboard:
             now = time.monotonic()
             if now >= next_check:
                 next_check = now + PARTITIONS_EVERY_S
-                assigned = await self._assign(consumer, assigned, ends)
-            if not assigned:
+                assigned = await self._assign(consumer, admin, assigned, ends)
+            if not assigned:  # no output topic yet: nothing to read is all read
+                self.status.caught_up = self.status.broker_ok
+                self.status.lag = 0
                 await asyncio.sleep(0.5)
                 continue
             try:
@@ -167,19 +175,21 @@ class Dashboard:
                 next_commit = now + COMMIT_EVERY_S
                 await self._commit(consumer)
 
-    async def _assign(self, consumer: AIOKafkaConsumer, assigned: set[TopicPartition],
+    async def _assign(self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient,
+                      assigned: set[TopicPartition],
                       ends: dict[TopicPartition, int]) -> set[TopicPartition]:
         """Every partition of the three topics; new ones are read from their beginning."""
         try:
-            existing = await asyncio.wait_for(consumer.topics(),
-                                              self.settings.broker_timeout_s)
+            described = await asyncio.wait_for(admin.describe_topics(),
+                                               self.settings.broker_timeout_s)
         except (KafkaError, TimeoutError, OSError) as error:
             self._broker_failed(error)
             return assigned
         self.status.broker_ok, self.status.broker_error = True, None
         self.status.last_contact = time.monotonic()
-        wanted = {TopicPartition(topic, partition) for topic in self.topics if topic in existing
-                  for partition in consumer.partitions_for_topic(topic) or ()}
+        wanted = {TopicPartition(topic["topic"], partition["partition"]) for topic in described
+                  if topic["topic"] in self.topics and not topic.get("error_code")
+                  for partition in topic["partitions"]}
         new = wanted - assigned
         if not new:
             return assigned
