@@ -65,13 +65,15 @@ eval-ner: $(STAMP)
 ## Throughput of a worker on the embedded broker next to `newsstream process` (eval/throughput.md),
 ## latency of the entity queries with 10k entities over two workers (eval/queries.md), bytes on
 ## the wire per article for each codec (eval/wire.md), and restart-to-ready with 1 M table keys
-## for the memory and RocksDB stores (eval/restart.md).
+## for the memory and RocksDB stores (eval/restart.md), and the dashboard's first load, live
+## updates and memory in headless Chromium with 10k entities and 5k articles (eval/dashboard.md).
 bench: $(STAMP)
 	$(BIN)/python -m stream.evaluation.throughput --input ../shared/data/clean/aeb/html.jsonl.gz --copies 3
 	$(BIN)/python -m stream.evaluation.queries --entities 10000 --workers 2
 	$(BIN)/python -m stream.evaluation.wire --input $(CLEAN_DATA)/aeb/html.jsonl.gz \
 		--input $(CLEAN_DATA)/idnews/html.jsonl.gz --input $(CLEAN_DATA)/idnews/text.jsonl.gz
 	$(BIN)/python -m stream.evaluation.restart --keys 1000000
+	$(BIN)/python -m stream.evaluation.dashboard --entities 10000 --articles 5000
 
 clean:
 	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache

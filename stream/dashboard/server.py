@@ -1,5 +1,6 @@
 """``newsstream dashboard``: reads the public output topics from the beginning into a bounded
-:class:`DashboardState` and serves the page, its JSON and a server-sent event stream.
+:class:`DashboardState` and serves the page, its JSON and a WebSocket that tells the page when
+something changed.
 
 It is a client of the topic contract and nothing else: it never calls a worker. Each instance
 reads every partition itself (assigned, not balanced by a consumer group, which would give each
@@ -249,7 +250,7 @@ class Dashboard:
             web.get("/", self.index), web.get("/api/home", self.home),
             web.get("/api/entity/{entity_id}", self.entity),
             web.get("/api/article/{article_id}", self.article),
-            web.get("/api/search", self.search), web.get("/api/events", self.events),
+            web.get("/api/search", self.search), web.get("/api/updates", self.updates),
             web.get("/healthz", self.healthz), web.get("/readyz", self.readyz),
             web.get("/metrics", self.prometheus),
         ])
@@ -315,25 +316,32 @@ class Dashboard:
     async def search(self, request: web.Request) -> web.Response:
         return _json({"entities": self.state.search(request.query.get("q", ""))})
 
-    async def events(self, request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                               "Cache-Control": "no-cache",
-                                               "X-Accel-Buffering": "no"})
-        await response.prepare(request)
+    async def updates(self, request: web.Request) -> web.WebSocketResponse:
+        """A WebSocket that says "changed" (with the version and the read status) at most once
+        per update interval. A WebSocket, not server-sent events: those hold one of the
+        browser's six HTTP/1.1 connections per host for as long as the page is open, so a
+        seventh tab (or a page kept in the back-forward cache) would wait for a free one."""
+        socket = web.WebSocketResponse(heartbeat=KEEPALIVE_S)
+        await socket.prepare(request)
         self.metrics.clients.inc()
+        closed = asyncio.create_task(_drain(socket))  # reads the close (and ignores the rest)
         try:
-            await response.write(_event(self.state.version, self.status))
-            while True:
+            await socket.send_bytes(_event(self.state.version, self.status))
+            while not closed.done():
                 changed = self._changed
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
-                await response.write(_event(self._announced, self.status) if changed.is_set()
-                                     else b": keep-alive\n\n")
-        except (ConnectionResetError, asyncio.CancelledError):
+                waiting = asyncio.create_task(changed.wait())
+                await asyncio.wait({waiting, closed}, timeout=KEEPALIVE_S,
+                                   return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+                if changed.is_set() and not socket.closed:
+                    await socket.send_bytes(_event(self._announced, self.status))
+        except (ConnectionResetError, RuntimeError):  # the page went away mid-send
             pass
         finally:
+            closed.cancel()
             self.metrics.clients.dec()
-        return response
+            await socket.close()
+        return socket
 
     async def healthz(self, request: web.Request) -> web.Response:
         alive = all(not task.done() for task in self._tasks)
@@ -366,7 +374,12 @@ def _json(value: Any, status: int = 200) -> web.Response:
 
 
 def _event(version: int, status: ReadStatus) -> bytes:
-    return b"data: " + orjson.dumps({"version": version, "status": status.as_json()}) + b"\n\n"
+    return orjson.dumps({"version": version, "status": status.as_json()})
+
+
+async def _drain(socket: web.WebSocketResponse) -> None:
+    async for _ in socket:
+        pass
 
 
 def _int(value: str | None) -> int | None:

@@ -36,6 +36,12 @@ class Limits:
     windows: int = 30
     entities: int = 20_000
 
+    @property
+    def window_entities(self) -> int:
+        """Entities kept per window start, the most mentioned: a quarter of the total's, so
+        that 3 window sizes of 30 starts hold at most ~20 times the total's entries."""
+        return max(self.entities // 4, 100)
+
 
 class Count(NamedTuple):
     mentions: int
@@ -194,8 +200,8 @@ class DashboardState:
                 return
             counts = starts.setdefault(start, {})
             counts[entity_id] = count
-            if len(counts) > self.limits.entities * 1.1:
-                starts[start] = _most_mentioned(counts, self.limits.entities)
+            if len(counts) > self.limits.window_entities * 1.1:
+                starts[start] = _most_mentioned(counts, self.limits.window_entities)
             self._keep_latest(starts)
         self.version += 1
 

@@ -1,5 +1,5 @@
 // newsstream newsroom: one page, three views (#/, #/entity/ID, #/article/ID), fed by the
-// dashboard's JSON and told of changes by server-sent events. All text from the topics goes
+// dashboard's JSON and told of changes over a WebSocket. All text from the topics goes
 // into the page as text nodes, never as HTML: articles come from crawlers.
 "use strict";
 
@@ -355,15 +355,26 @@ function changed(received) {
   });
 }
 
+let retry = 500;
+let reconnecting = false;
 function listen() {
-  const source = new EventSource("/api/events");
-  source.onmessage = (event) => {
+  const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/updates");
+  socket.binaryType = "arraybuffer";
+  // After a reconnect the dashboard may have restarted (its version counts from 0 again).
+  socket.onopen = () => { if (reconnecting) version = -1; retry = 500; reconnecting = true; };
+  socket.onmessage = (event) => {
     const received = performance.now();
-    const data = JSON.parse(event.data);
+    const data = JSON.parse(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data));
     renderStatus(data.status, null);
     if (data.version > version) changed(received);
   };
-  source.onerror = () => { const node = $("status"); node.textContent = "dashboard unreachable: retrying"; node.className = "status down"; };
+  socket.onclose = () => {
+    const node = $("status");
+    node.textContent = "dashboard unreachable: retrying";
+    node.className = "status down";
+    setTimeout(listen, retry);
+    retry = Math.min(retry * 2, 10000);
+  };
 }
 
 function setup() {
