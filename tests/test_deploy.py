@@ -35,7 +35,7 @@ def test_the_compose_file_follows_the_compose_specification() -> None:
 
 def test_the_stack_has_its_services_and_mounts_files_that_exist() -> None:
     services = _compose()["services"]
-    assert set(services) == {"kafka", "topics", "worker", "prometheus", "grafana"}
+    assert set(services) == {"kafka", "topics", "worker", "dashboard", "prometheus", "grafana"}
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["topics"]["command"] == ["topics"]
     assert services["worker"]["depends_on"]["topics"]["condition"] == \
@@ -48,7 +48,7 @@ def test_the_stack_has_its_services_and_mounts_files_that_exist() -> None:
 
 
 def test_the_workers_settings_are_newsstream_settings() -> None:
-    for name in ("topics", "worker"):
+    for name in ("topics", "worker", "dashboard"):
         environment = _compose()["services"][name]["environment"]
         assert unknown_variables(environment) == [], name
         Settings.model_validate({key.removeprefix("NEWSSTREAM_").lower(): value
@@ -64,13 +64,18 @@ def test_a_canonical_url_can_name_the_host() -> None:
 K8S = DEPLOY / "k8s"
 
 
-def _manifests() -> dict[str, dict[str, Any]]:
-    """kind → manifest, of every resource the kustomization lists."""
+def _documents() -> list[dict[str, Any]]:
+    """Every resource the kustomization lists, in order."""
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    manifests = {}
-    for name in kustomization["resources"]:
-        for document in yaml.safe_load_all((K8S / name).read_text()):
-            manifests[document["kind"]] = document
+    return [document for name in kustomization["resources"]
+            for document in yaml.safe_load_all((K8S / name).read_text())]
+
+
+def _manifests() -> dict[str, dict[str, Any]]:
+    """kind → manifest, the first of each kind: the workers' (the dashboard's come last)."""
+    manifests: dict[str, dict[str, Any]] = {}
+    for document in _documents():
+        manifests.setdefault(document["kind"], document)
     return manifests
 
 
@@ -79,9 +84,9 @@ def test_the_kubernetes_manifests_follow_the_kubernetes_schemas() -> None:
 
     manifests = _manifests()
     assert set(manifests) == {"Namespace", "ConfigMap", "Secret", "Service", "StatefulSet",
-                              "PodDisruptionBudget", "PodMonitor"}
-    for kind, manifest in manifests.items():
-        if kind == "PodMonitor":  # a Prometheus Operator CRD: no core schema; checked below
+                              "PodDisruptionBudget", "PodMonitor", "Deployment"}
+    for manifest in _documents():
+        if manifest["kind"] == "PodMonitor":  # an Operator CRD: no core schema; checked below
             continue
         kubernetes_validate.validate(manifest, "1.30.0", strict=True)
     broken = dict(manifests["Service"], spec={"clusterIP": None, "ports": [{"port": "web"}]})
@@ -116,3 +121,32 @@ def test_the_workers_probes_ports_selectors_and_settings_fit_together() -> None:
     secret_mount = next(m for m in container["volumeMounts"] if m["name"] == "sasl")
     secret_key = next(iter(manifests["Secret"]["stringData"]))
     assert settings["NEWSSTREAM_SASL_PASSWORD_FILE"] == f"{secret_mount['mountPath']}/{secret_key}"
+
+
+def test_the_dashboard_deploys_beside_the_workers_with_their_settings() -> None:
+    documents = {(d["kind"], d["metadata"]["name"]): d for d in _documents()}
+    deployment = documents[("Deployment", "newsstream-dashboard")]["spec"]
+    service = documents[("Service", "newsstream-dashboard")]["spec"]
+    pod = deployment["template"]
+    container = pod["spec"]["containers"][0]
+    assert container["args"] == ["dashboard"]
+    labels = pod["metadata"]["labels"]
+    for selector in (deployment["selector"]["matchLabels"], service["selector"]):
+        assert selector.items() <= labels.items()
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert service["ports"][0]["targetPort"] in ports
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "page"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "page"}
+    environment = {e["name"]: e["value"] for e in container["env"]}
+    assert unknown_variables(environment) == []
+    assert int(environment["NEWSSTREAM_DASHBOARD_PORT"]) == ports["page"]
+    settings = _manifests()["ConfigMap"]["data"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "sasl")
+    assert settings["NEWSSTREAM_SASL_PASSWORD_FILE"].startswith(mount["mountPath"] + "/")
+    # Compose: the page's port is published, and Prometheus scrapes it there.
+    compose = _compose()["services"]["dashboard"]
+    assert compose["ports"] == [f"{Settings().dashboard_port}:{Settings().dashboard_port}"]
+    scrape = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in scrape["scrape_configs"]}
+    assert jobs["newsstream-dashboard"]["static_configs"][0]["targets"] == [
+        f"dashboard:{Settings().dashboard_port}"]

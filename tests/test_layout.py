@@ -80,3 +80,19 @@ def test_reason_codes_and_stages_are_the_contracts() -> None:
     assert set(STAGE_NAMES) <= set(schema["stage"]["enum"])
     for name in ("enriched-article", "entity-mention-count", "entity-trending", "dead-letter"):
         assert load_schema(name)["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+
+
+def test_the_dashboards_page_and_vendored_files_are_package_data() -> None:
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["stream"]
+    static = ROOT / "stream" / "dashboard" / "static"
+    files = [p.relative_to(ROOT / "stream").as_posix() for p in static.rglob("*") if p.is_file()]
+    assert {"dashboard/static/index.html", "dashboard/static/vendor/uplot/LICENSE",
+            "dashboard/static/vendor/inter/LICENSE"} <= set(files)
+    # fnmatch's * also crosses "/", setuptools' does not: compare segment by segment.
+    unpackaged = [f for f in files if not any(
+        f.count("/") == p.count("/") and fnmatch.fnmatch(f, p) for p in patterns)]
+    assert unpackaged == []
