@@ -2,9 +2,11 @@
 end to end, and librdkafka reading what the worker wrote: a certificate authority made here, a
 TLS front before the embedded broker (Tansu 0.6 cannot serve TLS itself: tests/tls.py)."""
 
+import contextlib
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from confluent_kafka import Consumer
 
 from stream.config import Settings
 from stream.tools.broker import EmbeddedBroker, free_port
+from stream.tools.processes import stop_process
 from tests.conftest import settings_env, start_worker, unique_settings
 from tests.helpers import SAMPLE_TEXT, SAMPLE_URL
 from tests.tls import Certificates, TlsFront, make_certificates
@@ -71,8 +74,31 @@ def test_a_worker_runs_end_to_end_over_tls(secured: tuple[Settings, Certificates
         assert tailed.returncode == 0 and orjson.loads(tailed.stdout)["id"] == "over-tls"
         status, metrics = worker.get("/metrics")
         assert status == 200 and "newsstream_enrichment_child_process_cpu_seconds_total" in metrics
+        _dashboard_shows(settings.model_copy(update={"dashboard_port": free_port()}),
+                         tmp_path / "dashboard.log")
     finally:
         worker.stop()
+
+
+def _dashboard_shows(settings: Settings, log: Path) -> None:
+    """The dashboard reads the output topics over TLS with the worker's settings."""
+    with open(log, "wb") as handle:
+        dashboard = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "dashboard"],
+                                     env=settings_env(settings), stdout=handle,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        home: dict[str, Any] = {}
+        while time.monotonic() < deadline and not (home.get("feed") and "PER:antony-blinken" in {
+                e["entity_id"] for e in home["top"]["entities"]}):
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                    f"http://127.0.0.1:{settings.dashboard_port}/api/home", timeout=5) as page:
+                home = orjson.loads(page.read())
+            time.sleep(0.3)
+        assert [a["id"] for a in home.get("feed", [])] == ["over-tls"], log.read_text()[-2000:]
+        assert "PER:antony-blinken" in {e["entity_id"] for e in home["top"]["entities"]}
+    finally:
+        stop_process(dashboard, 10.0)
 
 
 def test_a_client_without_a_certificate_is_refused_in_one_line(

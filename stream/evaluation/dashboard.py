@@ -277,7 +277,8 @@ def main() -> None:
     with args.out.open("a", encoding="utf-8") as out:
         out.write("\nMemory as the topics grow (bounds: "
                   f"{args.articles:,} articles, {2 * args.entities:,} entities in total and "
-                  f"{2 * args.entities // 4:,} per window, {args.starts} windows per size):\n\n" + "\n".join(growth.rows) + "\n")
+                  f"{2 * args.entities // 4:,} per window, {args.starts} windows per size):"
+                  "\n\n" + "\n".join(growth.rows) + "\n")
     print(f"appended the memory table to {args.out}")
 
 
