@@ -249,11 +249,22 @@ async def test_the_page_updates_live_and_fits_a_phone(newsroom: Newsroom,
         await producer.stop()
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#feed > li:first-child")
          .get_attribute("data-id") == "live-update-1", "the new article on top, no reload")
-    newest = browser.find_element(By.CSS_SELECTOR, "#feed > li:first-child")
+    # A copy of the sample (same body, another URL) is marked, with a link to the first copy.
+    raw = next(orjson.loads(line) for line in EXAMPLES.read_bytes().splitlines()
+               if b"kompas.com" in line)
+    copy = {**raw, "id": "copy-of-kompas", "url": "https://mirror.example.org/kompas-copy"}
+    await produce_records(newsroom.settings, newsroom.settings.input_topics[0],
+                          [(b"copy-of-kompas", orjson.dumps(copy))], progress=False)
+    marked = wait(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#feed > li[data-id="copy-of-kompas"] .dup a.first-copy'),
+        "the copy, marked")
+    assert marked[0].get_attribute("href").endswith(
+        "#/article/" + urllib.parse.quote(kompas(newsroom)["id"], safe=""))
+    newest = browser.find_element(By.CSS_SELECTOR, '#feed > li[data-id="live-update-1"]')
     assert "Blinken" in newest.text
     assert {a.text for a in newest.find_elements(By.CSS_SELECTOR, "a.mention")} >= {
         "Antony Blinken", "Jakarta"}
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#feed > li")) == len(newsroom.enriched) + 1
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#feed > li")) == len(newsroom.enriched) + 2
     assert browser.execute_script("return window.newsstream.updates") >= 1
     # The counts moved with it, still as the worker has them.
     wait(browser, lambda d: rows(d, "top") == newsroom.worker_top("total"), "live counts")
