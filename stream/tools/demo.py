@@ -99,6 +99,8 @@ def _log(settings: Settings, command: str) -> Path:
 def _dashboard_port(settings: Settings) -> int:
     """The configured port (a stable URL to keep open), or a free one when it is taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As aiohttp binds: a port left in TIME_WAIT by the last run is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((settings.dashboard_host, settings.dashboard_port))
         except OSError:
