@@ -67,3 +67,47 @@ def test_oversize_payload_is_rejected_before_parsing() -> None:
 def test_tombstone_is_rejected() -> None:
     with pytest.raises(Rejected):
         decode_raw_article(None, LIMIT)
+
+
+def test_control_characters_in_a_page_are_cleaned_not_rejected() -> None:
+    # What a real page of the general evaluation set held: a form feed, stray NULs and a
+    # Windows-1252 quote read as Latin-1 (U+0092).
+    body = ("<html><body><article><p>The minister\x92s plan\x00 was\x0cannounced on "
+            "Monday.\x1b</p></article></body></html>")
+    article = decode_raw_article(raw_bytes(body=body, content_type="text/html",
+                                           title="Plan\x00 \x96 news"), LIMIT)
+    assert article.body == ("<html><body><article><p>The minister’s plan was\nannounced on "
+                            "Monday.</p></article></body></html>")
+    assert article.title == "Plan – news"
+
+
+def test_only_a_mostly_binary_body_is_rejected() -> None:
+    import random
+
+    rng = random.Random(3)
+    noise = bytes(rng.randrange(256) for _ in range(4000)).decode("latin-1")
+    with pytest.raises(Rejected) as rejected:
+        decode_raw_article(raw_bytes(body="Berita " + noise), LIMIT)
+    assert rejected.value.code == "not_text" and "binary" in rejected.value.reason
+    # A few hundred controls in a long text: cleaned, kept.
+    text = ("Presiden Joko Widodo berkunjung ke Jakarta. " * 200) + "\x00\x07" * 100
+    assert "\x00" not in decode_raw_article(raw_bytes(body=text), LIMIT).body
+    with pytest.raises(Rejected) as blank:
+        decode_raw_article(raw_bytes(body="\x00" + " " * 50), LIMIT)
+    assert blank.value.code in ("not_text", "empty_body")
+
+
+def test_a_page_with_controls_comes_out_enriched_without_them() -> None:
+    from stream.pipeline import enrich_record
+
+    page = ("<html><head><title>Banjir di Jakarta</title></head><body><article>"
+            + "<p>Banjir melanda Jakarta\x00 pada Senin\x0b pagi. Gubernur DKI Jakarta "
+              "meminta warga\x1f waspada terhadap hujan yang masih turun.</p>" * 6
+            + "</article></body></html>")
+    result = enrich_record(orjson.dumps(raw_article(body=page, content_type="text/html",
+                                                    url="https://news.example.id/banjir")),
+                           max_bytes=LIMIT)
+    assert result.enriched is not None, result.deadletter
+    text = result.enriched["text"]
+    assert "Banjir melanda Jakarta pada Senin" in text
+    assert not any(ord(c) < 32 and c not in "\n\t" for c in text)
