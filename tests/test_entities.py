@@ -219,3 +219,45 @@ def test_a_name_gets_one_label_in_an_article() -> None:
     mentions = [Mention("Brexit", label, start, start + 6)
                 for label, start in (("LOC", 0), ("PER", 22), ("LOC", 64))]
     assert {(e.name, e.label) for e in normalise_mentions(mentions)} == {("Brexit", "LOC")}
+
+
+class SentenceLabels:
+    """A stand-in tagger that labels "Brexit" by sentence, as the English model did in an AP
+    article: PER in the first sentence, LOC in the others, nothing in the last."""
+
+    name = "sentence-labels"
+
+    def __init__(self, labels: Sequence[str | None]) -> None:
+        self.labels = list(labels)
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        return [[(words.index("Brexit"), words.index("Brexit") + 1, label)]
+                if label and "Brexit" in words else []
+                for words, label in zip(sentences, self.labels, strict=True)]
+
+
+def test_a_recurring_name_takes_the_models_majority_label_not_the_first() -> None:
+    # The first label propagated to the untagged ones outvoted the model: 3 PER to 2 LOC.
+    text = ("Brexit loomed. Voters tired of Brexit. Brexit talks stalled. Brexit won. "
+            "Then Brexit came up again.")
+    tagger = SentenceLabels(["PER", "LOC", "LOC", None, None])
+    entities = extract_entities(text, "id", tagger)
+    assert [(e.text, e.label) for e in entities] == [("Brexit", "LOC")] * 5
+
+
+def test_english_possessives_are_split_for_the_english_model() -> None:
+    text = ("Today that mission may have expanded to Jupiter’s moon Europa, as NASA’s "
+            "scientists have concluded. The United States's agency said so.")
+    entities = extract_entities(text, "en")
+    assert not [e for e in entities if e.label == "PER"], entities
+    assert ("NASA", "ORG") in {(e.text, e.label) for e in entities}
+    assert all(not e.text.endswith(("’s", "'s")) for e in entities)
+    assert all(text[e.start:e.end] == e.text for e in entities)
+
+
+def test_an_english_article_before_a_name_is_not_part_of_it() -> None:
+    from stream.entities.normalise import canonical_name
+
+    assert canonical_name("the United States", "LOC") == "United States"
+    assert canonical_name("The Conservative Party", "ORG") == "Conservative Party"
+    assert canonical_name("The Hague", "LOC") == "The Hague"  # a one-word rest keeps it

@@ -19,6 +19,7 @@ _HONORIFICS = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
+_ARTICLE = re.compile(r"^the\s+(?=\S+\s+\S)", re.IGNORECASE)
 # "Mahkamah Konstitusi (MK)": a name followed by its short form in brackets.
 _SHORT_FORM = re.compile(r"^(?P<name>.*\w.*?)\s*\(\s*(?P<short>[^()]*\w[^()]*?)\s*\)$")
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -36,6 +37,10 @@ def canonical_name(mention: str, label: str) -> str:
     if label == "PER":
         stripped = _HONORIFICS.sub("", name)
         name = stripped or name
+    elif _ARTICLE.match(name):
+        # English models take the article into names ("the United States", "The Conservative
+        # Party"); a one-word rest keeps it ("The Hague", "The Guardian").
+        name = _ARTICLE.sub("", name)
     return name
 
 

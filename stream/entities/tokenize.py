@@ -24,6 +24,23 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     return [Token(m.group(), m.start() + offset, m.end() + offset) for m in TOKEN.finditer(text)]
 
 
+POSSESSIVE = ("'s", "’s")
+
+
+def split_possessives(tokens: list[Token]) -> list[Token]:
+    """English: "Jupiter’s" as "Jupiter" and "’s", as the English model was trained (one
+    token, it read "Jupiter’s moon Europa" as a person). Mentions then end before the "’s"."""
+    out: list[Token] = []
+    for token in tokens:
+        text = token.text
+        if len(text) > 2 and text.endswith(POSSESSIVE) and text[-3].isalnum():
+            cut = token.end - 2
+            out += [Token(text[:-2], token.start, cut), Token(text[-2:], cut, token.end)]
+        else:
+            out.append(token)
+    return out
+
+
 def segments(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence within each line: entities never cross these bounds."""
     spans: list[tuple[int, int]] = []
