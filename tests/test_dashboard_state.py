@@ -88,6 +88,7 @@ def test_articles_are_latest_value_per_key_and_bounded() -> None:
     assert list(state.entity_articles["LOC:rusia"]) == ["a2", "a4"]
     assert [item["id"] for item in state.feed(10)] == ["a4", "a3", "a2"]
     assert state.feed(10)[1]["seq"] == 4  # keeps its arrival place
+    assert [item["id"] for item in state.feed(10, since=4)] == ["a4"]  # what the page lacks
     state.forget_article("a4")
     assert "a4" not in state.articles and list(state.entity_articles["LOC:rusia"]) == ["a2"]
 

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,6 @@ class ReadStatus:
     broker_error: str | None = None
     last_contact: float | None = None  # monotonic
     consumer_failed: str | None = None
-    started: float = field(default_factory=time.monotonic)
 
     def as_json(self) -> dict[str, Any]:
         since = None if self.last_contact is None else time.monotonic() - self.last_contact
@@ -286,13 +285,9 @@ class Dashboard:
     async def home(self, request: web.Request) -> web.Response:
         query = request.query
         window = query.get("window") or TOTAL
-        start = _int(query.get("start"))
-        since = _int(query.get("since"))
-        top = self.state.top(window, start, query.get("label") or None,
+        top = self.state.top(window, _int(query.get("start")), query.get("label") or None,
                              query.get("language") or None, n=_int(query.get("n")) or 25)
-        feed = self.state.feed(FEED_ITEMS)
-        if since is not None:
-            feed = [item for item in feed if item["seq"] > since]
+        feed = self.state.feed(FEED_ITEMS, since=_int(query.get("since")))
         return _json({"version": self.state.version, "windows": self.state.window_names(),
                       "languages": self.state.language_names(),
                       "top": top, "trending": self.state.trending_board(

@@ -110,7 +110,6 @@ class DashboardState:
     window_seconds: dict[str, int] = field(default_factory=dict)
     # window name → window start → the trending record
     trending: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
-    trending_updated: dict[str, str] = field(default_factory=dict)
     languages: dict[str, set[str]] = field(default_factory=dict)
     folded_names: dict[str, str] = field(default_factory=dict)
 
@@ -188,8 +187,10 @@ class DashboardState:
                 or not isinstance(articles, int):
             raise Invalid("count without window, mentions or articles")
         count = Count(mentions, articles, name, label)
-        self.folded_names.setdefault(entity_id, fold(name))
         if window == TOTAL:
+            # Search names come from the totals and the articles, which forget them again;
+            # every entity of a window has a total too.
+            self.folded_names.setdefault(entity_id, fold(name))
             self.totals[entity_id] = count
             if len(self.totals) > self.limits.entities * 1.1:
                 self._forget_least_mentioned()
@@ -218,7 +219,6 @@ class DashboardState:
         boards = self.trending.setdefault(window, {})
         boards[start] = dict(value)
         self._keep_latest(boards)
-        self.trending_updated[window] = str(value.get("updated_at") or "")
         self.version += 1
 
     def _window_starts(self, window: str, start: int,
@@ -272,7 +272,7 @@ class DashboardState:
             return None, self.totals
         starts = self.windows.get(window) or {}
         if start is None or start not in starts:
-            start = max(starts) if starts else None
+            start = self.latest_start(window)
         return start, (starts.get(start, {}) if start is not None else {})
 
     def top(self, window: str = TOTAL, start: int | None = None, label: str | None = None,
@@ -295,23 +295,25 @@ class DashboardState:
 
     def trending_board(self, window: str | None = None) -> dict[str, Any] | None:
         """The latest trending record of ``window`` (default: the one updated last)."""
-        if window is None or window not in self.trending:
-            if not self.trending_updated:
+        latest = {w: boards[max(boards)] for w, boards in self.trending.items() if boards}
+        if window not in latest:
+            window = max(latest, key=lambda w: str(latest[w].get("updated_at") or ""),
+                         default=None)
+            if window is None:
                 return None
-            window = max(self.trending_updated, key=lambda w: self.trending_updated[w])
-        boards = self.trending.get(window) or {}
-        if not boards:
-            return None
-        board = boards[max(boards)]
+        board = latest[window]
         return {"window": window, "window_start": board.get("window_start"),
                 "window_end": board.get("window_end"), "updated_at": board.get("updated_at"),
                 "windows": sorted(self.trending, key=lambda w: self.window_seconds.get(w, 0)),
                 "entities": board.get("entities", [])}
 
-    def feed(self, n: int = 30) -> list[dict[str, Any]]:
-        """The newest ``n`` articles, newest first, as feed items."""
+    def feed(self, n: int = 30, since: int | None = None) -> list[dict[str, Any]]:
+        """The newest ``n`` articles, newest first, as feed items; with ``since``, only those
+        that arrived after that one (the page's newest)."""
         items = []
-        for article in reversed(self.articles.values()):
+        for article in reversed(self.articles.values()):  # arrival order: seq rises
+            if since is not None and article.seq <= since:
+                break
             items.append(self.feed_item(article))
             if len(items) == n:
                 break
