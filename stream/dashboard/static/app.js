@@ -93,7 +93,7 @@ function highlighted(segments, className) {
   return text;
 }
 
-function feedItem(article, fresh) {
+function articleMeta(article) {
   const meta = el("div", { class: "meta" },
     el("span", { class: "source", text: article.source }),
     el("span", { class: "lang", text: article.language }),
@@ -103,9 +103,13 @@ function feedItem(article, fresh) {
     meta.append(el("span", { class: "dup" }, "duplicate of ",
       el("a", { href: articleHref(article.duplicate_of), class: "first-copy", text: article.first_copy_known ? "the first copy" : article.duplicate_of })));
   }
+  return meta;
+}
+
+function feedItem(article, fresh) {
   return el("li", { class: fresh ? "fresh" : null, "data-id": article.id, "data-seq": article.seq },
     el("h3", {}, el("a", { href: articleHref(article.id), text: article.title || article.url || article.id })),
-    meta,
+    articleMeta(article),
     highlighted(article.segments, "excerpt"),
     article.more ? el("a", { class: "more", href: articleHref(article.id), text: "Read the article →" }) : null);
 }
@@ -275,10 +279,9 @@ async function loadArticle(id) {
   const data = await getJSON("/api/article/" + encodeURIComponent(id));
   const box = $("article");
   if (data.error) { box.replaceChildren(el("h1", { text: id }), el("p", { class: "empty", text: data.error })); return; }
-  const item = feedItem(data, false);
   box.replaceChildren(
     el("h1", { text: data.title || data.url }),
-    item.querySelector(".meta"),
+    articleMeta(data),
     el("p", { class: "hint" }, el("a", { href: data.url, rel: "noopener noreferrer", text: data.url })),
     highlighted(data.segments, "full"),
     data.more ? el("p", { class: "hint", text: "(the dashboard keeps the first 20,000 characters)" }) : null,
