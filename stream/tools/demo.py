@@ -6,13 +6,10 @@ Everything it starts is stopped on Ctrl-C (and killed by the kernel if this proc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,13 @@ from aiokafka import AIOKafkaConsumer
 from stream.config import Settings
 from stream.runtime.connection import client_options
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
-from stream.tools.processes import die_with_parent, settings_environment, stop_process, wait_ready
+from stream.tools.processes import (
+    die_with_parent,
+    settings_environment,
+    stop_process,
+    wait_answering,
+    wait_ready,
+)
 from stream.tools.producing import produce_records, records_from_paths
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles.jsonl"
@@ -110,16 +113,11 @@ def _dashboard_port(settings: Settings) -> int:
 
 def _wait_dashboard(settings: Settings, dashboard: subprocess.Popen[bytes]) -> None:
     url = f"http://{settings.dashboard_host}:{settings.dashboard_port}/"
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if dashboard.poll() is not None:
-            raise RuntimeError(f"the dashboard exited with {dashboard.returncode}; see its log "
-                               f"in {_log(settings, 'dashboard')}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(url + "healthz", timeout=1):
-            _say(f"▶ dashboard on {url}  (open it in a browser)")
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"the dashboard did not answer on {url}")
+    try:
+        wait_answering(url + "healthz", dashboard, READY_TIMEOUT_S, "the dashboard")
+    except (RuntimeError, TimeoutError) as error:
+        raise RuntimeError(f"{error}; see its log in {_log(settings, 'dashboard')}") from None
+    _say(f"▶ dashboard on {url}  (open it in a browser)")
 
 
 def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:

@@ -56,13 +56,20 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 def wait_ready(settings: Settings, process: subprocess.Popen[bytes], timeout: float) -> float:
     """Seconds until the worker ``process`` answers 200 on ``/readyz``. Raises RuntimeError
     when it exits first, TimeoutError after ``timeout``."""
-    url = f"http://{settings.web_host}:{settings.web_port}/readyz"
+    return wait_answering(f"http://{settings.web_host}:{settings.web_port}/readyz", process,
+                          timeout, "worker")
+
+
+def wait_answering(url: str, process: subprocess.Popen[bytes], timeout: float,
+                   name: str) -> float:
+    """Seconds until ``process`` answers 200 on ``url``. Raises RuntimeError when it exits
+    first, TimeoutError after ``timeout``."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process.poll() is not None:
-            raise RuntimeError(f"worker exited with {process.returncode}")
+            raise RuntimeError(f"{name} exited with {process.returncode}")
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
             if response.status == 200:
                 return time.monotonic() - started
         time.sleep(0.2)
-    raise TimeoutError(f"worker not ready after {timeout:.0f} s")
+    raise TimeoutError(f"{name} not ready after {timeout:.0f} s")
