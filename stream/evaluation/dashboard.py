@@ -31,6 +31,7 @@ import orjson
 from stream.config import Settings
 from stream.evaluation.browser import chromium
 from stream.evaluation.report import Table
+from stream.runtime.budget import resident_bytes
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.processes import settings_environment, stop_process
 from stream.tools.producing import produce_records
@@ -132,10 +133,7 @@ def _json(url: str) -> Any:
 
 
 def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return resident_bytes(pid) / 2**20
 
 
 def _wait_read(url: str, articles: int, timeout: float = 600.0) -> float:
