@@ -116,8 +116,6 @@ def raw_article_from_dict(payload: dict[str, Any]) -> RawArticle:
     if problem is not None:
         raise Rejected("schema", "validate", f"schema: url {problem}", article_id)
     article_id = article_id or article_id_from_url(url)
-    if not body.strip():
-        raise Rejected("empty_body", "validate", "body is empty or only whitespace", article_id)
     share = binary_share(body)
     if share > BINARY_SHARE:
         raise Rejected("not_text", "validate",
@@ -125,7 +123,8 @@ def raw_article_from_dict(payload: dict[str, Any]) -> RawArticle:
                        f"replacement characters (more than {BINARY_SHARE:.0%})", article_id)
     body = without_controls(body)
     if not body.strip():
-        raise Rejected("empty_body", "validate", "body is only control characters", article_id)
+        raise Rejected("empty_body", "validate",
+                       "body is empty, or only whitespace and control characters", article_id)
     title = payload.get("title")
     return RawArticle(
         id=article_id,
