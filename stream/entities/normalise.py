@@ -37,7 +37,7 @@ def canonical_name(mention: str, label: str) -> str:
     if label == "PER":
         stripped = _HONORIFICS.sub("", name)
         name = stripped or name
-    elif _ARTICLE.match(name):
+    else:
         # English models take the article into names ("the United States", "The Conservative
         # Party"); a one-word rest keeps it ("The Hague", "The Guardian").
         name = _ARTICLE.sub("", name)

@@ -16,6 +16,9 @@ Span = tuple[int, int, str]  # (first token, end token exclusive, label)
 
 
 class TokenTagger(Protocol):
+    """Tags sentences of words. A tagger trained on English tokens (possessives apart:
+    "Jupiter" "’s") also sets ``splits_possessives = True``; the others need not say so."""
+
     name: str
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
