@@ -88,6 +88,14 @@ def start_worker(settings: Settings, log: Path) -> Worker:
     return Worker(settings, process, log)
 
 
+def start_dashboard(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """``newsstream dashboard`` with ``settings``, its output in ``log``."""
+    with open(log, "wb") as handle:
+        return subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "dashboard"],
+                                env=settings_env(settings), stdout=handle,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
 @pytest.fixture(scope="module")
 def worker(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     folder = tmp_path_factory.mktemp("worker")

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -28,7 +27,7 @@ from stream.evaluation.browser import chromium
 from stream.tools.broker import EmbeddedBroker, free_port
 from stream.tools.processes import stop_process
 from stream.tools.producing import produce_records, records_from_paths
-from tests.conftest import Worker, settings_env, start_worker, unique_settings
+from tests.conftest import Worker, start_dashboard, start_worker, unique_settings
 
 pytestmark = pytest.mark.integration
 
@@ -90,10 +89,7 @@ def newsroom(broker: EmbeddedBroker,
                                trend_min_mentions=1, dashboard_update_interval_s=0.25)
     worker = start_worker(settings, folder / "worker.log")
     log = folder / "dashboard.log"
-    with open(log, "wb") as handle:
-        dashboard = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "dashboard"],
-                                     env=settings_env(settings), stdout=handle,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    dashboard = start_dashboard(settings, log)
     try:
         worker.wait_ready()
         sent = asyncio.run(produce_records(settings, settings.input_topics[0],

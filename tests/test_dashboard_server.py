@@ -3,8 +3,6 @@ counted and skipped, a broker that vanishes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +17,7 @@ from confluent_kafka import Producer
 from stream.config import Settings
 from stream.tools.broker import EmbeddedBroker, free_port
 from stream.tools.processes import stop_process
-from tests.conftest import settings_env, unique_settings
+from tests.conftest import start_dashboard, unique_settings
 
 pytestmark = pytest.mark.integration
 
@@ -41,13 +39,6 @@ def until(predicate: Any, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.2)
     return False
-
-
-def start_dashboard(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "wb") as handle:
-        return subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "dashboard"],
-                                env=settings_env(settings), stdout=handle,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:

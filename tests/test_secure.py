@@ -18,7 +18,7 @@ from confluent_kafka import Consumer
 from stream.config import Settings
 from stream.tools.broker import EmbeddedBroker, free_port
 from stream.tools.processes import stop_process
-from tests.conftest import settings_env, start_worker, unique_settings
+from tests.conftest import settings_env, start_dashboard, start_worker, unique_settings
 from tests.helpers import SAMPLE_TEXT, SAMPLE_URL
 from tests.tls import Certificates, TlsFront, make_certificates
 
@@ -82,10 +82,7 @@ def test_a_worker_runs_end_to_end_over_tls(secured: tuple[Settings, Certificates
 
 def _dashboard_shows(settings: Settings, log: Path) -> None:
     """The dashboard reads the output topics over TLS with the worker's settings."""
-    with open(log, "wb") as handle:
-        dashboard = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "dashboard"],
-                                     env=settings_env(settings), stdout=handle,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    dashboard = start_dashboard(settings, log)
     try:
         deadline = time.monotonic() + 60
         home: dict[str, Any] = {}
