@@ -12,6 +12,7 @@ from stream.schemas import load_schema
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_TEXT = (FIXTURES / "kompas-2023-07-29.txt").read_text(encoding="utf-8")
+EXAMPLES = Path(__file__).parents[1] / "examples" / "articles.jsonl"  # what `make run` sends
 SAMPLE_URL = "https://www.kompas.com/global/read/2023/07/29/as-yakin-menhan-rusia"
 
 SAMPLE_BODY_OPENINGS = [

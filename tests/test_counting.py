@@ -88,6 +88,16 @@ def test_entity_events_one_per_canonical_entity_with_their_source() -> None:
     assert all(e["window_sizes"] == [60] for e in events)
 
 
+def test_counts_carry_the_entitys_one_name_whatever_the_articles_language() -> None:
+    english = {"id": "en1", "entity_counts": [
+        {"entity_id": "LOC:amerika-serikat", "name": "United States",
+         "canonical_name": "Amerika Serikat", "label": "LOC", "mentions": 2}]}
+    before = {"id": "old", "entity_counts": [  # written before canonical_name existed
+        {"entity_id": "LOC:jakarta", "name": "Jakarta", "label": "LOC", "mentions": 1}]}
+    assert [e["name"] for e in entity_events(english, 10.0, [60], (0, 1))] == ["Amerika Serikat"]
+    assert [e["name"] for e in entity_events(before, 10.0, [60], (0, 2))] == ["Jakarta"]
+
+
 def test_expiry_by_window_end() -> None:
     total, minute = windows_for(1000.0, [60])
     assert not expired(count_key("PER:x", total), 10**12)

@@ -4,8 +4,10 @@ from stream.entities.normalise import (
     DEFAULT_ALIASES,
     apply_alias,
     canonical_name,
+    display_name,
     entity_id,
     load_aliases,
+    load_display_names,
     resolve_partial_names,
     short_form,
 )
@@ -52,3 +54,33 @@ def test_a_short_form_in_brackets_is_not_part_of_the_name() -> None:
     assert canonical_name("Presiden Joko Widodo (Jokowi)", "PER") == "Joko Widodo"
     assert short_form("Badan Usaha Milik Negara (BUMN)") == ("Badan Usaha Milik Negara", "BUMN")
     assert short_form("Joko Widodo") is None
+
+
+def test_one_entity_has_one_id_and_a_name_in_each_language(tmp_path: Path) -> None:
+    aliases, shown = load_aliases(DEFAULT_ALIASES), load_display_names(DEFAULT_ALIASES)
+    for alias in ("AS", "US", "United States", "Amerika Serikat", "the United States"):
+        name, label = apply_alias(canonical_name(alias, "LOC"), "LOC", aliases)
+        assert entity_id(name, label) == "LOC:amerika-serikat", alias
+        assert display_name(name, "en", shown) == "United States"
+        assert display_name(name, "id", shown) == "Amerika Serikat"
+    assert display_name(apply_alias("Britain", "LOC", aliases)[0], "en", shown) == "United Kingdom"
+    assert display_name("Jakarta", "en", shown) == "Jakarta"  # no English name of its own
+    extra = tmp_path / "extra.tsv"
+    extra.write_text("Amerika Serikat\tAmerika Serikat\tLOC\nUSA\tAmerika Serikat\tLOC\ten\n")
+    merged = load_display_names(DEFAULT_ALIASES, extra)
+    assert display_name("Amerika Serikat", "en", merged) == "USA"
+
+
+def test_the_tables_label_wins_for_names_the_english_model_gets_wrong() -> None:
+    aliases = load_aliases(DEFAULT_ALIASES)
+    assert apply_alias("Twitter", "PER", aliases) == ("Twitter", "ORG")
+    assert apply_alias("Brexit", "LOC", aliases) == ("Brexit", "EVT")
+    assert apply_alias("U.K", "LOC", aliases) == ("Inggris", "LOC")  # its last dot ended a sentence
+
+
+def test_a_place_or_person_in_capitals_takes_its_usual_case() -> None:
+    assert canonical_name("LONDON", "LOC") == "London"
+    assert canonical_name("WASHINGTON DC", "LOC") == "Washington DC"
+    assert canonical_name("JOKO WIDODO", "PER") == "Joko Widodo"
+    assert canonical_name("USA", "LOC") == "USA"
+    assert canonical_name("NASA", "ORG") == "NASA"  # organisations keep their capitals

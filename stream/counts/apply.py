@@ -32,7 +32,8 @@ def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[in
     return [
         {
             "entity_id": count["entity_id"],
-            "name": count["name"],
+            # One name per entity in every window, whichever language the article was in.
+            "name": count.get("canonical_name") or count["name"],
             "label": count["label"],
             "mentions": count["mentions"],
             "article_id": enriched["id"],

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from stream.entities.common_words import drop_common_words
 from stream.entities.mentions import (
     Mention,
     article_short_forms,
@@ -22,6 +23,8 @@ from stream.entities.normalise import (
     apply_alias,
     canonical_name,
     default_aliases,
+    default_display_names,
+    display_name,
     entity_id,
     resolve_partial_names,
 )
@@ -30,12 +33,17 @@ from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger, 
 
 @dataclass(frozen=True, slots=True)
 class Entity:
+    """A mention of an entity. ``name`` is the entity's name in the article's language;
+    ``canonical`` is the one name shared across languages, which ``entity_id`` is made from
+    (an English "United States" and an Indonesian "AS" are both Amerika Serikat)."""
+
     text: str
     label: str
     start: int
     end: int
     name: str
     entity_id: str
+    canonical: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {"text": self.text, "label": self.label, "start": self.start, "end": self.end,
@@ -48,10 +56,11 @@ class EntityCount:
     name: str
     label: str
     mentions: int
+    canonical: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {"entity_id": self.entity_id, "name": self.name, "label": self.label,
-                "mentions": self.mentions}
+                "mentions": self.mentions, "canonical_name": self.canonical or self.name}
 
 @cache
 def known_names(aliases_file: str | None = None) -> dict[str, str]:
@@ -64,11 +73,13 @@ def known_names(aliases_file: str | None = None) -> dict[str, str]:
                           or (alias.isupper() and len(alias) >= 3))}
 
 def normalise_mentions(mentions: Sequence[Mention], aliases: dict[str, Alias] | None = None,
-                       article_aliases: dict[str, Alias] | None = None) -> list[Entity]:
+                       article_aliases: dict[str, Alias] | None = None, language: str = "id",
+                       display_names: dict[str, dict[str, str]] | None = None) -> list[Entity]:
     """Canonical names and ids: titles stripped, aliases mapped ("AS" → "Amerika Serikat"),
     partial person names resolved within the article ("Blinken" → "Antony Blinken"), one
-    label per name in the article."""
+    label per name in the article, and each name as readers of ``language`` know it."""
     table = default_aliases() if aliases is None else aliases
+    shown = default_display_names() if display_names is None else display_names
     table = {**table, **(article_aliases or {})}
     names = [apply_alias(canonical_name(m.text, m.label), m.label, table) for m in mentions]
     resolved = resolve_partial_names(names)
@@ -80,7 +91,8 @@ def normalise_mentions(mentions: Sequence[Mention], aliases: dict[str, Alias] | 
             continue
         label = label_of[name]
         entities.append(Entity(mention.text, label, mention.start, mention.end,
-                               name, entity_id(name, label)))
+                               display_name(name, language, shown), entity_id(name, label),
+                               name))
     return entities
 
 
@@ -103,15 +115,20 @@ def extract_entities_in(texts: Sequence[str], language: str,
                         options: EntityOptions = DEFAULT_OPTIONS) -> list[list[Entity]]:
     """:func:`extract_entities` of several texts in one language, tagged in one batch."""
     found = find_mentions_in(texts, tagger or tagger_for(language, options))
-    return [_entities(text, mentions, options.aliases_file)
+    return [_entities(text, mentions, language, options.aliases_file)
             for text, mentions in zip(texts, found, strict=True)]
 
 
-def _entities(text: str, mentions: list[Mention], aliases_file: str | None) -> list[Entity]:
+def _entities(text: str, mentions: list[Mention], language: str,
+              aliases_file: str | None) -> list[Entity]:
+    known = known_names(aliases_file)
+    mentions = drop_common_words(text, mentions, language, known)
     short_forms = article_short_forms(text, mentions)
     also = {short: label for short, (_name, label) in short_forms.items() if label}
-    return normalise_mentions(propagate_mentions(text, mentions, known_names(aliases_file), also),
-                              default_aliases(aliases_file), article_aliases=short_forms)
+    return normalise_mentions(propagate_mentions(text, mentions, known, also),
+                              default_aliases(aliases_file), article_aliases=short_forms,
+                              language=language,
+                              display_names=default_display_names(aliases_file))
 
 
 def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:
@@ -121,4 +138,5 @@ def count_entities(entities: Sequence[Entity]) -> list[EntityCount]:
     for entity in entities:
         first.setdefault(entity.entity_id, entity)
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [EntityCount(eid, first[eid].name, first[eid].label, n) for eid, n in ordered]
+    return [EntityCount(eid, first[eid].name, first[eid].label, n, first[eid].canonical)
+            for eid, n in ordered]

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from stream.entities.normalise import Alias, canonical_name, short_form
 from stream.entities.tagger import TokenTagger
-from stream.entities.tokenize import Token, segments, split_possessives, tokenize
+from stream.entities.tokenize import Token, english_tokens, segments, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +32,12 @@ def find_mentions_in(texts: Sequence[str], tagger: TokenTagger) -> list[list[Men
     sentences: list[list[Token]] = []
     # A tagger trained on text tokenised the English way says so (the CRF and the e5 tier
     # read words as the Indonesian corpora write them).
-    possessives = getattr(tagger, "splits_possessives", False)
+    english = getattr(tagger, "english_tokens", False)
     for index, text in enumerate(texts):
         for start, end in segments(text):
             tokens = tokenize(text[start:end], start)
-            if possessives:
-                tokens = split_possessives(tokens)
+            if english:
+                tokens = english_tokens(tokens)
             if tokens:
                 owners.append(index)
                 sentences.append(tokens)
@@ -47,28 +47,41 @@ def find_mentions_in(texts: Sequence[str], tagger: TokenTagger) -> list[list[Men
         text = texts[owner]
         for first, last, label in spans:
             start, end = tokens[first].start, tokens[last - 1].end
-            mentions[owner].extend(split_mention(Mention(text[start:end], label, start, end)))
+            mentions[owner].extend(split_mention(Mention(text[start:end], label, start, end),
+                                                 opens_sentence=first == 0))
     return mentions
 
 
 # "Joko Widodo-Jusuf Kalla", "Prabowo Subianto - Hatta Rajasa": a ticket of two full names;
 # one-word sides ("Jokowi-JK", "Abdul-Jabbar") stay one name.
 _PAIR = re.compile(r"^(?P<a>\S+(?:\s+\S+)+?)\s*[-–]\s*(?P<b>\S+(?:\s+\S+)+)$")
+_INNER_POSSESSIVE = re.compile(r"(?<=\w)['’]s\s+(?=\S)")
+# English models take the article into names. A lower-case "the" before a capital is never
+# part of one (in text written in lower case, "the guardian" is all there is); a capital
+# "The" is, within a sentence ("The Jakarta Post", "The Hague"), except where the sentence
+# starts with it before a name of two words or more ("The United States said").
+_LEADING_ARTICLE = re.compile(r"the\s+(?=[^\W\d_]*[A-Z])")
+_SENTENCE_ARTICLE = re.compile(r"The\s+(?=\S+\s+\S)")
 _EDGE_PUNCTUATION = "\"'“”‘’,;:-–"
 
 
-def split_mention(mention: Mention) -> list[Mention]:
+def split_mention(mention: Mention, opens_sentence: bool = False) -> list[Mention]:
     """A tagged span as the names it holds, offsets kept exact: a PER span joining two full
     names with a dash is two mentions; quotes, dashes, unbalanced brackets and a possessive
-    "'s" at its edges are not part of it. "Joko Widodo (Jokowi)" stays one mention, of one
-    person."""
+    "'s" at its edges are not part of it, nor is a leading "the" (:data:`_LEADING_ARTICLE`);
+    a person's span ends at a possessive inside it.
+    "Joko Widodo (Jokowi)" stays one mention, of one person."""
     match = _PAIR.match(mention.text) if mention.label == "PER" else None
     bounds = [match.span("a"), match.span("b")] if match else [(0, len(mention.text))]
-    parts = [_trimmed(mention, start, end) for start, end in bounds]
+    owner = _INNER_POSSESSIVE.search(mention.text) if mention.label == "PER" else None
+    if owner:
+        # "Jeff Bezos’s Blue Origin": the person is the owner; what he owns is another name.
+        bounds = [(0, owner.start())]
+    parts = [_trimmed(mention, start, end, opens_sentence) for start, end in bounds]
     return [part for part in parts if part]
 
 
-def _trimmed(mention: Mention, start: int, end: int) -> Mention | None:
+def _trimmed(mention: Mention, start: int, end: int, opens_sentence: bool) -> Mention | None:
     text = mention.text
     while start < end:
         before = (start, end)
@@ -79,6 +92,9 @@ def _trimmed(mention: Mention, start: int, end: int) -> Mention | None:
         inner = text[start:end]
         if inner.endswith(("'s", "’s")) and len(inner) > 2 and inner[-3].isalnum():
             end -= 2  # "NASA’s": the possessive is not part of the name
+        elif article := (_LEADING_ARTICLE.match(inner) or (
+                _SENTENCE_ARTICLE.match(inner) if opens_sentence and start == 0 else None)):
+            start += article.end()  # "the European Union": the name starts after "the"
         elif inner.startswith("(") and inner.endswith(")") and inner.count("(") == 1:
             start, end = start + 1, end - 1  # "(MK)": the short form alone
         elif inner.startswith("(") and ")" not in inner:
@@ -156,13 +172,22 @@ _FOLLOWING_SHORT_FORM = re.compile(r"\s*\(\s*([^\W\d_][\w.&-]{0,15})\s*\)")
 def article_short_forms(text: str, mentions: Sequence[Mention]) -> dict[str, Alias]:
     """Short forms the article itself introduces, "Mahkamah Konstitusi (MK)": its other
     mentions of "MK" are that entity. One word with a capital letter, in brackets right after
-    a name (or inside its span), so that a bracketed remark is not taken for one."""
+    a name (or inside its span). Beside a place or organisation, the name holds its letters
+    in order ("Polri" for Kepolisian Negara Republik Indonesia), so that neither a bracketed
+    remark nor a dateline's agency ("WASHINGTON (AP)") is taken for one; a person's may be a
+    nickname ("Ridwan Kamil (Emil)")."""
     found: dict[str, Alias] = {}
     for mention in mentions:
         named = short_form(mention.text)
         if named is None:
             following = _FOLLOWING_SHORT_FORM.match(text, mention.end)
             named = (mention.text, following.group(1)) if following else None
-        if named and " " not in named[1] and any(ch.isupper() for ch in named[1]):
+        if (named and " " not in named[1] and any(ch.isupper() for ch in named[1])
+                and (mention.label == "PER" or _abbreviates(named[1], named[0]))):
             found.setdefault(named[1], (canonical_name(named[0], mention.label), mention.label))
     return found
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    letters = iter(ch for ch in name.lower() if ch.isalnum())
+    return all(ch in letters for ch in short.lower() if ch.isalnum())

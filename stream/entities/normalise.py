@@ -23,6 +23,9 @@ _ARTICLE = re.compile(r"^the\s+(?=\S+\s+\S)", re.IGNORECASE)
 # "Mahkamah Konstitusi (MK)": a name followed by its short form in brackets.
 _SHORT_FORM = re.compile(r"^(?P<name>.*\w.*?)\s*\(\s*(?P<short>[^()]*\w[^()]*?)\s*\)$")
 _SLUG = re.compile(r"[^a-z0-9]+")
+# A dateline or headline in capitals ("LONDON (AP) —"): words of four letters or more are
+# names written in capitals, not acronyms ("DC", "USA" stay).
+_CAPITALISED_WORD = re.compile(r"\b[^\W\d_]{4,}\b")
 
 
 def short_form(mention: str) -> tuple[str, str] | None:
@@ -34,6 +37,8 @@ def short_form(mention: str) -> tuple[str, str] | None:
 def canonical_name(mention: str, label: str) -> str:
     named = short_form(mention)
     name = _SPACE.sub(" ", named[0] if named else mention).strip(" \t\"'“”‘’.,;:()[]")
+    if label in ("PER", "LOC") and name.isupper():
+        name = _CAPITALISED_WORD.sub(lambda word: word.group().capitalize(), name)
     if label == "PER":
         stripped = _HONORIFICS.sub("", name)
         name = stripped or name
@@ -56,26 +61,56 @@ Alias = tuple[str, str | None]  # canonical name, label (None: keep the model's)
 DEFAULT_ALIASES = DATA_DIR / "aliases.tsv"
 
 
-def load_aliases(*paths: Path) -> dict[str, Alias]:
-    """alias → (canonical, label) from TSV files; later files override earlier ones."""
-    table: dict[str, Alias] = {}
+def _rows(paths: tuple[Path, ...]) -> list[list[str]]:
+    """The table's rows: ``alias<TAB>canonical[<TAB>label[<TAB>language]]``."""
+    rows = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            alias, canonical, *label = (part.strip() for part in line.split("\t"))
-            table[alias] = (canonical, label[0] if label and label[0] else None)
-    return table
+            if line.strip() and not line.startswith("#"):
+                rows.append([part.strip() for part in line.split("\t")] + ["", ""])
+    return rows
+
+
+def load_aliases(*paths: Path) -> dict[str, Alias]:
+    """alias → (canonical, label) from TSV files; later files override earlier ones."""
+    return {alias: (canonical, label or None) for alias, canonical, label, *_ in _rows(paths)}
+
+
+def load_display_names(*paths: Path) -> dict[str, dict[str, str]]:
+    """canonical → {language: name}: an alias with a language in the fourth column is the
+    entity's name in articles of that language ("United States" for Amerika Serikat in
+    English); the canonical name is its name everywhere else. Later files override."""
+    names: dict[str, dict[str, str]] = {}
+    for alias, canonical, _label, language, *_ in _rows(paths):
+        if language:
+            names.setdefault(canonical, {})[language] = alias
+    return names
+
+
+def _paths(extra: str | None) -> tuple[Path, ...]:
+    return (DEFAULT_ALIASES, *([Path(extra)] if extra else []))
 
 
 @cache
 def default_aliases(extra: str | None = None) -> dict[str, Alias]:
     """The shipped alias table, with the ``extra`` file's entries over it."""
-    return load_aliases(DEFAULT_ALIASES, *([Path(extra)] if extra else []))
+    return load_aliases(*_paths(extra))
+
+
+@cache
+def default_display_names(extra: str | None = None) -> dict[str, dict[str, str]]:
+    return load_display_names(*_paths(extra))
+
+
+def display_name(canonical: str, language: str, names: dict[str, dict[str, str]]) -> str:
+    """The entity's name for readers of an article in ``language``."""
+    return names.get(canonical, {}).get(language, canonical)
 
 
 def apply_alias(name: str, label: str, aliases: dict[str, Alias]) -> tuple[str, str]:
     found = aliases.get(name)
+    if found is None and "." in name:
+        found = aliases.get(name + ".")  # "U.K" at a sentence end lost its last dot
     if found is None:
         return name, label
     canonical, alias_label = found

@@ -16,8 +16,9 @@ Span = tuple[int, int, str]  # (first token, end token exclusive, label)
 
 
 class TokenTagger(Protocol):
-    """Tags sentences of words. A tagger trained on English tokens (possessives apart:
-    "Jupiter" "’s") also sets ``splits_possessives = True``; the others need not say so."""
+    """Tags sentences of words. A tagger trained on English tokens (possessives and hyphens
+    apart: "Jupiter" "’s", "US" "-" "China") also sets ``english_tokens = True``; the others
+    need not say so."""
 
     name: str
 

@@ -11,6 +11,15 @@ TOKEN = re.compile(r"\w+(?:\.\w+)+\.?|\w+(?:[-'’]\w+)*|[^\w\s]", re.UNICODE)
 # A sentence ends at . ! ? (and closing quotes/brackets after them) followed by a space and
 # an upper-case letter, a quote or a digit.
 SENTENCE_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# ...but not after a title, an initial or a dotted short form: "Gov. Kristi Noem", "Elizabeth
+# A. Burton", "the U.S. House", "Nov. 18". Two sentences read as one cost little; a name cut
+# in two is lost ("Noem" alone read as an organisation).
+_TITLES = (
+    "mr", "mrs", "ms", "dr", "prof", "gov", "lt", "col", "gen", "sen", "rep", "st", "jr", "sr",
+    "capt", "sgt", "rev", "hon", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "drs", "ir", "jl", "kab", "kec", "tbk")
+_ABBREVIATED = re.compile(
+    r"(?:^|[\s(\"“])(?:[^\W\d_]|\w+(?:\.\w+)+|(?i:" + "|".join(_TITLES) + r"))\.$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,20 +34,39 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
 
 
 POSSESSIVE = ("'s", "’s")
+# "US-China", "Facebook-owned", "Dakota-sized": spaCy's English tokenizer splits a hyphen
+# between letters, so its model has seen "Facebook" "-" "owned".
+_INFIX_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 
 
-def split_possessives(tokens: list[Token]) -> list[Token]:
-    """English: "Jupiter’s" as "Jupiter" and "’s", as the English model was trained (one
-    token, it read "Jupiter’s moon Europa" as a person). Mentions then end before the "’s"."""
+def english_tokens(tokens: list[Token]) -> list[Token]:
+    """Tokens as the English model was trained on them: "Jupiter’s" as "Jupiter" "’s" (one
+    token, it read "Jupiter’s moon Europa" as a person), "Facebook-owned" as "Facebook" "-"
+    "owned" (one token, the name could not be found inside it). Mentions then end before the
+    "’s" and the hyphen."""
     out: list[Token] = []
     for token in tokens:
-        text = token.text
-        if len(text) > 2 and text.endswith(POSSESSIVE) and text[-3].isalnum():
-            cut = token.end - 2
-            out += [Token(text[:-2], token.start, cut), Token(text[-2:], cut, token.end)]
-        else:
-            out.append(token)
+        for part in _split_hyphens(token):
+            text = part.text
+            if len(text) > 2 and text.endswith(POSSESSIVE) and text[-3].isalnum():
+                cut = part.end - 2
+                out += [Token(text[:-2], part.start, cut), Token(text[-2:], cut, part.end)]
+            else:
+                out.append(part)
     return out
+
+
+def _split_hyphens(token: Token) -> list[Token]:
+    if "-" not in token.text:
+        return [token]
+    parts, start = [], 0
+    for match in _INFIX_HYPHEN.finditer(token.text):
+        parts += [Token(token.text[start:match.start()], token.start + start,
+                        token.start + match.start()),
+                  Token("-", token.start + match.start(), token.start + match.end())]
+        start = match.end()
+    parts.append(Token(token.text[start:], token.start + start, token.end))
+    return parts
 
 
 def segments(text: str) -> list[tuple[int, int]]:
@@ -50,6 +78,8 @@ def segments(text: str) -> list[tuple[int, int]]:
         if stripped.strip():
             start = 0
             for match in SENTENCE_END.finditer(stripped):
+                if not match.group(1) and _ABBREVIATED.search(stripped, 0, match.start()):
+                    continue
                 spans.append((position + start, position + match.start() + len(match.group(1))))
                 start = match.end()
             spans.append((position + start, position + len(stripped)))

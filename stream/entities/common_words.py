@@ -1,0 +1,83 @@
+"""Mentions that are not names: words a model tags because they carry a capital letter.
+
+Words without a capital letter in English text that has capitals, a month in a date ("Oct. 31"), a
+weekday, a currency code, and words the article itself also writes in lower case: "Jemaah
+Haji" in a title-case heading of an article that speaks of "calon jemaah haji", "Televised"
+opening a sentence of an article that has "a televised debate", "the Moon" in one that also
+says "the moon".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from stream.entities.mentions import Mention
+
+_MONTHS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "januari", "februari", "maret", "mei", "juni",
+    "juli", "agustus", "oktober", "desember", "pebruari", "nopember", "agu", "okt", "des",
+})
+_WEEKDAYS = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "senin",
+    "selasa", "rabu", "kamis", "jumat", "jum'at", "sabtu", "minggu", "ahad",
+})
+# ISO 4217 codes of the currencies news quotes most: rate tables, "USD 1 = IDR 15.000".
+_CURRENCIES = frozenset({
+    "usd", "idr", "eur", "gbp", "jpy", "cny", "rmb", "sgd", "myr", "aud", "hkd", "chf",
+    "krw", "sar", "thb", "inr", "php", "cad", "nzd", "aed",
+})
+_NUMBER_NEAR = re.compile(r"\d")
+_SENTENCE_BREAK = ".!?:\n"
+_OPENERS = " \t\"'“‘([«—–-|"  # "|": a table cell starts like a sentence
+
+
+def drop_common_words(text: str, mentions: Sequence[Mention], language: str,
+                      known: Mapping[str, str]) -> list[Mention]:
+    """The mentions without those that are not names. ``known`` names (the alias table's
+    countries, capitals and acronyms) always stay, and so does a word of a longer person's
+    name in the article ("May" in an article on Theresa May that says "may")."""
+    name_words = {word for m in mentions if m.label == "PER" for word in m.text.split()[1:]}
+    name_words |= {m.text.split()[0] for m in mentions
+                   if m.label == "PER" and len(m.text.split()) > 1}
+    lower_cased: dict[str, bool] = {}
+    # English text writes names with capitals: a span without one is a common noun the model
+    # took along ("moon"). Indonesian web text writes "aceh" and "manado" too.
+    capitals = language == "en" and any(ch.isupper() for ch in text)
+    kept = []
+    for mention in mentions:
+        surface = mention.text
+        if surface in known or surface.rstrip(".") in known:
+            kept.append(mention)
+            continue
+        if (capitals and not any(ch.isupper() for ch in surface)) or _calendar_or_currency(
+                text, mention):
+            continue
+        one_word = " " not in surface
+        if surface not in lower_cased:
+            lowered = surface.lower()
+            lower_cased[surface] = lowered != surface and re.search(
+                r"(?<!\w)" + re.escape(lowered) + r"(?!\w)", text) is not None
+        if lower_cased[surface] and not (one_word and surface in name_words) and (
+                not one_word or language == "en" or _opens_sentence(text, mention.start)):
+            continue
+        kept.append(mention)
+    return kept
+
+
+def _calendar_or_currency(text: str, mention: Mention) -> bool:
+    word = mention.text.rstrip(".").lower()
+    if word in _WEEKDAYS or word in _CURRENCIES:
+        return True
+    if word not in _MONTHS:
+        return False
+    # "May" is also a name: a month is a month when a number stands next to it.
+    around = text[max(0, mention.start - 4):mention.start] + text[mention.end:mention.end + 4]
+    return _NUMBER_NEAR.search(around) is not None
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    before = text[:start].rstrip(_OPENERS)
+    return not before or before[-1] in _SENTENCE_BREAK
