@@ -8,8 +8,26 @@ from functools import cache
 
 # A word, as every stage counts them (cleaning, shingles, SimHash).
 WORD = re.compile(r"\w+", re.UNICODE)
-# What ends a sentence (closing quotes and brackets after it too).
-TERMINAL = re.compile(r"[.!?…\"'”’)\]]\s*$")
+# What ends a sentence (closing quotes and brackets after it too), in Latin and CJK script.
+TERMINAL = re.compile(r"[.!?…\"'”’)\]。！？」』]\s*$")
+# Chinese and Japanese write words without spaces: a run of their characters is one \w+ match.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Punctuation inside prose: a long line without any is a list of links or tags.
+PROSE_PUNCTUATION = re.compile(r"[.,;:!?…。、，！？]")
+# Site furniture written as prose: copyright, contact addresses.
+LEGAL_OR_CONTACT = re.compile(
+    r"©|\bcopyright\b|\ball rights reserved\b|hak cipta|[\w.+-]+@[\w-]+\.[\w.]+",
+    re.IGNORECASE)
+
+
+def word_count(line: str) -> int:
+    """Words of a line; a run of Chinese or Japanese characters counts one word per two
+    characters (their words are one to three characters long)."""
+    total = 0
+    for word in WORD.findall(line):
+        cjk = len(_CJK.findall(word))
+        total += (cjk + 1) // 2 + (1 if len(word) > cjk else 0) if cjk else 1
+    return total
 # Lines a news site repeats around every article. Matched case-insensitively at line start.
 BOILERPLATE_PREFIXES = re.compile(
     r"^(?:"

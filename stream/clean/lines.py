@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from stream.clean.lexicon import TERMINAL, WORD
+from stream.clean.lexicon import TERMINAL, word_count
 from stream.clean.shingles import shingle_set
 
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -49,13 +49,13 @@ def normal(line: str) -> str:
 
 
 def is_body_line(line: str) -> bool:
-    words = len(WORD.findall(line))
+    words = word_count(line)
     return words >= 12 or (words >= 5 and TERMINAL.search(line) is not None)
 
 
 def reads_as_sentence(line: str) -> bool:
     """A sentence, or a line long enough to be prose (a quoted post ending in its link)."""
-    words = len(WORD.findall(line))
+    words = word_count(line)
     return words >= 15 or (words >= 8 and TERMINAL.search(line) is not None)
 
 

@@ -7,12 +7,26 @@ import unicodedata
 from collections import Counter
 
 from stream.clean.boilerplate import DomainLines
-from stream.clean.lexicon import AUTHOR_LINE, BOILERPLATE_PREFIXES, WORD, function_words
+from stream.clean.lexicon import (
+    AUTHOR_LINE,
+    BOILERPLATE_PREFIXES,
+    LEGAL_OR_CONTACT,
+    PROSE_PUNCTUATION,
+    WORD,
+    function_words,
+    word_count,
+)
 from stream.clean.lines import Extracted, is_body_line, join_paragraphs, normal
 from stream.clean.metadata import date_in_text, date_in_url
 
 # A non-body line inside the article block costs this many times its words.
 GAP_PENALTY = 3.0
+# A line of this many words or more without a comma or a full stop is a list, not prose.
+LIST_WORDS = 20
+# The article block starts within this many lines after the headline...
+HEADLINE_REACH = 12
+# ...and is the article if it scores this share of the best block further down.
+HEADLINE_SHARE = 0.25
 
 
 def _reads_like_prose(words: list[str], check: bool) -> bool:
@@ -64,9 +78,14 @@ def clean_text(body: str, domain_lines: DomainLines | None = None,
             # them split the article block.
             scores.append(-1.0)
             continue
+        count = word_count(line)
         prose = (is_body_line(line) and counts[normal(line)] == 1
-                 and _reads_like_prose(words, known_language))
-        scores.append(len(words) if prose else -GAP_PENALTY * max(len(words), 1))
+                 and _reads_like_prose(words, known_language)
+                 # a tag cloud or archive list runs on without a comma; a footer gives an
+                 # address or a copyright
+                 and (count < LIST_WORDS or PROSE_PUNCTUATION.search(line) is not None)
+                 and not LEGAL_OR_CONTACT.search(line))
+        scores.append(count if prose else -GAP_PENALTY * max(count, 1))
     learned_scores = [
         -GAP_PENALTY * score if is_learned and score > 0 else score
         for score, is_learned in zip(scores, learned, strict=True)
@@ -77,6 +96,7 @@ def clean_text(body: str, domain_lines: DomainLines | None = None,
         # judgement than nothing.
         learned_scores = scores
         start, end = _best_block(scores)
+    start, end = _after_headline(lines, learned_scores, (start, end))
     kept = [line for line, score in zip(lines[start:end], learned_scores[start:end], strict=True)
             if score > 0]
     if domain_lines is not None:
@@ -86,6 +106,37 @@ def clean_text(body: str, domain_lines: DomainLines | None = None,
     if published is None and url:
         published = date_in_url(url)
     return Extracted(join_paragraphs(kept), title, author, published)
+
+
+def _after_headline(lines: list[str], scores: list[float],
+                    best: tuple[int, int]) -> tuple[int, int]:
+    """A scraped page starts with its <title>, and the article follows where the page repeats
+    it as the headline (after a byline and a date). The block that starts there is the
+    article, though a longer block of prose further down (a site's disclaimer, its contact
+    text) outscores it, as long as it holds ``HEADLINE_SHARE`` of that block's score."""
+    headline = _headline(lines)
+    if headline is None or headline + 1 >= best[0]:
+        return best
+    top, found = 0.0, best
+    for first in range(headline + 1, min(best[0], headline + HEADLINE_REACH)):
+        total = 0.0
+        for index in range(first, len(lines)):
+            total += scores[index]
+            if total > top:
+                top, found = total, (first, index + 1)
+    whole = sum(scores[best[0]:best[1]])
+    return found if top >= HEADLINE_SHARE * whole else best
+
+
+def _headline(lines: list[str]) -> int | None:
+    """Where the page repeats its title (the title less the site's name after " - " or
+    " | "), if it does."""
+    if len(lines) < 3:
+        return None
+    title = normal(lines[0])
+    candidates = {title, *(title.split(sep)[0].strip() for sep in (" - ", " | ", " – "))}
+    candidates = {c for c in candidates if len(WORD.findall(c)) >= 3}
+    return next((i for i in range(1, len(lines)) if normal(lines[i]) in candidates), None)
 
 
 def _header(lines: list[str]) -> tuple[str | None, str | None, str | None]:
