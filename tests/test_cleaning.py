@@ -210,35 +210,29 @@ def test_decomposed_accents_come_out_composed() -> None:
     assert "Prüfung in München" in clean_text(decomposed + "\n" + "\n".join(BODY)).text
 
 
-SHORT_STORY = """Son of former German president stabbed to death in Berlin - Breaking News - The Post
-
-Login
-Arab Israeli Conflict Israel News Opinion Middle East Diaspora Politics World News
-BREAKING NEWS
-
-Son of former German president stabbed to death in Berlin
-
-By POST STAFF
-NOVEMBER 20, 2019 10:43
-The son of the former German president was stabbed to death, while another man was critically injured in an attempt to stop the assailant, Kan reported on Wednesday.
-The stabbing occurred during a presentation he led at a clinic in Berlin, where he worked as a chief physician.
-Liberman: Both parties are to blame for lack of unity government
-By POST STAFF
-Russia: Israeli strikes on Syria wrong move
-By REUTERS
-11 dead in Israeli strike on Syria - reports
-By POST STAFF
-Benny Gantz: Government will protect Israeli citizens
-By POST STAFF
-China condemns US Senate measure on Hong Kong rights
-By REUTERS
-US Senate unanimously passes Hong Kong rights bill
-By REUTERS
-
-The Customer Service Center can be contacted with any questions or requests by telephone on weekdays, and it is staffed and provides answers on Sundays through Thursdays between seven and two, while on Fridays it only handles distribution requests between seven and one, for customers in the country and abroad alike, by telephone or by fax.
-
-Copyright © 2019 The Post Inc. All rights reserved
-"""
+SHORT_STORY = "\n".join([
+    "Son of former German president stabbed to death in Berlin - Breaking News - The Post",
+    "", "Login",
+    "Arab Israeli Conflict Israel News Opinion Middle East Diaspora Politics World News",
+    "BREAKING NEWS", "",
+    "Son of former German president stabbed to death in Berlin", "",
+    "By POST STAFF", "NOVEMBER 20, 2019 10:43",
+    "The son of the former German president was stabbed to death, while another man was "
+    "critically injured in an attempt to stop the assailant, Kan reported on Wednesday.",
+    "The stabbing occurred during a presentation he led at a clinic in Berlin, where he worked "
+    "as a chief physician.",
+    "Liberman: Both parties are to blame for lack of unity government", "By POST STAFF",
+    "Russia: Israeli strikes on Syria wrong move", "By REUTERS",
+    "11 dead in Israeli strike on Syria - reports", "By POST STAFF",
+    "Benny Gantz: Government will protect Israeli citizens", "By POST STAFF",
+    "China condemns US Senate measure on Hong Kong rights", "By REUTERS",
+    "US Senate unanimously passes Hong Kong rights bill", "By REUTERS", "",
+    # A footer longer than the story, written as prose.
+    "The Customer Service Center can be contacted with any questions or requests by telephone "
+    "on weekdays, and it is staffed and provides answers on Sundays through Thursdays between "
+    "seven and two, while on Fridays it only handles distribution requests between seven and "
+    "one, for customers in the country and abroad alike, by telephone or by fax.", "",
+    "Copyright © 2019 The Post Inc. All rights reserved", ""])
 
 
 def test_a_short_story_after_its_headline_beats_a_longer_footer() -> None:
@@ -261,6 +255,6 @@ def test_japanese_prose_counts_its_words_without_spaces() -> None:
     prose = ("Kindle書籍を読む場合は、一般的にスマホやタブレットなどのモバイル端末で読むことが"
              "多いと思いますが、パソコンでそのまま読みたい時もあります。")
     archive = " ".join(f"20{y}年{m}月" for y in range(12, 20) for m in range(1, 13))
-    page = f"Kindle for PCの方法 | ノート\n\nホーム\n\n{prose}\n\n{prose}これで完了。\n\n{archive}\n"
+    page = f"Kindle for PCの方法 | ノート\n\nホーム\n\n{prose}\n\n{prose}完了。\n\n{archive}\n"
     text = clean_text(page).text
     assert "Kindle書籍" in text and "2013年" not in text
