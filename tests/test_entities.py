@@ -342,5 +342,7 @@ def test_an_article_before_a_name_is_not_part_of_its_span() -> None:
         Mention("The Jakarta Post", "ORG", 9, 25)]  # within a sentence, the name's own
     assert split_mention(Mention("the guardian", "ORG", 0, 12)) == [
         Mention("the guardian", "ORG", 0, 12)]  # text in lower case: nothing to tell by
+    indonesian = Mention("the Abdabs", "ORG", 7, 17)  # as the Indonesian corpora mark it
+    assert split_mention(indonesian, english=False) == [indonesian]
     assert split_mention(Mention("the Taliban", "ORG", 0, 11)) == [
         Mention("Taliban", "ORG", 4, 11)]

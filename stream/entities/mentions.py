@@ -48,7 +48,7 @@ def find_mentions_in(texts: Sequence[str], tagger: TokenTagger) -> list[list[Men
         for first, last, label in spans:
             start, end = tokens[first].start, tokens[last - 1].end
             mentions[owner].extend(split_mention(Mention(text[start:end], label, start, end),
-                                                 opens_sentence=first == 0))
+                                                 opens_sentence=first == 0, english=english))
     return mentions
 
 
@@ -65,11 +65,13 @@ _SENTENCE_ARTICLE = re.compile(r"The\s+(?=\S+\s+\S)")
 _EDGE_PUNCTUATION = "\"'“”‘’,;:-–"
 
 
-def split_mention(mention: Mention, opens_sentence: bool = False) -> list[Mention]:
+def split_mention(mention: Mention, opens_sentence: bool = False,
+                  english: bool = True) -> list[Mention]:
     """A tagged span as the names it holds, offsets kept exact: a PER span joining two full
     names with a dash is two mentions; quotes, dashes, unbalanced brackets and a possessive
-    "'s" at its edges are not part of it, nor is a leading "the" (:data:`_LEADING_ARTICLE`);
-    a person's span ends at a possessive inside it.
+    "'s" at its edges are not part of it, nor, in spans of the English model, a leading "the"
+    (:data:`_LEADING_ARTICLE`; the Indonesian corpora keep "the Abdabs" whole, and their
+    models were trained so); a person's span ends at a possessive inside it.
     "Joko Widodo (Jokowi)" stays one mention, of one person."""
     match = _PAIR.match(mention.text) if mention.label == "PER" else None
     bounds = [match.span("a"), match.span("b")] if match else [(0, len(mention.text))]
@@ -77,11 +79,12 @@ def split_mention(mention: Mention, opens_sentence: bool = False) -> list[Mentio
     if owner:
         # "Jeff Bezos’s Blue Origin": the person is the owner; what he owns is another name.
         bounds = [(0, owner.start())]
-    parts = [_trimmed(mention, start, end, opens_sentence) for start, end in bounds]
+    parts = [_trimmed(mention, start, end, opens_sentence, english) for start, end in bounds]
     return [part for part in parts if part]
 
 
-def _trimmed(mention: Mention, start: int, end: int, opens_sentence: bool) -> Mention | None:
+def _trimmed(mention: Mention, start: int, end: int, opens_sentence: bool,
+             english: bool) -> Mention | None:
     text = mention.text
     while start < end:
         before = (start, end)
@@ -92,8 +95,8 @@ def _trimmed(mention: Mention, start: int, end: int, opens_sentence: bool) -> Me
         inner = text[start:end]
         if inner.endswith(("'s", "’s")) and len(inner) > 2 and inner[-3].isalnum():
             end -= 2  # "NASA’s": the possessive is not part of the name
-        elif article := (_LEADING_ARTICLE.match(inner) or (
-                _SENTENCE_ARTICLE.match(inner) if opens_sentence and start == 0 else None)):
+        elif english and (article := (_LEADING_ARTICLE.match(inner) or (
+                _SENTENCE_ARTICLE.match(inner) if opens_sentence and start == 0 else None))):
             start += article.end()  # "the European Union": the name starts after "the"
         elif inner.startswith("(") and inner.endswith(")") and inner.count("(") == 1:
             start, end = start + 1, end - 1  # "(MK)": the short form alone
