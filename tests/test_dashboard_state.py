@@ -212,3 +212,22 @@ def test_records_off_the_schema_are_refused(record: dict[str, Any]) -> None:
     with pytest.raises(Invalid):
         state.apply_article({"id": "x"})
     assert state.sizes()["entities"] == 0
+
+
+def test_an_entity_is_shown_by_its_name_in_the_language_of_its_articles() -> None:
+    state = DashboardState()
+    english = "Britain's Conservative Party was accused in London."
+    uk = mention("Britain", english, "LOC:inggris", "LOC") | {"name": "United Kingdom"}
+    state.apply_article(article("en1", english, [uk], language="en", source="ap.org"))
+    state.apply_count(count("LOC:inggris", "total", None, 1, name="Inggris"))
+    assert [e["name"] for e in state.top()["entities"]] == ["United Kingdom"]
+    assert state.entity("LOC:inggris")["name"] == "United Kingdom"  # type: ignore[index]
+    indonesian = "Inggris menolak usulan itu."
+    state.apply_article(article("id1", indonesian, [mention("Inggris", indonesian,
+                                                            "LOC:inggris", "LOC")]))
+    state.apply_count(count("LOC:inggris", "total", None, 2, 2, name="Inggris"))
+    # Articles of both languages: the name shared across them, unless one is asked for.
+    assert [e["name"] for e in state.top()["entities"]] == ["Inggris"]
+    assert [e["name"] for e in state.top(language="en")["entities"]] == ["United Kingdom"]
+    assert [e["entity_id"] for e in state.search("united")] == ["LOC:inggris"]
+    assert [e["entity_id"] for e in state.search("inggris")] == ["LOC:inggris"]

@@ -111,6 +111,9 @@ class DashboardState:
     # window name → window start → the trending record
     trending: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     languages: dict[str, set[str]] = field(default_factory=dict)
+    # entity id → language → its name in articles of that language ("United Kingdom" in
+    # English, where the counts carry the one name across languages, "Inggris")
+    local_names: dict[str, dict[str, str]] = field(default_factory=dict)
     folded_names: dict[str, str] = field(default_factory=dict)
 
     # ---- records in ---------------------------------------------------------------------
@@ -151,8 +154,10 @@ class DashboardState:
             self._unindex(previous)
         for mention in mentions:
             entity_id = mention["entity_id"]
+            name = str(mention.get("name") or "")
             self.languages.setdefault(entity_id, set()).add(language)
-            self.folded_names.setdefault(entity_id, fold(str(mention.get("name") or "")))
+            self.local_names.setdefault(entity_id, {}).setdefault(language, name)
+            self._add_search_name(entity_id, name)
         self.articles[article_id] = article
         for entity_id in article.entity_ids:
             self.entity_articles.setdefault(entity_id, {})[article_id] = None
@@ -190,7 +195,7 @@ class DashboardState:
         if window == TOTAL:
             # Search names come from the totals and the articles, which forget them again;
             # every entity of a window has a total too.
-            self.folded_names.setdefault(entity_id, fold(name))
+            self._add_search_name(entity_id, name)
             self.totals[entity_id] = count
             if len(self.totals) > self.limits.entities * 1.1:
                 self._forget_least_mentioned()
@@ -246,10 +251,28 @@ class DashboardState:
         for entity_id in gone:
             self._forget_if_unused(entity_id)
 
+    def _add_search_name(self, entity_id: str, name: str) -> None:
+        """Every name of the entity is searchable ("inggris | united kingdom")."""
+        folded, known = fold(name), self.folded_names.get(entity_id)
+        if known is None:
+            self.folded_names[entity_id] = folded
+        elif folded and folded not in known.split(" | "):
+            self.folded_names[entity_id] = f"{known} | {folded}"
+
     def _forget_if_unused(self, entity_id: str) -> None:
         if entity_id not in self.totals and entity_id not in self.entity_articles:
             self.languages.pop(entity_id, None)
+            self.local_names.pop(entity_id, None)
             self.folded_names.pop(entity_id, None)
+
+    def shown_name(self, entity_id: str, name: str, language: str | None = None) -> str:
+        """The name readers see: the entity's name in ``language`` (the language filter), or
+        in the one language of the held articles that mention it; the name shared across
+        languages where articles of several languages do."""
+        local = self.local_names.get(entity_id, {})
+        if language and language in local:
+            return local[language]
+        return next(iter(local.values())) if len(local) == 1 else name
 
     # ---- views out ----------------------------------------------------------------------
 
@@ -290,7 +313,8 @@ class DashboardState:
         starts = sorted(self.windows.get(window, {}), reverse=True)
         return {"window": window, "start": start, "starts": starts,
                 "seconds": self.window_seconds.get(window),
-                "entities": [{"entity_id": e, "name": c.name, "label": c.label,
+                "entities": [{"entity_id": e, "name": self.shown_name(e, c.name, language),
+                              "label": c.label,
                               "mentions": c.mentions, "articles": c.articles} for e, c in best]}
 
     def trending_board(self, window: str | None = None) -> dict[str, Any] | None:
@@ -342,7 +366,8 @@ class DashboardState:
 
     def entity_ref(self, entity_id: str) -> dict[str, Any]:
         name, label = self.name_of(entity_id)
-        return {"entity_id": entity_id, "name": name, "label": label}
+        return {"entity_id": entity_id, "name": self.shown_name(entity_id, name),
+                "label": label}
 
     def name_of(self, entity_id: str) -> tuple[str, str]:
         count = self.totals.get(entity_id)
@@ -414,7 +439,8 @@ class DashboardState:
         def rank(item: tuple[str, str]) -> tuple[int, int, str]:
             entity_id, folded = item
             total = self.totals.get(entity_id)
-            return (0 if folded.startswith(wanted) else 1,
+            starts = any(name.startswith(wanted) for name in folded.split(" | "))
+            return (0 if starts else 1,
                     -(total.mentions if total else 0), entity_id)
 
         return [self.entity_ref(e) | {"mentions": self.totals[e].mentions
