@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 
 from stream.entities.tagger import LABELS, Span
+from stream.evaluation.english import predicted_spans, read_set, score
 from stream.evaluation.report import Table, run_timed
 from stream.training.corpus import prf, read_corpus
 
@@ -79,6 +80,30 @@ def main() -> None:
             table.add(name, label, f"{100 * p:.1f}", f"{100 * r:.1f}",
                       f"{100 * f1:.1f}", words, f"{speed:,.0f}")
     table.write(args.out)
+    english = english_table()
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write("\n" + english)
+
+
+def english_table() -> str:
+    """The English model on the hand-written regression set, overall and per label: each
+    sentence alone, and the sentences of each article read together as newsstream reads an
+    article."""
+    sentences = read_set()
+    entities = sum(len(s.spans) for s in sentences)
+    lines = [f"English regression set ({len(sentences)} sentences, {entities} entities, "
+             "rules in eval/english-regression.md): spaCy en_core_web_sm through "
+             "`newsstream entities --language en`, exact span and label.", "",
+             "| read as | entities | precision | recall | F1 |", "|---|---|---|---|---|"]
+    for mode, by_article in (("sentences", False), ("articles", True)):
+        predicted = predicted_spans(sentences, by_article)
+        for label in (None, *LABELS):
+            p, r, f1 = score(sentences, predicted, label)
+            lines.append(f"| {mode} | {label or 'all'} | {100 * p:.1f} | {100 * r:.1f} | "
+                         f"{100 * f1:.1f} |")
+    text = "\n".join(lines) + "\n"
+    print(text, flush=True)
+    return text
 
 
 if __name__ == "__main__":
