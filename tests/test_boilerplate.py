@@ -3,7 +3,7 @@ from stream.clean.text import clean_text
 from stream.ingest.urls import registrable_domain
 
 NAV = ["Home", "News", "Sport", "Ikuti kabar terbaru dari redaksi kami setiap hari di sini ya.",
-       "Hak cipta dilindungi undang-undang dan semua isi situs ini milik penerbit kami."]
+       "Semua isi situs ini dikelola redaksi kami di Jakarta dan diperbarui setiap hari kerja."]
 
 
 def _page(n: int) -> str:

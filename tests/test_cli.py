@@ -69,7 +69,7 @@ def test_installed_console_script_on_the_sample(tmp_path: Path) -> None:
 
 
 def test_clean_prints_one_record_per_input_and_learns_site_boilerplate() -> None:
-    footer = "Hak cipta dilindungi undang-undang dan semua isi situs ini milik penerbit kami"
+    footer = "Semua isi situs ini dikelola redaksi kami di Jakarta dan diperbarui setiap hari kerja"
 
     def page(n: int) -> bytes:
         body = (f"Menu\nWarga desa {n} merayakan panen raya dengan pesta rakyat yang meriah.\n"
