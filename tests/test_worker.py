@@ -131,7 +131,7 @@ async def test_the_worker_learns_a_sites_boilerplate_lines(worker: Worker) -> No
     """Scraped text of one site: a footer seen in two earlier articles is left out of the third
     (the per-site line memory lives in a faust table, per partition: one key, one partition)."""
     tag = uuid.uuid4().hex[:6]
-    footer = "Semua isi situs ini dikelola redaksi kami di Jakarta dan diperbarui setiap hari kerja."
+    footer = "Semua isi situs ini dikelola redaksi kami di Jakarta, diperbarui setiap hari kerja."
 
     def page(n: int) -> bytes:
         body = "\n".join([
