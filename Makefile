@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-ner bench clean
+.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-general eval-ner bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ train-ner-accurate: $(STAMP)
 ## Score `newsstream clean` against trafilatura on the dev extraction sets (writes eval/clean.md).
 eval-clean: $(STAMP)
 	$(BIN)/python -m stream.evaluation.clean --data $(CLEAN_DATA) --out eval/clean.md
+
+## General web pages: trafilatura's own evaluation set (990 pages, not in ../shared). Needs a
+## checkout of github.com/adbar/trafilatura: make eval-general TRAFILATURA=/path/to/trafilatura
+eval-general: $(STAMP)
+	$(BIN)/python -m stream.evaluation.general --trafilatura $(TRAFILATURA) --out eval/general.md
 
 ## Score `newsstream entities` on the NER dev splits (writes eval/ner.md).
 eval-ner: $(STAMP)
