@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from stream.clean.text import clean_text
-from stream.entities.extract import normalise_mentions
-from stream.entities.mentions import find_mentions_in, propagate_mentions
+from stream.entities.extract import extract_entities
 from stream.entities.models.accurate import E5Tagger
 from stream.entities.models.e5 import dequantize_q4
 from tests.e5_reference import encode, numpy_logits
@@ -53,7 +52,7 @@ def test_the_int8_graph_tags_nearly_as_the_fp32_one_does(tagger: E5Tagger) -> No
 
 def test_sample_article_entities(tagger: E5Tagger) -> None:
     text = clean_text(SAMPLE_TEXT).text
-    entities = normalise_mentions(propagate_mentions(text, find_mentions_in([text], tagger)[0]))
+    entities = extract_entities(text, "id", tagger)  # with the article-level passes
     found = {(e.name, e.label) for e in entities}
     expected = {("Sergei Shoigu", "PER"), ("Kim Jong Un", "PER"), ("Korea Utara", "LOC"),
                 ("Pyongyang", "LOC"), ("Rusia", "LOC"), ("Ukraina", "LOC"), ("Iran", "LOC"),
@@ -110,3 +109,33 @@ def test_tags_are_decoded_as_the_best_valid_bio_sequence() -> None:
     assert decode_bio(scores({"I-LOC": 3.0, "B-LOC": 2.5}, {"I-LOC": 3.0})) == ["B-LOC", "I-LOC"]
     assert decode_bio(scores({"O": 2.0}, {"B-ORG": 1.0})) == ["O", "B-ORG"]
     assert decode_bio(np.zeros((0, len(TAGS)))) == []
+
+
+def test_a_second_models_log_probabilities_weigh_in_before_decoding() -> None:
+    from stream.entities.models.accurate import TAGS, decode_bio
+
+    logits = np.array([[2.0 if tag == "B-PER" else 1.5 if tag == "B-ORG" else 0.0
+                        for tag in TAGS]])
+    assert decode_bio(logits) == ["B-PER"]
+    prior = np.log(np.array([[0.9 if tag == "B-ORG" else 0.1 / 6 for tag in TAGS]]))
+    assert decode_bio(logits, 0.5 * prior) == ["B-ORG"]
+
+
+def test_the_crf_gives_a_distribution_over_the_encoders_tags() -> None:
+    from stream.entities.models.accurate import TAGS
+    from stream.entities.models.crf import CrfTagger
+
+    words = ["Presiden", "Joko", "Widodo", "tiba", "di", "Jakarta", "."]
+    log_marginals = CrfTagger().log_marginals(words, TAGS)
+    assert log_marginals.shape == (len(words), len(TAGS))
+    assert np.allclose(np.exp(log_marginals).sum(1), 1.0, atol=1e-4)
+    assert [TAGS[i] for i in log_marginals.argmax(1)] == [
+        "O", "B-PER", "I-PER", "O", "O", "B-LOC", "O"]
+
+
+def test_the_crf_votes_on_text_in_lower_case_only(tagger: E5Tagger) -> None:
+    sentences = [["Presiden", "Joko", "Widodo", "tiba"], ["presiden", "joko", "widodo", "tiba"]]
+    jobs = [(s, window) for s, words in enumerate(sentences) for window in tagger._windows(words)]
+    cased, caseless = tagger._crf_priors(sentences, jobs)
+    assert cased is None
+    assert caseless is not None and caseless.shape == (4, 7)

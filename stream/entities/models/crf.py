@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pycrfsuite
 
 from stream import DATA_DIR
@@ -35,3 +36,19 @@ class CrfTagger:
             tags = self._tagger.tag(sentence_features(words, self._gazetteer))
             out.append(bio_to_spans(tags))
         return out
+
+    def log_marginals(self, words: Sequence[str], tags: Sequence[str]) -> np.ndarray:
+        """log P(tag at word | sentence) under the CRF, [words, tags] in the order of
+        ``tags``; a tag the model does not know gets a probability of ~0."""
+        self._tagger.set(sentence_features(words, self._gazetteer))
+        known = set(self._tagger.labels())
+        marginals = np.full((len(words), len(tags)), _FLOOR)
+        for column, tag in enumerate(tags):
+            if tag in known:
+                for row in range(len(words)):
+                    marginals[row, column] = max(self._tagger.marginal(tag, row), _FLOOR)
+        logs: np.ndarray = np.log(marginals)
+        return logs
+
+
+_FLOOR = 1e-9
