@@ -258,3 +258,29 @@ def test_japanese_prose_counts_its_words_without_spaces() -> None:
     page = f"Kindle for PCの方法 | ノート\n\nホーム\n\n{prose}\n\n{prose}完了。\n\n{archive}\n"
     text = clean_text(page).text
     assert "Kindle書籍" in text and "2013年" not in text
+
+
+def test_next_to_nothing_found_gives_trafilaturas_full_pass_a_try(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real pages where the fast pass and readability both miss the article (a recipe tip
+    whose text sits in <br>-separated divs, readability taking a teaser) cannot be rebuilt
+    in a few lines: the two misses are staged here, trafilatura's full pass is real."""
+    import trafilatura
+
+    from stream.clean import html as html_module
+
+    story = ["The council approved the new budget on Monday after a long debate about "
+             "school funding and road repairs across the district.",
+             "In the end the budget passed by seven votes to four, and the mayor said the "
+             "town would start the road repairs in the spring."]
+    page = ("<html><head><title>Budget approved</title></head><body><h1>Budget approved</h1>"
+            + "".join(f"<p>{line}</p>" for line in story) + "</body></html>")
+    real = trafilatura.bare_extraction
+
+    def fast_pass_misses(tree: object, **options: object) -> object:
+        return None if options.get("fast") else real(tree, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", fast_pass_misses)
+    monkeypatch.setattr(html_module, "readability_text", lambda tree: "Read also: in pictures")
+    text = clean_html(page).text
+    assert "seven votes to four" in text and "Read also" not in text

@@ -90,6 +90,12 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
     if gallery and containment(lines_shingle_set(gallery), lines_shingle_set(lines)) < 0.5:
         # A photo story: both extractors took a caption block of the sidebar for the article.
         lines = gallery
+    if sum(map(len, lines)) < SHORT_TEXT:
+        # Next to nothing found: the article may sit where trafilatura's fast pass does not
+        # look. Its full pass (its own fallbacks on a fresh tree) runs for these pages only.
+        full = _full_extraction(html, url)
+        if sum(map(len, full)) > 2 * sum(map(len, lines)):
+            lines = full
     if not lines:
         # Pages neither extractor finds an article in (short notices, odd markup): fall back
         # to trafilatura's baseline, keeping only lines that read like prose, not navigation.
@@ -100,6 +106,21 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
         lines = lines[1:]  # the headline repeated as the first line of the body
     return Extracted(join_paragraphs(lines), title, meta["author"], meta["published_at"],
                       meta["site_name"], meta["canonical_url"])
+
+
+# Characters of main text below which trafilatura's full pass gets a try.
+SHORT_TEXT = 400
+
+
+def _full_extraction(html: str, url: str | None) -> list[str]:
+    tree = trafilatura.load_html(_NOT_CONTENT.sub("", html))
+    if tree is None:
+        return []
+    document = trafilatura.bare_extraction(
+        tree, url=url, favor_precision=True, fast=False, include_comments=False,
+        include_tables=True, with_metadata=False)
+    text = document.text or "" if isinstance(document, trafilatura.settings.Document) else ""
+    return _without_credits(paragraph_lines(text))
 
 
 _DESCRIPTION = ('//meta[@property="og:description"]/@content',
