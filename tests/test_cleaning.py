@@ -284,3 +284,19 @@ def test_next_to_nothing_found_gives_trafilaturas_full_pass_a_try(
     monkeypatch.setattr(html_module, "readability_text", lambda tree: "Read also: in pictures")
     text = clean_html(page).text
     assert "seven votes to four" in text and "Read also" not in text
+
+
+def test_pointers_to_other_articles_are_not_body_text() -> None:
+    story = ["Dewan kota menyetujui anggaran baru pada hari Senin setelah perdebatan panjang "
+             "tentang dana sekolah dan perbaikan jalan di seluruh kabupaten.",
+             "Anggaran itu disahkan dengan tujuh suara berbanding empat, dan wali kota mengatakan "
+             "perbaikan jalan akan dimulai pada musim hujan berikutnya."]
+    pointers = ["Baca juga: Wali Kota Resmikan Jembatan Baru", "Lesen Sie auch:",
+                "Czytaj też: Budżet miasta na 2024 rok"]
+    body = "".join(f"<p>{line}</p>" for pair in zip(story, pointers[:2], strict=True)
+                   for line in pair)
+    page = (f"<html><head><title>Anggaran disetujui</title></head><body><article>{body}"
+            f"<p>{pointers[2]}</p></article></body></html>")
+    text = clean_html(page).text
+    assert all(line in text for line in story)
+    assert not any(pointer.split(":")[0] in text for pointer in pointers)

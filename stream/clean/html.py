@@ -12,7 +12,7 @@ from lxml.html import HtmlElement
 
 from stream.clean.choice import choose_extraction
 from stream.clean.internals import Readability
-from stream.clean.lexicon import CREDIT_ROW
+from stream.clean.lexicon import CREDIT_ROW, READ_ALSO, word_count
 from stream.clean.lines import (
     Extracted,
     containment,
@@ -104,6 +104,7 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
     title = meta["title"]
     if lines and title and normal(lines[0]) in normal(title):
         lines = lines[1:]  # the headline repeated as the first line of the body
+    lines = [line for line in lines if not (READ_ALSO.match(line) and word_count(line) <= 15)]
     return Extracted(join_paragraphs(lines), title, meta["author"], meta["published_at"],
                       meta["site_name"], meta["canonical_url"])
 

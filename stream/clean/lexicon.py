@@ -14,6 +14,15 @@ TERMINAL = re.compile(r"[.!?…\"'”’)\]。！？」』]\s*$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Punctuation inside prose: a long line without any is a list of links or tags.
 PROSE_PUNCTUATION = re.compile(r"[.,;:!?…。、，！？]")
+# A page's pointers to its other pages, in the languages of news sites: "Baca juga", "Read
+# more", "Lesen Sie auch", "À lire aussi", "Czytaj też", "Más sobre", "Notas relacionadas".
+READ_ALSO = re.compile(
+    r"^(?:baca juga|baca selengkapnya|simak juga|lihat juga|read (?:more|also)|also read|"
+    r"related(?: articles| stories)?:|more on this|lesen sie auch|auch interessant|"
+    r"mehr zum thema|weitere (?:themen|artikel|informationen zum thema)|das könnte (?:dich|sie) "
+    r"auch interessieren|schon gelesen|à lire aussi|lire aussi|a lire aussi|czytaj (?:też|także)|"
+    r"zobacz (?:też|także)|más sobre|notas relacionadas|lee también|leer más|leggi anche|"
+    r"potrebbe interessarti)\b", re.IGNORECASE)
 # Site furniture written as prose: copyright, contact addresses.
 LEGAL_OR_CONTACT = re.compile(
     r"©|\bcopyright\b|\ball rights reserved\b|hak cipta|[\w.+-]+@[\w-]+\.[\w.]+",
