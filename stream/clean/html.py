@@ -71,29 +71,25 @@ _NOT_CONTENT = re.compile(
 
 
 def clean_html(html: str, url: str | None = None) -> Extracted:
-    tree = trafilatura.load_html(_NOT_CONTENT.sub("", html))
+    content = _NOT_CONTENT.sub("", html)
+    tree = trafilatura.load_html(content)
     if tree is None:
         return Extracted("")
     meta = html_metadata(tree, url)
-    document = trafilatura.bare_extraction(
-        tree, url=url, favor_precision=True, fast=True, include_comments=False,
-        include_tables=True, with_metadata=False,
-    )
+    own = _trafilatura_lines(tree, url, fast=True)
     gallery = photo_gallery(tree)
     # trafilatura works on a copy and leaves the tree as it was; readability changes it, so
     # it comes last and needs no copy of its own.
     generic = paragraph_lines(readability_text(tree))
-    own = ""
-    if isinstance(document, trafilatura.settings.Document):
-        own = document.text or ""
-    lines = choose_extraction(_without_credits(paragraph_lines(own)), generic)
+    lines = choose_extraction(own, generic)
     if gallery and containment(lines_shingle_set(gallery), lines_shingle_set(lines)) < 0.5:
         # A photo story: both extractors took a caption block of the sidebar for the article.
         lines = gallery
     if sum(map(len, lines)) < SHORT_TEXT:
         # Next to nothing found: the article may sit where trafilatura's fast pass does not
         # look. Its full pass (its own fallbacks on a fresh tree) runs for these pages only.
-        full = _full_extraction(html, url)
+        fresh = trafilatura.load_html(content)  # readability changed the first tree
+        full = _trafilatura_lines(fresh, url, fast=False) if fresh is not None else []
         if sum(map(len, full)) > 2 * sum(map(len, lines)):
             lines = full
     if not lines:
@@ -113,12 +109,11 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
 SHORT_TEXT = 400
 
 
-def _full_extraction(html: str, url: str | None) -> list[str]:
-    tree = trafilatura.load_html(_NOT_CONTENT.sub("", html))
-    if tree is None:
-        return []
+def _trafilatura_lines(tree: HtmlElement, url: str | None, fast: bool) -> list[str]:
+    """trafilatura's main text, precision first, as lines without credit rows: its fast pass,
+    or its full one with its own fallback extractors."""
     document = trafilatura.bare_extraction(
-        tree, url=url, favor_precision=True, fast=False, include_comments=False,
+        tree, url=url, favor_precision=True, fast=fast, include_comments=False,
         include_tables=True, with_metadata=False)
     text = document.text or "" if isinstance(document, trafilatura.settings.Document) else ""
     return _without_credits(paragraph_lines(text))

@@ -7,7 +7,7 @@ from datetime import date
 
 from stream.clean.lexicon import AUTHOR_LABEL
 
-_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»)\s+")
+TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|»)\s+")
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -56,7 +56,7 @@ def clean_title(title: str | None, domain: str, site_name: str | None = None) ->
     prefix, colon, rest = title.partition(": ")
     if colon and rest and _is_site_name(prefix, tokens):
         title = rest  # "KapanLagi.com: Brandon Salim ..."
-    parts = _SEPARATORS.split(title)
+    parts = TITLE_SEPARATORS.split(title)
     while len(parts) > 1 and _is_site_name(parts[-1], tokens):
         parts.pop()
     while len(parts) > 1 and _is_site_name(parts[0], tokens):

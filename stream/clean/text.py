@@ -17,7 +17,7 @@ from stream.clean.lexicon import (
     word_count,
 )
 from stream.clean.lines import Extracted, is_body_line, join_paragraphs, normal
-from stream.clean.metadata import date_in_text, date_in_url
+from stream.clean.metadata import TITLE_SEPARATORS, date_in_text, date_in_url
 
 # A non-body line inside the article block costs this many times its words.
 GAP_PENALTY = 3.0
@@ -129,12 +129,12 @@ def _after_headline(lines: list[str], scores: list[float],
 
 
 def _headline(lines: list[str]) -> int | None:
-    """Where the page repeats its title (the title less the site's name after " - " or
-    " | "), if it does."""
+    """Where the page repeats its title, whole or up to a separator ("Headline - Site",
+    "Headline | Section | Site"), if it does."""
     if len(lines) < 3:
         return None
     title = normal(lines[0])
-    candidates = {title, *(title.split(sep)[0].strip() for sep in (" - ", " | ", " – "))}
+    candidates = {title, *(title[:cut.start()] for cut in TITLE_SEPARATORS.finditer(title))}
     candidates = {c for c in candidates if len(WORD.findall(c)) >= 3}
     return next((i for i in range(1, len(lines)) if normal(lines[i]) in candidates), None)
 
