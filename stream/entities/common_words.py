@@ -79,5 +79,6 @@ def _calendar_or_currency(text: str, mention: Mention) -> bool:
 
 
 def _opens_sentence(text: str, start: int) -> bool:
-    before = text[:start].rstrip(_OPENERS)
-    return not before or before[-1] in _SENTENCE_BREAK
+    while start > 0 and text[start - 1] in _OPENERS:
+        start -= 1
+    return start == 0 or text[start - 1] in _SENTENCE_BREAK

@@ -43,7 +43,7 @@ class Entity:
     end: int
     name: str
     entity_id: str
-    canonical: str = ""
+    canonical: str
 
     def as_dict(self) -> dict[str, object]:
         return {"text": self.text, "label": self.label, "start": self.start, "end": self.end,
@@ -56,11 +56,11 @@ class EntityCount:
     name: str
     label: str
     mentions: int
-    canonical: str = ""
+    canonical: str
 
     def as_dict(self) -> dict[str, object]:
         return {"entity_id": self.entity_id, "name": self.name, "label": self.label,
-                "mentions": self.mentions, "canonical_name": self.canonical or self.name}
+                "mentions": self.mentions, "canonical_name": self.canonical}
 
 @cache
 def known_names(aliases_file: str | None = None) -> dict[str, str]:

@@ -32,11 +32,12 @@ MAX_LENGTH = 254
 BATCH = 8
 
 
-# Which tag may follow which in BIO: an I- continues a B- or I- of its own label.
-_FOLLOWS = np.array([[not now.startswith("I-") or (before != "O" and before[2:] == now[2:])
-                      for now in TAGS] for before in TAGS])
-_OPENS = np.array([not tag.startswith("I-") for tag in TAGS])
+# Which tag may follow which in BIO (an I- continues a B- or I- of its own label), and which
+# may open a window: 0 where allowed, a score no path survives where not.
 _IMPOSSIBLE = -1e9
+_TRANSITIONS = np.array([[0.0 if not now.startswith("I-") or (
+    before != "O" and before[2:] == now[2:]) else _IMPOSSIBLE for now in TAGS] for before in TAGS])
+_OPENING = np.array([_IMPOSSIBLE if tag.startswith("I-") else 0.0 for tag in TAGS])
 
 
 def decode_bio(logits: np.ndarray, prior: np.ndarray | None = None) -> list[str]:
@@ -52,11 +53,10 @@ def decode_bio(logits: np.ndarray, prior: np.ndarray | None = None) -> list[str]
     log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
     if prior is not None:
         log_probs = log_probs + prior
-    transitions = np.where(_FOLLOWS, 0.0, _IMPOSSIBLE)
-    score = np.where(_OPENS, log_probs[0], _IMPOSSIBLE)
+    score = log_probs[0] + _OPENING
     back = np.zeros(log_probs.shape, dtype=np.int64)
     for t in range(1, len(log_probs)):
-        candidates = score[:, None] + transitions
+        candidates = score[:, None] + _TRANSITIONS
         back[t] = candidates.argmax(0)
         score = candidates.max(0) + log_probs[t]
     path = [int(score.argmax())]

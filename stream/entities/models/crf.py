@@ -26,6 +26,7 @@ class CrfTagger:
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_path))
         self._gazetteer = Gazetteer.load(gazetteer_path)
+        self._labels = frozenset(self._tagger.labels())
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
         out: list[list[Span]] = []
@@ -41,10 +42,9 @@ class CrfTagger:
         """log P(tag at word | sentence) under the CRF, [words, tags] in the order of
         ``tags``; a tag the model does not know gets a probability of ~0."""
         self._tagger.set(sentence_features(words, self._gazetteer))
-        known = set(self._tagger.labels())
         marginals = np.full((len(words), len(tags)), _FLOOR)
         for column, tag in enumerate(tags):
-            if tag in known:
+            if tag in self._labels:
                 for row in range(len(words)):
                     marginals[row, column] = max(self._tagger.marginal(tag, row), _FLOOR)
         logs: np.ndarray = np.log(marginals)
