@@ -114,7 +114,8 @@ class DashboardState:
     # entity id → language → its name in articles of that language ("United Kingdom" in
     # English, where the counts carry the one name across languages, "Inggris")
     local_names: dict[str, dict[str, str]] = field(default_factory=dict)
-    folded_names: dict[str, str] = field(default_factory=dict)
+    # entity id → its names, folded for search (one per language it is written in)
+    folded_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # ---- records in ---------------------------------------------------------------------
 
@@ -252,12 +253,12 @@ class DashboardState:
             self._forget_if_unused(entity_id)
 
     def _add_search_name(self, entity_id: str, name: str) -> None:
-        """Every name of the entity is searchable ("inggris | united kingdom")."""
+        """Every name of the entity is searchable ("inggris", "united kingdom")."""
         folded, known = fold(name), self.folded_names.get(entity_id)
         if known is None:
-            self.folded_names[entity_id] = folded
-        elif folded and folded not in known.split(" | "):
-            self.folded_names[entity_id] = f"{known} | {folded}"
+            self.folded_names[entity_id] = (folded,)
+        elif folded and folded not in known:
+            self.folded_names[entity_id] = (*known, folded)
 
     def _forget_if_unused(self, entity_id: str) -> None:
         if entity_id not in self.totals and entity_id not in self.entity_articles:
@@ -434,12 +435,13 @@ class DashboardState:
         wanted = fold(query.strip())
         if not wanted:
             return []
-        found = [(e, folded) for e, folded in self.folded_names.items() if wanted in folded]
+        found = [(e, names) for e, names in self.folded_names.items()
+                 if any(wanted in name for name in names)]
 
-        def rank(item: tuple[str, str]) -> tuple[int, int, str]:
-            entity_id, folded = item
+        def rank(item: tuple[str, tuple[str, ...]]) -> tuple[int, int, str]:
+            entity_id, names = item
             total = self.totals.get(entity_id)
-            starts = any(name.startswith(wanted) for name in folded.split(" | "))
+            starts = any(name.startswith(wanted) for name in names)
             return (0 if starts else 1,
                     -(total.mentions if total else 0), entity_id)
 
