@@ -6,15 +6,11 @@ and label, micro precision / recall / F1, and F1 per label."""
 from __future__ import annotations
 
 import re
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
-
 from stream.entities.tagger import LABELS
-from stream.evaluation.report import run_timed
+from stream.evaluation.report import run_entities
 from stream.training.corpus import prf
 
 REGRESSION_SET = Path(__file__).resolve().parents[2] / "eval" / "english-regression.txt"
@@ -63,23 +59,15 @@ def predicted_spans(sentences: list[Sentence], by_article: bool = False) -> list
     for index, sentence in enumerate(sentences):
         groups.setdefault(sentence.article if by_article else str(index), []).append(index)
     documents = list(groups.values())
-    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
-        for number, members in enumerate(documents):
-            text = "\n".join(sentences[i].text for i in members)
-            handle.write(orjson.dumps({"id": number, "text": text}) + b"\n")
-    try:
-        stdout, _cpu = run_timed([sys.executable, "-m", "stream.tools.cli", "entities",
-                                  "--language", "en", handle.name])
-    finally:
-        Path(handle.name).unlink()
+    found, _cpu = run_entities(
+        ["\n".join(sentences[i].text for i in members) for members in documents], "en")
     predicted: list[set[CharSpan]] = [set() for _ in sentences]
-    for line in stdout.splitlines():
-        record = orjson.loads(line)
+    for members, entities in zip(documents, found, strict=True):
         starts, offset = [], 0
-        for i in documents[record["id"]]:
+        for i in members:
             starts.append((offset, i))
             offset += len(sentences[i].text) + 1
-        for entity in record["entities"]:
+        for entity in entities:
             if entity["label"] not in LABELS:
                 continue
             begin, owner = max(s for s in starts if s[0] <= int(entity["start"]))

@@ -14,14 +14,14 @@ import argparse
 import hashlib
 import json
 import re
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
-from stream.evaluation.report import Table, run_timed
+from stream.evaluation.clean import run_system
+from stream.evaluation.report import Table
 
 SYSTEMS = ("newsstream clean", "trafilatura", "trafilatura-precision")
 _SPACE = re.compile(r"\s+")
@@ -71,18 +71,10 @@ def run(system: str, pages: list[Page]) -> tuple[dict[str, str], float]:
             handle.write(orjson.dumps({"schema_version": 1, "id": page.key, "url": page.url,
                                        "content_type": "text/html", "body": page.body}) + b"\n")
     try:
-        command = ([sys.executable, "-m", "stream.tools.cli", "clean", handle.name]
-                   if system == "newsstream clean" else
-                   [sys.executable, "-m", "stream.evaluation.baselines", system, handle.name])
-        stdout, cpu = run_timed(command)
+        texts, cpu = run_system(system, Path(handle.name), repeat=1)
     finally:
         Path(handle.name).unlink()
-    texts = {}
-    for line in stdout.splitlines():
-        record = orjson.loads(line)
-        if record.get("id") is not None:
-            texts[record["id"]] = norm(record.get("text") or "")
-    return texts, cpu
+    return {key: norm(text) for key, text in texts.items()}, cpu
 
 
 def score(pages: list[Page], texts: dict[str, str]) -> tuple[float, float, float]:

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
 from pathlib import Path
-
-import orjson
 
 from stream.entities.tagger import LABELS, Span
 from stream.evaluation.english import predicted_spans, read_set, score
-from stream.evaluation.report import Table, run_timed
+from stream.evaluation.report import Table, run_entities
 from stream.training.corpus import prf, read_corpus
 
 DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
@@ -47,20 +43,12 @@ def evaluate(split: Path, language: str, tier: str, repeat: int = 1,
     """Scores of one run; speed from the least CPU time over ``repeat`` runs (machine noise
     only ever adds time)."""
     sentences = list(read_corpus(split))
-    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
-        for i, sentence in enumerate(sentences):
-            handle.write(orjson.dumps({"id": i, "text": " ".join(sentence.tokens)}) + b"\n")
-    runs = [run_timed(
-        [sys.executable, "-m", "stream.tools.cli", "entities", "--language", language, handle.name],
+    found, cpu = run_entities(
+        [" ".join(sentence.tokens) for sentence in sentences], language,
         env={**os.environ, "NEWSSTREAM_NER_MODEL": tier,
-             "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}) for _ in range(repeat)]
-    stdout, cpu = runs[0][0], min(cpu for _stdout, cpu in runs)
-    Path(handle.name).unlink()
-    predicted: list[set[Span]] = [set() for _ in sentences]
-    for line in stdout.splitlines():
-        record = orjson.loads(line)
-        predicted[record["id"]] = token_spans(sentences[record["id"]].tokens,
-                                              record["entities"])
+             "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}, repeat=repeat)
+    predicted = [token_spans(sentence.tokens, entities)
+                 for sentence, entities in zip(sentences, found, strict=True)]
     words = sum(len(s.tokens) for s in sentences)
     precision, recall, f1 = prf([set(s.spans) for s in sentences], predicted)
     return precision, recall, f1, words / cpu, words
