@@ -73,33 +73,43 @@ def _rows(paths: tuple[Path, ...]) -> list[list[str]]:
 
 def load_aliases(*paths: Path) -> dict[str, Alias]:
     """alias → (canonical, label) from TSV files; later files override earlier ones."""
-    return {alias: (canonical, label or None) for alias, canonical, label, *_ in _rows(paths)}
+    return _aliases_of(_rows(paths))
 
 
 def load_display_names(*paths: Path) -> dict[str, dict[str, str]]:
     """canonical → {language: name}: an alias with a language in the fourth column is the
     entity's name in articles of that language ("United States" for Amerika Serikat in
     English); the canonical name is its name everywhere else. Later files override."""
+    return _display_names_of(_rows(paths))
+
+
+def _aliases_of(rows: list[list[str]]) -> dict[str, Alias]:
+    return {alias: (canonical, label or None) for alias, canonical, label, *_ in rows}
+
+
+def _display_names_of(rows: list[list[str]]) -> dict[str, dict[str, str]]:
     names: dict[str, dict[str, str]] = {}
-    for alias, canonical, _label, language, *_ in _rows(paths):
+    for alias, canonical, _label, language, *_ in rows:
         if language:
             names.setdefault(canonical, {})[language] = alias
     return names
 
 
-def _paths(extra: str | None) -> tuple[Path, ...]:
-    return (DEFAULT_ALIASES, *([Path(extra)] if extra else []))
+@cache
+def _default_rows(extra: str | None) -> list[list[str]]:
+    """The shipped table's rows, then the ``extra`` file's: read once for both views."""
+    return _rows((DEFAULT_ALIASES, *([Path(extra)] if extra else [])))
 
 
 @cache
 def default_aliases(extra: str | None = None) -> dict[str, Alias]:
     """The shipped alias table, with the ``extra`` file's entries over it."""
-    return load_aliases(*_paths(extra))
+    return _aliases_of(_default_rows(extra))
 
 
 @cache
 def default_display_names(extra: str | None = None) -> dict[str, dict[str, str]]:
-    return load_display_names(*_paths(extra))
+    return _display_names_of(_default_rows(extra))
 
 
 def display_name(canonical: str, language: str, names: dict[str, dict[str, str]]) -> str:
