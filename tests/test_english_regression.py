@@ -32,3 +32,32 @@ def test_the_english_model_stays_above_its_floor() -> None:
     _p, _r, together = score(sentences, predicted_spans(sentences, by_article=True))
     assert alone >= SENTENCE_FLOOR, alone
     assert together >= ARTICLE_FLOOR, together
+
+
+def test_only_sentences_without_a_possible_name_are_left_unread() -> None:
+    from stream.entities.models.english import can_hold_a_name
+
+    assert not can_hold_a_name("The committee met on a rainy day .".split())
+    assert not can_hold_a_name("He said it was over .".split())
+    assert not can_hold_a_name([])
+    # a name-like opener, a capital further on, an inner capital, an all-caps opener
+    assert can_hold_a_name("Apple said it was over .".split())
+    assert can_hold_a_name("May said it was over .".split())
+    assert can_hold_a_name("He met Joko Widodo .".split())
+    assert can_hold_a_name("The new iPhone sells .".split())
+    assert can_hold_a_name("US officials said so .".split())
+    assert can_hold_a_name("THE END".split())
+
+
+def test_skipping_unreadable_sentences_changes_no_entity() -> None:
+    from stream.entities.models.english import SpacyEnglishTagger
+
+    tagger = SpacyEnglishTagger()
+    sentences = [s.text.split() for s in read_set()[:60]]
+    sentences += [["The", "guardian", "of", "the", "moon", "said", "so", "."]]
+    everything = list(tagger._nlp.pipe(
+        [tagger._doc(tagger._nlp.vocab, words=words) for words in sentences]))
+    for words, doc, spans in zip(sentences, everything, tagger.predict(sentences), strict=True):
+        capitalised = [(e.start, e.end) for e in doc.ents if e.label_ in ("PERSON", "ORG", "GPE")
+                       and any(ch.isupper() for ch in e.text)]
+        assert [(s, e) for s, e, _l in spans if (s, e) in capitalised] == capitalised, words
