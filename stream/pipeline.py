@@ -24,6 +24,7 @@ from stream.clean.article import CleanedArticle, clean_article
 from stream.clean.boilerplate import DomainLines
 from stream.clean.language import detect_language
 from stream.clock import from_epoch, parse_iso, to_iso, utc_now
+from stream.costs import section
 from stream.counts.event_time import LATEST_EVENT_TIME, event_time
 from stream.dedup.fingerprint import fingerprint
 from stream.entities.extract import Entity, count_entities, extract_entities
@@ -204,7 +205,8 @@ def enrich_record(
         for index, (stage, run) in enumerate(stages):
             if _stage_listener is not None:
                 _stage_listener(index)
-            run(work)
+            with section(stage):
+                run(work)
             now = time.perf_counter()
             result.timings[stage] = now - last
             last = now

@@ -34,30 +34,29 @@ def test_the_english_model_stays_above_its_floor() -> None:
     assert together >= ARTICLE_FLOOR, together
 
 
-def test_only_sentences_without_a_possible_name_are_left_unread() -> None:
-    from stream.entities.models.english import can_hold_a_name
 
-    assert not can_hold_a_name("The committee met on a rainy day .".split())
-    assert not can_hold_a_name("He said it was over .".split())
-    assert not can_hold_a_name([])
-    # a name-like opener, a capital further on, an inner capital, an all-caps opener
-    assert can_hold_a_name("Apple said it was over .".split())
-    assert can_hold_a_name("May said it was over .".split())
-    assert can_hold_a_name("He met Joko Widodo .".split())
-    assert can_hold_a_name("The new iPhone sells .".split())
-    assert can_hold_a_name("US officials said so .".split())
-    assert can_hold_a_name("THE END".split())
+def test_the_model_reads_only_the_words_around_capitals() -> None:
+    from stream.entities.models.english import name_windows
+
+    words = "He said on Monday that the long talks in the capital had ended without a deal".split()
+    assert name_windows(words, context=2) == [(1, 6)]
+    assert name_windows("The committee met on a rainy day .".split()) == []
+    assert name_windows([]) == []
+    # a name-like opener, an inner capital, an all-caps opener; two capitals close together
+    assert name_windows("May said it was over .".split(), context=1) == [(0, 2)]
+    assert name_windows("the new iPhone sells well in shops".split(), context=1) == [(1, 4)]
+    assert name_windows("US officials said so".split(), context=0) == [(0, 1)]
+    assert name_windows("met Joko Widodo and Ma'ruf Amin".split(), context=1) == [(0, 6)]
 
 
-def test_skipping_unreadable_sentences_changes_no_entity() -> None:
-    from stream.entities.models.english import SpacyEnglishTagger
+def test_reading_windows_finds_what_reading_whole_sentences_finds() -> None:
+    from stream.entities.models.english import LABELS, SpacyEnglishTagger
 
     tagger = SpacyEnglishTagger()
-    sentences = [s.text.split() for s in read_set()[:60]]
-    sentences += [["The", "guardian", "of", "the", "moon", "said", "so", "."]]
-    everything = list(tagger._nlp.pipe(
-        [tagger._doc(tagger._nlp.vocab, words=words) for words in sentences]))
-    for words, doc, spans in zip(sentences, everything, tagger.predict(sentences), strict=True):
-        capitalised = [(e.start, e.end) for e in doc.ents if e.label_ in ("PERSON", "ORG", "GPE")
-                       and any(ch.isupper() for ch in e.text)]
-        assert [(s, e) for s, e, _l in spans if (s, e) in capitalised] == capitalised, words
+    sentences = [s.text.split() for s in read_set()]
+    whole = tagger._nlp.pipe([tagger._doc(tagger._nlp.vocab, words=w) for w in sentences])
+    for words, doc, spans in zip(sentences, whole, tagger.predict(sentences), strict=True):
+        expected = [(e.start, e.end, LABELS[e.label_]) for e in doc.ents if e.label_ in LABELS
+                    and any(ch.isupper() for ch in e.text)]
+        assert [s for s in spans if any(ch.isupper() for ch in " ".join(words[s[0]:s[1]]))] \
+            == expected, words

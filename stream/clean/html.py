@@ -24,6 +24,7 @@ from stream.clean.lines import (
 )
 from stream.clean.metadata import date_in_url
 from stream.clean.shingles import shingle_set
+from stream.costs import section
 
 
 def _first(tree: HtmlElement, *xpaths: str) -> str | None:
@@ -71,16 +72,20 @@ _NOT_CONTENT = re.compile(
 
 
 def clean_html(html: str, url: str | None = None) -> Extracted:
-    content = _NOT_CONTENT.sub("", html)
-    tree = trafilatura.load_html(content)
+    with section("clean.parse"):
+        content = _NOT_CONTENT.sub("", html)
+        tree = trafilatura.load_html(content)
     if tree is None:
         return Extracted("")
-    meta = html_metadata(tree, url)
-    own = _trafilatura_lines(tree, url, fast=True)
+    with section("clean.metadata"):
+        meta = html_metadata(tree, url)
+    with section("clean.trafilatura"):
+        own = _trafilatura_lines(tree, url, fast=True)
     gallery = photo_gallery(tree)
     # trafilatura works on a copy and leaves the tree as it was; readability changes it, so
     # it comes last and needs no copy of its own.
-    generic = paragraph_lines(readability_text(tree))
+    with section("clean.readability"):
+        generic = paragraph_lines(readability_text(tree))
     lines = choose_extraction(own, generic)
     if gallery and containment(lines_shingle_set(gallery), lines_shingle_set(lines)) < 0.5:
         # A photo story: both extractors took a caption block of the sidebar for the article.
@@ -88,8 +93,9 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
     if sum(map(len, lines)) < SHORT_TEXT:
         # Next to nothing found: the article may sit where trafilatura's fast pass does not
         # look. Its full pass (its own fallbacks on a fresh tree) runs for these pages only.
-        fresh = trafilatura.load_html(content)  # readability changed the first tree
-        full = _trafilatura_lines(fresh, url, fast=False) if fresh is not None else []
+        with section("clean.trafilatura full pass"):
+            fresh = trafilatura.load_html(content)  # readability changed the first tree
+            full = _trafilatura_lines(fresh, url, fast=False) if fresh is not None else []
         if sum(map(len, full)) > 2 * sum(map(len, lines)):
             lines = full
     if not lines:

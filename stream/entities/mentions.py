@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from stream.costs import section
 from stream.entities.normalise import Alias, canonical_name, short_form
 from stream.entities.tagger import TokenTagger
 from stream.entities.tokenize import Token, english_tokens, segments, tokenize
@@ -41,7 +42,8 @@ def find_mentions_in(texts: Sequence[str], tagger: TokenTagger) -> list[list[Men
             if tokens:
                 owners.append(index)
                 sentences.append(tokens)
-    predictions = tagger.predict([[token.text for token in tokens] for tokens in sentences])
+    with section(f"entities.tagger {tagger.name}"):
+        predictions = tagger.predict([[token.text for token in tokens] for tokens in sentences])
     mentions: list[list[Mention]] = [[] for _ in texts]
     for owner, tokens, spans in zip(owners, sentences, predictions, strict=True):
         text = texts[owner]

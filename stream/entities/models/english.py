@@ -22,16 +22,29 @@ _FUNCTION_OPENERS = frozenset("""
 """.split())
 
 
-def can_hold_a_name(words: Sequence[str]) -> bool:
-    """False for a sentence that opens with a function word and has no capital letter after
-    it: any span the model could find there has no capital, and English spans without one
-    are dropped (``drop_common_words``), so the model need not read it (16 % of the words
-    of English news)."""
-    if not words:
-        return False
-    first = words[0]
-    return not (first.lower() in _FUNCTION_OPENERS and (first[1:].islower() or len(first) == 1)
-                and not any(ch.isupper() for word in words[1:] for ch in word))
+# en_core_web_sm's NER reads each word through 4 layers that each see one word either side:
+# words 5 away from every capital change nothing it finds there (measured: the same spans on
+# 3,000 English news sentences, and the same `newsstream process` output; 4 changes some).
+CONTEXT = 5
+
+
+def name_windows(words: Sequence[str], context: int = CONTEXT) -> list[tuple[int, int]]:
+    """The stretches of a sentence the model reads: ``context`` words either side of each word
+    with a capital letter (a function word opening the sentence aside), merged. A span without
+    a capital is dropped from English text anyway (``drop_common_words``), so the rest need
+    not be read: a third of the words of English news."""
+    windows: list[tuple[int, int]] = []
+    for index, word in enumerate(words):
+        if index == 0 and word.lower() in _FUNCTION_OPENERS:
+            continue
+        if not any(ch.isupper() for ch in word):
+            continue
+        start, end = max(0, index - context), min(len(words), index + context + 1)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
 
 
 class SpacyEnglishTagger:
@@ -47,10 +60,13 @@ class SpacyEnglishTagger:
             exclude=["tok2vec", "parser", "lemmatizer", "attribute_ruler", "tagger", "senter"])
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
-        read = [index for index, words in enumerate(sentences) if can_hold_a_name(words)]
-        docs = [self._doc(self._nlp.vocab, words=list(sentences[index])) for index in read]
+        read = [(index, start, end) for index, words in enumerate(sentences)
+                for start, end in name_windows(words)]
+        docs = [self._doc(self._nlp.vocab, words=list(sentences[index][start:end]))
+                for index, start, end in read]
         out: list[list[Span]] = [[] for _ in sentences]
-        for index, doc in zip(read, self._nlp.pipe(docs, batch_size=64), strict=True):
-            out[index] = [(ent.start, ent.end, LABELS[ent.label_]) for ent in doc.ents
-                          if ent.label_ in LABELS]
+        for (index, start, _end), doc in zip(read, self._nlp.pipe(docs, batch_size=64),
+                                             strict=True):
+            out[index].extend((start + ent.start, start + ent.end, LABELS[ent.label_])
+                              for ent in doc.ents if ent.label_ in LABELS)
         return out
