@@ -38,15 +38,18 @@ def test_the_english_model_stays_above_its_floor() -> None:
 def test_the_model_reads_only_the_words_around_capitals() -> None:
     from stream.entities.models.english import name_windows
 
-    words = "He said on Monday that the long talks in the capital had ended without a deal".split()
-    assert name_windows(words, context=2) == [(1, 6)]
-    assert name_windows("The committee met on a rainy day .".split()) == []
+    def windows(sentence: str, context: int) -> list[tuple[int, int]]:
+        return name_windows(sentence.split(" "), context)
+
+    long = "He said on Monday that the long talks in the capital had ended without a deal"
+    assert windows(long, 2) == [(1, 6)]
+    assert windows("The committee met on a rainy day .", 5) == []
     assert name_windows([]) == []
     # a name-like opener, an inner capital, an all-caps opener; two capitals close together
-    assert name_windows("May said it was over .".split(), context=1) == [(0, 2)]
-    assert name_windows("the new iPhone sells well in shops".split(), context=1) == [(1, 4)]
-    assert name_windows("US officials said so".split(), context=0) == [(0, 1)]
-    assert name_windows("met Joko Widodo and Ma'ruf Amin".split(), context=1) == [(0, 6)]
+    assert windows("May said it was over .", 1) == [(0, 2)]
+    assert windows("the new iPhone sells well in shops", 1) == [(1, 4)]
+    assert windows("US officials said so", 0) == [(0, 1)]
+    assert windows("met Joko Widodo and Ma'ruf Amin", 1) == [(0, 6)]
 
 
 def test_reading_windows_finds_what_reading_whole_sentences_finds() -> None:
