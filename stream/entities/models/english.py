@@ -12,7 +12,17 @@ from stream.entities.tagger import Span
 LABELS = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC",
           "EVENT": "EVT"}
 # Words that open a sentence and are never a name ("May", "Will" and "US" are not here).
-_FUNCTION_OPENERS = frozenset(["a", "about", "after", "all", "also", "although", "an", "and", "another", "are", "as", "at", "because", "before", "both", "but", "by", "can", "could", "did", "do", "does", "each", "even", "every", "for", "from", "had", "has", "have", "he", "her", "here", "his", "however", "i", "if", "in", "instead", "into", "is", "it", "its", "just", "less", "many", "meanwhile", "more", "most", "my", "no", "not", "now", "of", "on", "one", "only", "or", "other", "our", "over", "she", "should", "since", "so", "some", "still", "such", "than", "that", "the", "their", "then", "there", "these", "they", "this", "those", "though", "to", "under", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "with", "would", "yet", "you", "your"])
+_FUNCTION_OPENERS = frozenset({
+    "a", "about", "after", "all", "also", "although", "an", "and", "another", "are", "as", "at",
+    "because", "before", "both", "but", "by", "can", "could", "did", "do", "does", "each",
+    "even", "every", "for", "from", "had", "has", "have", "he", "her", "here", "his", "however",
+    "i", "if", "in", "instead", "into", "is", "it", "its", "just", "less", "many", "meanwhile",
+    "more", "most", "my", "no", "not", "now", "of", "on", "one", "only", "or", "other", "our",
+    "over", "she", "should", "since", "so", "some", "still", "such", "than", "that", "the",
+    "their", "then", "there", "these", "they", "this", "those", "though", "to", "under", "was",
+    "we", "were", "what", "when", "where", "which", "while", "who", "why", "with", "would",
+    "yet", "you", "your"
+})
 
 
 # en_core_web_sm's NER reads each word through 4 layers that each see one word either side:
