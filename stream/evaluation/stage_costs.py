@@ -85,7 +85,7 @@ def measure(records: Iterable[bytes], settings: Settings) -> Costs:
                     pickle.loads(pickle.dumps((value, {})))
                     pickle.loads(pickle.dumps(result))
                 with section(PUBLISH):
-                    if result.enriched is not None:
+                    if result.enriched is not None and result.fingerprint is not None:
                         encode({"enriched": result.enriched, "fingerprint": result.fingerprint})
                         orjson.dumps(result.enriched)  # again, de-duplicated, to its topic
             costs.add(totals)
