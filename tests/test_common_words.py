@@ -62,3 +62,15 @@ def test_known_names_always_stay() -> None:
     text = "Amerika Serikat dan amerika serikat. Indonesia menang."
     assert _kept(text, "id", ("Amerika Serikat", "LOC"),
                  known={"Amerika Serikat": "LOC"}) == ["Amerika Serikat"]
+
+
+def test_a_word_is_found_as_the_regular_expression_finds_it() -> None:
+    import re
+
+    from stream.entities.common_words import _written_as_word
+
+    text = "calon jemaah haji_x, jemaahhaji; (jemaah haji) é-jemaah haji2 ünited états."
+    for word in ("jemaah haji", "haji", "jemaahhaji", "jemaah", "ünited", "états", "x",
+                 "haji2", "nited", "tats", "é", "calon jemaah"):
+        expected = re.search(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text) is not None
+        assert _written_as_word(text, word) == expected, word

@@ -58,13 +58,29 @@ def drop_common_words(text: str, mentions: Sequence[Mention], language: str,
         one_word = " " not in surface
         if surface not in lower_cased:
             lowered = surface.lower()
-            lower_cased[surface] = lowered != surface and re.search(
-                r"(?<!\w)" + re.escape(lowered) + r"(?!\w)", text) is not None
+            lower_cased[surface] = lowered != surface and _written_as_word(text, lowered)
         if lower_cased[surface] and not (one_word and surface in name_words) and (
                 not one_word or language == "en" or _opens_sentence(text, mention.start)):
             continue
         kept.append(mention)
     return kept
+
+
+def _is_word_character(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what \w matches
+
+
+def _written_as_word(text: str, word: str) -> bool:
+    """``word`` occurs in ``text`` with no word character either side: a regular expression
+    per surface would do the same, but compiling one per name cost more than the search."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not _is_word_character(text[at - 1])) and (
+                end == len(text) or not _is_word_character(text[end])):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def _calendar_or_currency(text: str, mention: Mention) -> bool:
