@@ -32,8 +32,11 @@ LEGAL_OR_CONTACT = re.compile(
 def word_count(line: str) -> int:
     """Words of a line; a run of Chinese or Japanese characters counts one word per two
     characters (their words are one to three characters long)."""
+    words = WORD.findall(line)
+    if not _CJK.search(line):
+        return len(words)
     total = 0
-    for word in WORD.findall(line):
+    for word in words:
         cjk = len(_CJK.findall(word))
         total += (cjk + 1) // 2 + (1 if len(word) > cjk else 0) if cjk else 1
     return total
