@@ -68,7 +68,7 @@ class SpacyEnglishTagger:
         docs = [self._doc(self._nlp.vocab, words=list(sentences[index][start:end]))
                 for index, start, end in read]
         out: list[list[Span]] = [[] for _ in sentences]
-        for (index, start, _end), doc in zip(read, self._nlp.pipe(docs, batch_size=64),
+        for (index, start, _end), doc in zip(read, self._nlp.pipe(docs, batch_size=256),
                                              strict=True):
             out[index].extend((start + ent.start, start + ent.end, LABELS[ent.label_])
                               for ent in doc.ents if ent.label_ in LABELS)
