@@ -1,49 +1,105 @@
-"""``make bench``: articles per second through a real worker on the embedded broker, next to
-the same enrichment offline (``newsstream process``) on the same records in the same run —
-the ratio is the cost of the stream (broker round trips, serialisation, the child process).
+"""``make bench``, scaling: articles per second of one and two workers on the embedded broker,
+next to one ``newsstream process`` and two of them side by side, on the same records in the
+same run; and where each worker run's CPU goes (worker main processes, enrichment children,
+the broker, the client that produces and reads), per article.
 
-Usage: ``python -m stream.evaluation.throughput --input FILE.jsonl.gz --copies 3``
+Usage: ``python -m stream.evaluation.throughput --data ../shared/data/clean --copies 2``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
 from stream.config import Settings
-from stream.evaluation.report import Table, run_timed
+from stream.evaluation.report import Table
+from stream.evaluation.stage_costs import GROUPS
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.jsonl import iter_lines
 from stream.tools.processes import settings_environment, stop_process, wait_ready
 from stream.tools.producing import consume_topic, produce_records
 
 READY_TIMEOUT_S = 120.0
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _records(path: Path, copies: int) -> list[bytes]:
-    """The input ``copies`` times, each copy with fresh article ids."""
+def bench_records(data: Path, copies: int) -> list[bytes]:
+    """The mixed set (stage_costs.GROUPS) ``copies`` times, each copy with fresh ids and URLs
+    (a copy is a new article to de-duplication, not a repeat)."""
     out = []
     for copy in range(copies):
-        for n, line in enumerate(iter_lines(path)):
-            record = orjson.loads(line)
-            record["id"] = f"bench-{copy}-{n}"
-            out.append(orjson.dumps(record))
+        for _column, name, kind in GROUPS:
+            for n, line in enumerate(iter_lines(data / name / f"{kind}.jsonl.gz")):
+                record = orjson.loads(line)
+                record["id"] = f"bench-{copy}-{name}-{kind}-{n}"
+                record["url"] = f"{record['url']}#bench-{copy}-{kind}-{n}"
+                out.append(orjson.dumps(record))
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (the forkserver, the enrichment child)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+@dataclass
+class CpuSplit:
+    """CPU seconds of each part of a streamed run."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def now(cls, workers: list[int], broker: int | None) -> CpuSplit:
+        split = {"worker main": sum(cpu_seconds(pid) for pid in workers),
+                 "enrichment children": sum(cpu_seconds(child) for pid in workers
+                                            for child in descendants(pid)),
+                 "broker": cpu_seconds(broker) if broker else 0.0,
+                 "bench client": time.process_time()}
+        return cls(split)
+
+    def __sub__(self, other: CpuSplit) -> CpuSplit:
+        return CpuSplit({k: v - other.seconds.get(k, 0.0) for k, v in self.seconds.items()})
 
 
 async def _stream(settings: Settings, records: list[bytes]) -> float:
     started = time.perf_counter()
-    await produce_records(settings, settings.input_topics[0],
-                          [(None, value) for value in records], progress=False)
+    keyed = [(orjson.loads(value)["id"].encode(), value) for value in records]
+    await produce_records(settings, settings.input_topics[0], keyed, progress=False)
     seen = 0
     async for _value in consume_topic(settings, settings.enriched_topic, idle_timeout=60):
         seen += 1
@@ -68,44 +124,102 @@ def resident_memory(settings: Settings) -> dict[str, float]:
     return {name: values.get(metric, 0.0) for name, metric in MEMORY_METRICS.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--input", type=Path,
-                        default=Path("../shared/data/clean/aeb/html.jsonl.gz"))
-    parser.add_argument("--copies", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("eval/throughput.md"))
-    args = parser.parse_args()
-    records = _records(args.input, args.copies)
-    table = Table("run", "articles", "seconds (wall)", "articles/s", "ratio to offline")
+def offline(records: list[bytes], side_by_side: int) -> float:
+    """Seconds for ``side_by_side`` ``newsstream process`` runs, each on all the records."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
         handle.write(b"\n".join(records) + b"\n")
-    started = time.perf_counter()
-    run_timed([sys.executable, "-m", "stream.tools.cli", "process", handle.name])
-    offline = time.perf_counter() - started
-    Path(handle.name).unlink()
-    table.add("newsstream process (one process)", len(records), f"{offline:.1f}",
-              f"{len(records) / offline:.1f}", "1.00")
+    try:
+        started = time.perf_counter()
+        runs = [subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "process",
+                                  handle.name], stdout=subprocess.DEVNULL)
+                for _ in range(side_by_side)]
+        for run in runs:
+            if run.wait() != 0:
+                raise RuntimeError(f"newsstream process exited with {run.returncode}")
+        return time.perf_counter() - started
+    finally:
+        Path(handle.name).unlink()
+
+
+@contextmanager
+def _workers(settings: Settings,
+             count: int) -> Iterator[list[tuple[Settings, subprocess.Popen[bytes]]]]:
+    """``count`` workers of one app, each with its own web port, all ready."""
+    with ExitStack() as stack:
+        workers = []
+        for _ in range(count):
+            own = settings.model_copy(update={"web_port": free_port()})
+            worker = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"],
+                                      env=settings_environment(own),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stack.callback(stop_process, worker, 30.0)
+            workers.append((own, worker))
+        for own, worker in workers:
+            wait_ready(own, worker, READY_TIMEOUT_S)
+        # Ready is per worker; the group settles when every member holds its partitions.
+        time.sleep(2 * settings.session_timeout_s)
+        yield workers
+
+
+@dataclass
+class StreamRun:
+    seconds: float
+    cpu: CpuSplit
+    memory: dict[str, float]
+
+
+def streamed(records: list[bytes], workers: int) -> StreamRun:
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as data:
-        tag = uuid.uuid4().hex[:6]
-        settings = Settings(broker_url=broker.url, app_id=f"bench-{tag}",
+        settings = Settings(broker_url=broker.url, app_id=f"bench-{uuid.uuid4().hex[:6]}",
                             web_port=free_port(), data_dir=data, log_level="warning")
         asyncio.run(create_newsstream_topics(settings))
-        worker = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"],
-                                  env=settings_environment(settings),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_ready(settings, worker, READY_TIMEOUT_S)
-            streamed = asyncio.run(_stream(settings, records))
-            memory = resident_memory(settings)
-        finally:
-            stop_process(worker, 30.0)
-    table.add("worker on the embedded broker (one worker)", len(records), f"{streamed:.1f}",
-              f"{len(records) / streamed:.1f}", f"{offline / streamed:.2f}")
-    table.write(args.out)
-    sizes = ", ".join(f"{name} {value / 2**20:,.0f} MiB" for name, value in memory.items())
-    print(f"resident memory after the run: {sizes}")
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write(f"\nResident memory after the run: {sizes}.\n")
+        with _workers(settings, workers) as running:
+            pids = [worker.pid for _own, worker in running]
+            before = CpuSplit.now(pids, broker.pid)
+            seconds = asyncio.run(_stream(settings, records))
+            cpu = CpuSplit.now(pids, broker.pid) - before
+            memory = resident_memory(running[0][0])
+    return StreamRun(seconds, cpu, memory)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
+    parser.add_argument("--copies", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("eval/throughput.md"))
+    args = parser.parse_args()
+    records = bench_records(args.data, args.copies)
+    n = len(records)
+    table = Table("run", "articles", "seconds (wall)", "articles/s", "ratio to one process")
+    one = offline(records, 1)
+    table.add("newsstream process (one process)", n, f"{one:.1f}", f"{n / one:.1f}", "1.00")
+    two = offline(records, 2)
+    table.add("two newsstream process side by side", 2 * n, f"{two:.1f}", f"{2 * n / two:.1f}",
+              f"{2 * one / two:.2f}")
+    runs = {}
+    for count in (1, 2):
+        run = runs[count] = streamed(records, count)
+        label = "one worker" if count == 1 else "two workers, one group"
+        table.add(f"{label} on the embedded broker", n, f"{run.seconds:.1f}",
+                  f"{n / run.seconds:.1f}", f"{one / run.seconds:.2f}")
+    table.add("two workers / one worker", "", "", "",
+              f"**{runs[1].seconds / runs[2].seconds:.2f}**")
+    cpu = Table("CPU ms per article", "one worker", "two workers")
+    for part in runs[1].cpu.seconds:
+        cpu.add(part, *(f"{1000 * runs[c].cpu.seconds[part] / n:,.1f}" for c in (1, 2)))
+    cpu.add("**all**", *(f"{1000 * sum(runs[c].cpu.seconds.values()) / n:,.1f}"
+                         for c in (1, 2)))
+    sizes = ", ".join(f"{name} {value / 2**20:,.0f} MiB"
+                      for name, value in runs[1].memory.items())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        f"Throughput (`make bench`) on {os.cpu_count()} cores: the dev extraction sets (English "
+        f"and Indonesian, HTML and scraped text) {args.copies} times over, fresh ids and URLs "
+        "each time; every run in the same invocation.\n\n" + "\n".join(table.rows)
+        + "\n\nWhere the CPU of the streamed runs goes (the bench client produces the records "
+        "and reads the enriched events):\n\n" + "\n".join(cpu.rows)
+        + f"\n\nResident memory after the one-worker run: {sizes}.\n", encoding="utf-8")
+    print(f"written to {args.out}")
 
 
 if __name__ == "__main__":
