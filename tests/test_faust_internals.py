@@ -126,3 +126,22 @@ async def test_recovery_reads_changelogs_to_the_end_that_fetch_reports(
     destination: Counter[Any] = Counter()
     await recovery._build_highwaters(None, [short, empty], destination, "table")
     assert destination == {short: 8, empty: -1}
+
+
+def test_a_worker_at_warning_builds_no_debug_records() -> None:
+    import logging
+
+    import faust
+
+    from stream.runtime.app import faust_worker
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        worker = faust_worker(faust.App("logging-check"), "warning")
+        worker._setup_logging()
+        assert root.level == logging.WARNING
+        assert not logging.getLogger("aiokafka.producer.producer").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers

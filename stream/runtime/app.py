@@ -115,3 +115,14 @@ def create_app(settings: Settings) -> Any:
     app.newsstream = context
     logging.getLogger("faust").setLevel(settings.log_level.upper())
     return app
+
+
+def faust_worker(app: Any, loglevel: str) -> Any:
+    """faust's worker for ``app``, without its terminal spinner: the spinner turns every log
+    record into a spin and sets the root logger to DEBUG to get them all, so every aiokafka
+    send built a debug record that no handler wrote (4 % of a worker's main process)."""
+    from faust.worker import Worker
+
+    worker = Worker(app, loglevel=loglevel)
+    worker.spinner = None
+    return worker

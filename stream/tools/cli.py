@@ -87,9 +87,7 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     """Run the agents: raw articles in, enriched articles and entity counts out."""
     import asyncio
 
-    from faust.worker import Worker
-
-    from stream.runtime.app import create_app
+    from stream.runtime.app import create_app, faust_worker
     from stream.runtime.faust_internals import check_faust_version
     from stream.runtime.transport import check_aiokafka_version
     from stream.runtime.versions import UnverifiedLibrary
@@ -110,7 +108,7 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
         sys.exit(2)
     asyncio.run(wait_for_broker_and_topics(settings))
     app = create_app(settings)
-    Worker(app, loglevel=settings.log_level).execute_from_commandline()
+    faust_worker(app, settings.log_level).execute_from_commandline()
 
 
 @main.command()
