@@ -67,13 +67,16 @@ eval-general: $(STAMP)
 eval-ner: $(STAMP)
 	$(BIN)/python -m stream.evaluation.ner --data $(NER_DATA) --out eval/ner.md
 
-## Throughput of a worker on the embedded broker next to `newsstream process` (eval/throughput.md),
+## CPU per article by stage and its costly parts, both entity tiers (eval/stage-costs.md); articles/s
+## of one and two workers on the embedded broker next to one and two `newsstream process` runs,
+## with where the CPU goes (eval/throughput.md),
 ## latency of the entity queries with 10k entities over two workers (eval/queries.md), bytes on
 ## the wire per article for each codec (eval/wire.md), and restart-to-ready with 1 M table keys
 ## for the memory and RocksDB stores (eval/restart.md), and the dashboard's first load, live
 ## updates and memory in headless Chromium with 10k entities and 5k articles (eval/dashboard.md).
 bench: $(STAMP)
-	$(BIN)/python -m stream.evaluation.throughput --input ../shared/data/clean/aeb/html.jsonl.gz --copies 3
+	$(BIN)/python -m stream.evaluation.stage_costs --data $(CLEAN_DATA)
+	$(BIN)/python -m stream.evaluation.throughput --data $(CLEAN_DATA) --copies 2
 	$(BIN)/python -m stream.evaluation.queries --entities 10000 --workers 2
 	$(BIN)/python -m stream.evaluation.wire --input $(CLEAN_DATA)/aeb/html.jsonl.gz \
 		--input $(CLEAN_DATA)/idnews/html.jsonl.gz --input $(CLEAN_DATA)/idnews/text.jsonl.gz
