@@ -98,8 +98,13 @@ class CpuSplit:
 
 async def _stream(settings: Settings, records: list[bytes]) -> float:
     started = time.perf_counter()
+    # Spread evenly over the raw partitions, as a crawler's producer without keys does: by
+    # hashed ids the four partitions of this set got 13 % to 31 % of the work, and the busier
+    # worker of two bounded the pair at 1.7 times one.
     keyed = [(orjson.loads(value)["id"].encode(), value) for value in records]
-    await produce_records(settings, settings.input_topics[0], keyed, progress=False)
+    turn = iter(range(len(keyed)))
+    await produce_records(settings, settings.input_topics[0], keyed, progress=False,
+                          partition_of=lambda _key: next(turn) % settings.partitions)
     seen = 0
     async for _value in consume_topic(settings, settings.enriched_topic, idle_timeout=60):
         seen += 1
