@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     heartbeat_interval_s: float = 1.0
     commit_interval_s: float = 1.0
     producer_linger_s: float = 0.01
+    consumer_fetch_max_wait_s: float = Field(
+        default=0.05, gt=0,
+        description="Longest a worker's fetch waits for records. faust asks for 1.5 s; Kafka "
+                    "answers as soon as a record comes, but Tansu held each fetch ~0.45 s, "
+                    "twice per article (raw topic, then de-duplication). At 0.05 s the p50 "
+                    "from send to enriched event at half load was 107 ms, at 0.1 s 137 ms.")
 
     # Bad input and bounded work
     max_payload_bytes: int = 5_000_000

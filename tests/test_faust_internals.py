@@ -51,6 +51,19 @@ def test_the_app_builds_its_transport_with_the_work_aligned_consumer(app: Any) -
     assert isinstance(app.consumer, WorkAlignedConsumer)
 
 
+def test_the_worker_consumer_fetches_with_the_configured_wait(app: Any) -> None:
+    import asyncio
+
+    app.newsstream_fetch_max_wait_s = 0.05
+
+    async def create() -> Any:  # aiokafka builds its consumer inside a running loop
+        return app.consumer._new_consumer_thread()._create_consumer(
+            loop=asyncio.get_running_loop())
+
+    consumer = asyncio.run(create())
+    assert consumer._fetch_max_wait_ms == 50  # faust's own is 1,500
+
+
 def test_read_offsets_are_off_for_agent_topics_and_kept_for_changelogs(app: Any) -> None:
     offsets = app.consumer._read_offset
     changelog, raw = TP("newsstream-entity-counts-changelog"), TP("articles.raw")

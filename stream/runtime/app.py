@@ -69,6 +69,7 @@ def create_app(settings: Settings) -> Any:
         # Recovery that reads changelogs to their true end on brokers with short ListOffsets.
         TableManager=NewsstreamTableManager,
     )
+    app.newsstream_fetch_max_wait_s = settings.consumer_fetch_max_wait_s
     raw = dict(key_serializer="raw", value_serializer="raw")
     single = dict(raw, partitions=1)
     metrics = Metrics()

@@ -8,6 +8,10 @@ internals. Each is named here with why, and has a unit test of its own
 - ``App._new_transport``: the transport's Consumer class is :class:`WorkAlignedConsumer`;
 - ``Consumer._read_offset`` replaced, ``Consumer._new_consumer_thread`` wrapped, ``commit``
   gated: see "Commits" below;
+- ``AIOKafkaConsumerThread._create_consumer`` wrapped to set aiokafka's
+  ``_fetch_max_wait_ms`` before the consumer starts: faust passes a fixed 1,500 ms, and the
+  embedded broker answers a waiting fetch only when that wait ends (measured ~450 ms a hop);
+  ``NEWSSTREAM_CONSUMER_FETCH_MAX_WAIT_S`` decides it;
 - ``Consumer._committed_offset``: the committed offset of a partition as faust last sought it
   (:func:`committed_offset`), where ordered processing resumes after a rebalance;
 - ``Recovery._build_highwaters`` extended and ``TableManager.recovery`` (its body copied, to
@@ -103,6 +107,15 @@ class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has 
         # gone those calls wait out their timeouts. Nothing is committed while stopping, so
         # there is nothing to wait for: give up after a few seconds, not mode's 60.
         thread.shutdown_timeout = SHUTDOWN_TIMEOUT_S
+        create = thread._create_consumer
+        wait_ms = int(1000 * self.app.newsstream_fetch_max_wait_s)
+
+        def create_consumer(loop: Any) -> Any:
+            consumer = create(loop=loop)
+            consumer._fetch_max_wait_ms = wait_ms  # read by start(), which builds the fetcher
+            return consumer
+
+        thread._create_consumer = create_consumer
         return thread
 
     async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
@@ -131,6 +144,8 @@ async def _drain_changelog_queue(app: Any) -> bool:
 
 class NewsstreamApp(faust.App):  # type: ignore[misc]
     """faust.App whose consumer commits only work that is done (see the module docstring)."""
+
+    newsstream_fetch_max_wait_s = 1.5  # faust's own; create_app sets the configured one
 
     def _new_transport(self) -> Any:
         transport = super()._new_transport()
