@@ -70,3 +70,13 @@ def test_a_process_and_its_children_are_accounted() -> None:
         child.kill()
         child.wait()
     assert cpu_seconds(child.pid) == 0.0  # gone
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    from stream.evaluation.latency import percentile
+
+    values = [float(n) for n in range(1, 101)]
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile(values, 1.0) == 100.0
+    assert percentile([3.0], 0.99) == 3.0

@@ -3,14 +3,15 @@ consumer, p50 / p95 / p99, through one worker on the embedded broker at a steady
 sustained rate, next to the p99 of the enrichment call alone (the same records through the
 same :class:`Enricher`, in this process, one after another).
 
-Usage: ``python -m stream.evaluation.latency --data ../shared/data/clean --rate 16 --load 0.5
---load 0.8``
+Usage: ``python -m stream.evaluation.latency --data ../shared/data/clean [--rate 17]`` (the
+rate defaults to the one-worker rate ``stream.evaluation.throughput`` measured)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import statistics
 import tempfile
 import time
@@ -32,7 +33,7 @@ from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_p
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile (``share`` in 0-1) of ``values``."""
     ordered = sorted(values)
-    rank = max(1, round(share * len(ordered) + 0.5))
+    rank = max(1, math.ceil(share * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
 
 
@@ -93,14 +94,18 @@ async def _paced(settings: Settings, records: list[bytes], rate: float) -> list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
-    parser.add_argument("--rate", type=float, required=True,
-                        help="the sustained articles/s of one worker (eval/throughput.md)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="the sustained articles/s of one worker (default: the one "
+                             "measured by stream.evaluation.throughput, eval/throughput.json)")
     parser.add_argument("--load", type=float, action="append",
                         help="shares of --rate to run at (default 0.5 and 0.8)")
     parser.add_argument("--copies", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("eval/latency.md"))
     args = parser.parse_args()
     loads = args.load or [0.5, 0.8]
+    if args.rate is None:
+        measured = orjson.loads(Path("eval/throughput.json").read_bytes())
+        args.rate = float(measured["one_worker_articles_per_s"])
     records = bench_records(args.data, args.copies)
     calls = call_seconds(records)
     table = Table("run", "articles/s", "p50 ms", "p95 ms", "p99 ms", "p99 / call's p99")

@@ -214,6 +214,9 @@ def main() -> None:
         cpu.add(part, *(f"{1000 * runs[c].cpu.seconds[part] / n:,.1f}" for c in (1, 2)))
     cpu.add("**all**", *(f"{1000 * sum(runs[c].cpu.seconds.values()) / n:,.1f}"
                          for c in (1, 2)))
+    # The sustained rate the latency runs take their load from (stream.evaluation.latency).
+    args.out.with_suffix(".json").write_bytes(orjson.dumps(
+        {"one_worker_articles_per_s": round(n / runs[1].seconds, 2)}))
     sizes = ", ".join(f"{name} {value / 2**20:,.0f} MiB"
                       for name, value in runs[1].memory.items())
     args.out.parent.mkdir(parents=True, exist_ok=True)
