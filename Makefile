@@ -70,7 +70,8 @@ eval-ner: $(STAMP)
 ## CPU per article by stage and its costly parts, both entity tiers (eval/stage-costs.md); articles/s
 ## of one and two workers on the embedded broker next to one and two `newsstream process` runs,
 ## with where the CPU goes (eval/throughput.md); send-to-enriched latency at 50 % and 80 % of one
-## worker's rate next to the enrichment call alone (eval/latency.md);
+## worker's rate next to the enrichment call alone (eval/latency.md); the counting path without NLP,
+## de-duplication and counting with one and two workers (eval/counting.md);
 ## latency of the entity queries with 10k entities over two workers (eval/queries.md), bytes on
 ## the wire per article for each codec (eval/wire.md), and restart-to-ready with 1 M table keys
 ## for the memory and RocksDB stores (eval/restart.md), and the dashboard's first load, live
@@ -79,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python -m stream.evaluation.stage_costs --data $(CLEAN_DATA)
 	$(BIN)/python -m stream.evaluation.throughput --data $(CLEAN_DATA) --copies 2
 	$(BIN)/python -m stream.evaluation.latency --data $(CLEAN_DATA)
+	$(BIN)/python -m stream.evaluation.counting --articles 2000 --entities 15
 	$(BIN)/python -m stream.evaluation.queries --entities 10000 --workers 2
 	$(BIN)/python -m stream.evaluation.wire --input $(CLEAN_DATA)/aeb/html.jsonl.gz \
 		--input $(CLEAN_DATA)/idnews/html.jsonl.gz --input $(CLEAN_DATA)/idnews/text.jsonl.gz

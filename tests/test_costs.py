@@ -80,3 +80,18 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentile(values, 0.99) == 99.0
     assert percentile(values, 1.0) == 100.0
     assert percentile([3.0], 0.99) == 3.0
+
+
+def test_counting_bench_articles_are_distinct_with_long_tailed_entities() -> None:
+    from collections import Counter
+
+    from stream.evaluation.counting import envelopes
+
+    records = [orjson.loads(value) for value in envelopes(300, 15)]
+    assert len({r["enriched"]["id"] for r in records}) == 300
+    assert len({r["fingerprint"]["url"] for r in records}) == 300
+    named = Counter(c["entity_id"] for r in records for c in r["enriched"]["entity_counts"])
+    assert all(1 <= len(r["enriched"]["entity_counts"]) <= 15 for r in records)
+    top, rest = named.most_common(1)[0][1], sorted(named.values())[len(named) // 2]
+    assert top > 10 * rest  # a few entities in most articles, most in a few
+    assert all(not r["enriched"]["entity_counts"] for r in map(orjson.loads, envelopes(5, 0)))
