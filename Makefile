@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-general eval-ner bench clean
+.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-general eval-ner bench soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,12 @@ bench: $(STAMP)
 		--input $(CLEAN_DATA)/idnews/html.jsonl.gz --input $(CLEAN_DATA)/idnews/text.jsonl.gz
 	$(BIN)/python -m stream.evaluation.restart --keys 1000000
 	$(BIN)/python -m stream.evaluation.dashboard --entities 10000 --articles 5000
+
+## Resident memory of one worker and its child while ARTICLES articles stream through
+## (eval/memory.md; 100,000 take about 100 minutes on one core).
+ARTICLES ?= 100000
+soak: $(STAMP)
+	$(BIN)/python -m stream.evaluation.memory --data $(CLEAN_DATA) --articles $(ARTICLES)
 
 clean:
 	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache

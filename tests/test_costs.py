@@ -95,3 +95,24 @@ def test_counting_bench_articles_are_distinct_with_long_tailed_entities() -> Non
     top, rest = named.most_common(1)[0][1], sorted(named.values())[len(named) // 2]
     assert top > 10 * rest  # a few entities in most articles, most in a few
     assert all(not r["enriched"]["entity_counts"] for r in map(orjson.loads, envelopes(5, 0)))
+
+
+def test_soak_variants_are_new_articles_and_memory_is_read_from_proc(tmp_path: Path) -> None:
+    import gzip
+
+    from stream.evaluation.memory import resident_bytes, variants
+    from stream.evaluation.stage_costs import GROUPS
+
+    for _column, name, kind in GROUPS:
+        (tmp_path / name).mkdir(exist_ok=True)
+        with gzip.open(tmp_path / name / f"{kind}.jsonl.gz", "wb") as handle:
+            for n in range(3):
+                handle.write(orjson.dumps({"id": f"{name}{kind}{n}", "url": f"https://x/{n}",
+                                           "body": "text"}) + b"\n")
+    records = list(variants(tmp_path, 400))  # more than the 12 there: they repeat, renamed
+    ids = [orjson.loads(value)["id"] for _key, value in records]
+    urls = {orjson.loads(value)["url"] for _key, value in records}
+    assert len(set(ids)) == len(urls) == 400
+    assert [key.decode() for key, _value in records] == ids
+    assert resident_bytes(os.getpid()) > 10 * 2**20
+    assert resident_bytes(2**22 + 12345) == 0  # no such process

@@ -1,0 +1,140 @@
+"""``make soak``: the resident memory of one worker and its enrichment child while a long stream
+of articles goes through (variants of the dev extraction sets: new ids and URLs, so every one is
+a new article to de-duplication and counting), sampled from /proc every few seconds.
+
+Flat means: the largest sample after warm-up (the first tenth of the articles) is within 10 %
+of the sample taken when warm-up ended. The embedded broker keeps every record in memory, so
+its own memory is not a figure of newsstream's and is not reported.
+
+Usage: ``python -m stream.evaluation.memory --articles 100000``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from stream.config import Settings
+from stream.evaluation.report import Table
+from stream.evaluation.stage_costs import GROUPS
+from stream.evaluation.throughput import _workers, descendants
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.tools.jsonl import iter_lines
+from stream.tools.producing import consume_topic, produce_records
+
+SAMPLE_EVERY_S = 5.0
+CHUNK = 500  # articles produced at a time; the next chunk waits until this one is enriched
+
+
+def variants(data: Path, articles: int) -> Iterator[tuple[bytes, bytes]]:
+    """(key, value) of ``articles`` records: the dev sets over and over, each time new."""
+    base = [orjson.loads(line) for _c, name, kind in GROUPS
+            for line in iter_lines(data / name / f"{kind}.jsonl.gz")]
+    for n, record in zip(range(articles), itertools.cycle(base), strict=False):
+        variant = {**record, "id": f"soak-{n}", "url": f"{record['url']}#soak-{n}"}
+        yield variant["id"].encode(), orjson.dumps(variant)
+
+
+def resident_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+@dataclass
+class Samples:
+    """(articles enriched so far, worker RSS, largest child RSS) over time."""
+
+    rows: list[tuple[int, int, int]] = field(default_factory=list)
+    done: int = 0
+
+    def take(self, worker: int) -> None:
+        children = [resident_bytes(pid) for pid in descendants(worker)]
+        self.rows.append((self.done, resident_bytes(worker), max(children, default=0)))
+
+
+def soak(data: Path, articles: int) -> tuple[Samples, float]:
+    samples = Samples()
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as folder:
+        settings = Settings(broker_url=broker.url, app_id=f"soak-{uuid.uuid4().hex[:6]}",
+                            web_port=free_port(), data_dir=folder, log_level="warning")
+        asyncio.run(create_newsstream_topics(settings))
+        with _workers(settings, 1) as running:
+            worker = running[0][1].pid
+            stop = threading.Event()
+
+            def sample() -> None:
+                while not stop.wait(SAMPLE_EVERY_S):
+                    samples.take(worker)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            started = time.perf_counter()
+            sampler.start()
+            try:
+                asyncio.run(_stream(settings, variants(data, articles), samples))
+            finally:
+                stop.set()
+                sampler.join()
+            samples.take(worker)
+            return samples, time.perf_counter() - started
+
+
+async def _stream(settings: Settings, records: Iterator[tuple[bytes, bytes]],
+                  samples: Samples) -> None:
+    reader = consume_topic(settings, settings.enriched_topic, idle_timeout=300)
+    while chunk := list(itertools.islice(records, CHUNK)):
+        await produce_records(settings, settings.input_topics[0], chunk, progress=False)
+        target = samples.done + len(chunk)
+        async for _value in reader:
+            samples.done += 1
+            if samples.done >= target:
+                break
+        if samples.done < target:
+            raise RuntimeError(f"only {samples.done} of {target} articles came out")
+    await reader.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=Path("eval/memory.md"))
+    args = parser.parse_args()
+    samples, seconds = soak(args.data, args.articles)
+    warm = next((row for row in samples.rows if row[0] >= args.articles // 10), samples.rows[-1])
+    after = [row for row in samples.rows if row[0] >= warm[0]]
+    table = Table("process", "after warm-up (MiB)", "largest after (MiB)", "at the end (MiB)",
+                  "growth")
+    for name, column in (("worker", 1), ("enrichment child", 2)):
+        start, top, end = warm[column], max(r[column] for r in after), after[-1][column]
+        table.add(name, f"{start / 2**20:,.0f}", f"{top / 2**20:,.0f}", f"{end / 2**20:,.0f}",
+                  f"{top / start - 1:+.1%}" if start else "-")
+    steps = Table("articles enriched", "worker MiB", "enrichment child MiB")
+    for done, worker, child in samples.rows[:: max(1, len(samples.rows) // 20)]:
+        steps.add(done, f"{worker / 2**20:,.0f}", f"{child / 2**20:,.0f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        f"Memory over a long stream (`make soak`): {args.articles:,} articles (the dev "
+        f"extraction sets over and over, new ids and URLs) through one worker on the embedded "
+        f"broker in {seconds / 60:.0f} min, resident memory sampled every "
+        f"{SAMPLE_EVERY_S:g} s; warm-up is the first tenth.\n\n" + "\n".join(table.rows)
+        + "\n\nSamples:\n\n" + "\n".join(steps.rows) + "\n", encoding="utf-8")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
