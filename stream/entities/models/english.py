@@ -35,7 +35,7 @@ def name_windows(words: Sequence[str], context: int = CONTEXT) -> list[tuple[int
     """The stretches of a sentence the model reads: ``context`` words either side of each word
     with a capital letter (a function word opening the sentence aside), merged. A span without
     a capital is dropped from English text anyway (``drop_common_words``), so the rest need
-    not be read: a third of the words of English news."""
+    not be read: two fifths of the words of English news."""
     windows: list[tuple[int, int]] = []
     for index, word in enumerate(words):
         if index == 0 and word.lower() in _FUNCTION_OPENERS:
