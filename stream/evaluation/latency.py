@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from stream.config import Settings
 from stream.evaluation.report import Table
 from stream.evaluation.throughput import _workers, bench_records
-from stream.runtime.connection import client_options
 from stream.runtime.enricher import Enricher
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.tools.producing import paced_round_trips
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -50,45 +49,6 @@ def call_seconds(records: list[bytes]) -> list[float]:
     finally:
         enricher.close()
     return out
-
-
-async def _paced(settings: Settings, records: list[bytes], rate: float) -> list[float]:
-    """Send ``records`` at ``rate`` per second (evenly spaced, keyed by id) and read the
-    enriched events as they come: seconds from each send to its event's arrival."""
-    sent: dict[str, float] = {}
-    arrived: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(settings.enriched_topic, **client_options(settings),
-                                group_id=None, auto_offset_reset="latest",
-                                fetch_max_wait_ms=10, max_partition_fetch_bytes=8 * 2**20)
-    producer = AIOKafkaProducer(**client_options(settings), linger_ms=0, acks="all",
-                                max_request_size=8 * 2**20)
-    await consumer.start()
-    await producer.start()
-    try:
-        await consumer.getmany(timeout_ms=500)  # joined at the end, before the first send
-
-        async def read() -> None:
-            while len(arrived) < len(records):
-                batches = await consumer.getmany(timeout_ms=200)
-                now = time.perf_counter()
-                for messages in batches.values():
-                    for message in messages:
-                        arrived.setdefault(orjson.loads(message.value)["id"], now)
-
-        reader = asyncio.create_task(read())
-        started = time.perf_counter()
-        for n, value in enumerate(records):
-            delay = started + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            key = orjson.loads(value)["id"]
-            sent[key] = time.perf_counter()
-            await producer.send(settings.input_topics[0], value=value, key=key.encode())
-        await asyncio.wait_for(reader, timeout=120 + len(records) / rate)
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    return [arrived[key] - at for key, at in sent.items()]
 
 
 def main() -> None:
@@ -120,7 +80,7 @@ def main() -> None:
             asyncio.run(create_newsstream_topics(settings))
             with _workers(settings, 1):
                 fresh = bench_records(args.data, args.copies)  # new ids: new articles
-                seconds = asyncio.run(_paced(settings, fresh, rate))
+                seconds = asyncio.run(paced_round_trips(settings, fresh, rate))
         table.add(f"one worker at {load:.0%} of {args.rate:g}/s", f"{rate:.1f}",
                   *(f"{1000 * percentile(seconds, q):,.0f}" for q in (0.5, 0.95, 0.99)),
                   f"{percentile(seconds, 0.99) / call_p99:.2f}")

@@ -180,3 +180,42 @@ def wire_bytes(values: list[bytes], codec: str, batch: int) -> tuple[int, float]
             builder.append(offset, int(time.time() * 1000), b"0123456789abcdef", value, [])
         total += len(builder.build())
     return total, time.process_time() - started
+
+
+async def paced_round_trips(settings: Settings, records: list[bytes], rate: float) -> list[float]:
+    """Send raw ``records`` at ``rate`` per second (evenly spaced, keyed by id) and read the
+    enriched events as they come: the seconds from each send to its event's arrival."""
+    sent: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(settings.enriched_topic, **client_options(settings),
+                                group_id=None, auto_offset_reset="latest",
+                                fetch_max_wait_ms=10, max_partition_fetch_bytes=MAX_REQUEST_BYTES)
+    producer = AIOKafkaProducer(**client_options(settings), linger_ms=0, acks="all",
+                                max_request_size=MAX_REQUEST_BYTES)
+    await consumer.start()
+    await producer.start()
+    try:
+        await consumer.getmany(timeout_ms=500)  # positioned at the end before the first send
+
+        async def read() -> None:
+            while len(arrived) < len(records):
+                batches = await consumer.getmany(timeout_ms=200)
+                now = time.perf_counter()
+                for messages in batches.values():
+                    for message in messages:
+                        arrived.setdefault(orjson.loads(message.value)["id"], now)
+
+        reader = asyncio.create_task(read())
+        started = time.perf_counter()
+        for n, value in enumerate(records):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            key = orjson.loads(value)["id"]
+            sent[key] = time.perf_counter()
+            await producer.send(settings.input_topics[0], value=value, key=key.encode())
+        await asyncio.wait_for(reader, timeout=120 + len(records) / rate)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return [arrived[key] - at for key, at in sent.items()]
