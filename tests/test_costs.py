@@ -11,8 +11,8 @@ import orjson
 
 from stream.config import Settings
 from stream.costs import metering, section
+from stream.evaluation.harness import cpu_seconds, descendants
 from stream.evaluation.stage_costs import Costs, measure, rows
-from stream.evaluation.throughput import cpu_seconds, descendants
 
 SAMPLE = Path(__file__).parent / "fixtures" / "kompas-2023-07-29.txt"
 
@@ -48,6 +48,7 @@ def test_the_stage_table_measures_every_stage_and_the_model() -> None:
                for n in range(2)]
     costs = measure(records, Settings(log_level="warning"))
     assert costs.articles == 2
+    assert len(costs.calls) == 2 and all(call > 0 for call in costs.calls)
     for stage in ("decode", "clean", "language", "entities", "fingerprint"):
         assert stage in costs.seconds, stage
     assert costs.seconds["entities.tagger crf-id"] > 0
@@ -58,6 +59,7 @@ def test_the_stage_table_measures_every_stage_and_the_model() -> None:
     merged.merge(costs)
     merged.merge(costs)
     assert merged.articles == 4 and abs(merged.total - 2 * costs.total) < 1e-9
+    assert merged.calls == costs.calls * 2
 
 
 def test_a_process_and_its_children_are_accounted() -> None:
@@ -73,7 +75,7 @@ def test_a_process_and_its_children_are_accounted() -> None:
 
 
 def test_percentiles_are_nearest_rank() -> None:
-    from stream.evaluation.latency import percentile
+    from stream.evaluation.harness import percentile
 
     values = [float(n) for n in range(1, 101)]
     assert percentile(values, 0.5) == 50.0
@@ -100,8 +102,7 @@ def test_counting_bench_articles_are_distinct_with_long_tailed_entities() -> Non
 def test_soak_variants_are_new_articles_and_memory_is_read_from_proc(tmp_path: Path) -> None:
     import gzip
 
-    from stream.evaluation.memory import resident_bytes, variants
-    from stream.evaluation.stage_costs import GROUPS
+    from stream.evaluation.harness import GROUPS, mixed_set, resident_bytes, variants
 
     for _column, name, kind in GROUPS:
         (tmp_path / name).mkdir(exist_ok=True)
@@ -109,7 +110,7 @@ def test_soak_variants_are_new_articles_and_memory_is_read_from_proc(tmp_path: P
             for n in range(3):
                 handle.write(orjson.dumps({"id": f"{name}{kind}{n}", "url": f"https://x/{n}",
                                            "body": "text"}) + b"\n")
-    records = list(variants(tmp_path, 400))  # more than the 12 there: they repeat, renamed
+    records = list(variants(mixed_set(tmp_path), 400))  # more than the 12: repeated, renamed
     ids = [orjson.loads(value)["id"] for _key, value in records]
     urls = {orjson.loads(value)["url"] for _key, value in records}
     assert len(set(ids)) == len(urls) == 400

@@ -15,21 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import tempfile
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from stream.config import Settings
-from stream.evaluation.report import Table
-from stream.evaluation.throughput import _workers
+from stream.evaluation.harness import Cluster, cluster, total_updates, until_enriched
+from stream.evaluation.report import Table, write_report
 from stream.records import ArticleEnvelope, encode
-from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
-from stream.tools.producing import consume_topic, produce_records
+from stream.tools.producing import produce_records
 
 ENTITY_POOL = 5_000
 TIMEOUT_S = 600.0
@@ -58,44 +53,24 @@ def envelopes(articles: int, entities: int, seed: int = 7) -> list[bytes]:
     return out
 
 
-def _metric(settings: Settings, name: str) -> float:
-    url = f"http://{settings.web_host}:{settings.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        lines = response.read().decode().splitlines()
-    return sum(float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith(name))
-
-
-def _counted(workers: list[Settings]) -> float:
-    return sum(_metric(s, 'newsstream_count_updates_total{window="total"}') for s in workers)
+def _counted(running: Cluster) -> float:
+    return sum(total_updates(port) for port in running.ports)
 
 
 def run(records: list[bytes], workers: int, events: int) -> tuple[float, float]:
     """(seconds until every article is de-duplicated, seconds until every event is counted)."""
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as data:
-        settings = Settings(broker_url=broker.url, app_id=f"bench-{uuid.uuid4().hex[:6]}",
-                            web_port=free_port(), data_dir=data, log_level="warning")
-        asyncio.run(create_newsstream_topics(settings))
-        with _workers(settings, workers) as running:
-            members = [own for own, _worker in running]
-            started = time.perf_counter()
-            asyncio.run(produce_records(settings, settings.articles_topic,
-                                        [(None, value) for value in records], progress=False))
-            deduplicated = asyncio.run(_all_out(settings, len(records))) - started
-            deadline = time.monotonic() + TIMEOUT_S
-            while _counted(members) < events:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{_counted(members):.0f} of {events} events counted")
-                time.sleep(0.05)
-            return deduplicated, time.perf_counter() - started
-
-
-async def _all_out(settings: Settings, expected: int) -> float:
-    seen = 0
-    async for _value in consume_topic(settings, settings.enriched_topic, idle_timeout=120):
-        seen += 1
-        if seen == expected:
-            return time.perf_counter()
-    raise RuntimeError(f"only {seen} of {expected} articles came out of de-duplication")
+    with cluster(workers) as running:
+        settings = running.settings
+        started = time.perf_counter()
+        asyncio.run(produce_records(settings, settings.articles_topic,
+                                    [(None, value) for value in records], progress=False))
+        deduplicated = asyncio.run(until_enriched(settings, len(records))) - started
+        deadline = time.monotonic() + TIMEOUT_S
+        while _counted(running) < events:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{_counted(running):.0f} of {events} events counted")
+            time.sleep(0.05)
+        return deduplicated, time.perf_counter() - started
 
 
 def main() -> None:
@@ -117,13 +92,12 @@ def main() -> None:
         table.add(f"de-duplication and counting, {workers} worker{'s' * (workers > 1)}",
                   args.articles, events, f"{seconds:.1f}", f"{args.articles / seconds:,.0f}",
                   f"{events / seconds:,.0f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
+    write_report(
+        args.out,
         "The counting path without NLP (`make bench`): article envelopes written straight to "
         "the internal articles topic, each naming entities from a pool of 5,000 with a long "
-        "tail; counted in the running total and three windows, on the embedded broker.\n\n"
-        + "\n".join(table.rows) + "\n", encoding="utf-8")
-    print(f"written to {args.out}")
+        "tail; counted in the running total and three windows, on the embedded broker.",
+        table.markdown)
 
 
 if __name__ == "__main__":

@@ -14,45 +14,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
 from stream.config import Settings
-from stream.evaluation.report import Table
-from stream.evaluation.stage_costs import GROUPS
-from stream.evaluation.throughput import _workers, descendants
-from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
-from stream.tools.jsonl import iter_lines
+from stream.evaluation.harness import (
+    cluster,
+    descendants,
+    mixed_set,
+    resident_bytes,
+    variants,
+)
+from stream.evaluation.report import Table, write_report
 from stream.tools.producing import consume_topic, produce_records
 
 SAMPLE_EVERY_S = 5.0
 CHUNK = 500  # articles produced at a time; the next chunk waits until this one is enriched
-
-
-def variants(data: Path, articles: int) -> Iterator[tuple[bytes, bytes]]:
-    """(key, value) of ``articles`` records: the dev sets over and over, each time new."""
-    base = [orjson.loads(line) for _c, name, kind in GROUPS
-            for line in iter_lines(data / name / f"{kind}.jsonl.gz")]
-    for n, record in zip(range(articles), itertools.cycle(base), strict=False):
-        variant = {**record, "id": f"soak-{n}", "url": f"{record['url']}#soak-{n}"}
-        yield variant["id"].encode(), orjson.dumps(variant)
-
-
-def resident_bytes(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 @dataclass
@@ -69,28 +49,25 @@ class Samples:
 
 def soak(data: Path, articles: int) -> tuple[Samples, float]:
     samples = Samples()
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as folder:
-        settings = Settings(broker_url=broker.url, app_id=f"soak-{uuid.uuid4().hex[:6]}",
-                            web_port=free_port(), data_dir=folder, log_level="warning")
-        asyncio.run(create_newsstream_topics(settings))
-        with _workers(settings, 1) as running:
-            worker = running[0][1].pid
-            stop = threading.Event()
+    with cluster(1, prefix="soak") as running:
+        worker = running.pids[0]
+        stop = threading.Event()
 
-            def sample() -> None:
-                while not stop.wait(SAMPLE_EVERY_S):
-                    samples.take(worker)
+        def sample() -> None:
+            while not stop.wait(SAMPLE_EVERY_S):
+                samples.take(worker)
 
-            sampler = threading.Thread(target=sample, daemon=True)
-            started = time.perf_counter()
-            sampler.start()
-            try:
-                asyncio.run(_stream(settings, variants(data, articles), samples))
-            finally:
-                stop.set()
-                sampler.join()
-            samples.take(worker)
-            return samples, time.perf_counter() - started
+        sampler = threading.Thread(target=sample, daemon=True)
+        started = time.perf_counter()
+        sampler.start()
+        try:
+            records = variants(mixed_set(data), articles, prefix="soak")
+            asyncio.run(_stream(running.settings, records, samples))
+        finally:
+            stop.set()
+            sampler.join()
+        samples.take(worker)
+        return samples, time.perf_counter() - started
 
 
 async def _stream(settings: Settings, records: Iterator[tuple[bytes, bytes]],
@@ -126,14 +103,13 @@ def main() -> None:
     steps = Table("articles enriched", "worker MiB", "enrichment child MiB")
     for done, worker, child in samples.rows[:: max(1, len(samples.rows) // 20)]:
         steps.add(done, f"{worker / 2**20:,.0f}", f"{child / 2**20:,.0f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
+    write_report(
+        args.out,
         f"Memory over a long stream (`make soak`): {args.articles:,} articles (the dev "
         f"extraction sets over and over, new ids and URLs) through one worker on the embedded "
         f"broker in {seconds / 60:.0f} min, resident memory sampled every "
-        f"{SAMPLE_EVERY_S:g} s; warm-up is the first tenth.\n\n" + "\n".join(table.rows)
-        + "\n\nSamples:\n\n" + "\n".join(steps.rows) + "\n", encoding="utf-8")
-    print(f"written to {args.out}")
+        f"{SAMPLE_EVERY_S:g} s; warm-up is the first tenth.", table.markdown, "Samples:",
+        steps.markdown)
 
 
 if __name__ == "__main__":

@@ -15,23 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import orjson
 
-from stream.config import Settings
+from stream.evaluation.harness import cluster, percentile, total_updates
 from stream.evaluation.report import Table
-from stream.evaluation.throughput import READY_TIMEOUT_S
-from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
-from stream.tools.processes import settings_environment, stop_process, wait_ready
 from stream.tools.producing import produce_records
 
 BASE_TIME = 1_790_000_000
@@ -57,13 +49,6 @@ def _get(url: str) -> tuple[float, bytes]:
     return (time.perf_counter() - started) * 1000, body
 
 
-def _total_updates(port: int) -> float:
-    _, body = _get(f"http://127.0.0.1:{port}/metrics")
-    match = re.search(rb'^newsstream_count_updates_total\{window="total"\} (\S+)$', body,
-                      re.MULTILINE)
-    return float(match.group(1)) if match else 0.0
-
-
 def _latencies(url: str, requests: int) -> list[float]:
     _get(url)  # warm: the first request builds faust's route cache
     return [_get(url)[0] for _ in range(requests)]
@@ -76,46 +61,32 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--out", type=Path, default=Path("eval/queries.md"))
     args = parser.parse_args()
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as data:
-        settings = Settings(broker_url=broker.url, app_id=f"bench-q-{uuid.uuid4().hex[:6]}",
-                            data_dir=data, log_level="warning", session_timeout_s=3.0)
-        asyncio.run(create_newsstream_topics(settings))
-        ports = [free_port() for _ in range(args.workers)]
-        each = [settings.model_copy(update={"web_port": port}) for port in ports]
-        workers = [subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"],
-                                    env=settings_environment(one), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL) for one in each]
-        try:
-            for one, worker in zip(each, workers, strict=True):
-                wait_ready(one, worker, READY_TIMEOUT_S)
-            asyncio.run(produce_records(settings, settings.entity_events_topic,
-                                        _events(args.entities), progress=False))
-            deadline = time.monotonic() + 300
-            while sum(_total_updates(p) for p in ports) < args.entities:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the entity events were not all counted")
-                time.sleep(0.5)
-            table = Table("endpoint", "entities in the tables", "workers", "requests",
-                          "p50 ms", "p95 ms", "p99 ms", "ratio of p50 to /healthz")
-            base = f"http://127.0.0.1:{ports[0]}"
-            results = {
-                "/healthz": _latencies(base + "/healthz", args.requests),
-                "/entities/top?window=1h&n=20": _latencies(
-                    base + "/entities/top?window=1h&n=20", args.requests),
-                "/entities/top?window=total&n=20": _latencies(
-                    base + "/entities/top?window=total&n=20", args.requests),
-                "/entities/PER:bench-person-7": _latencies(
-                    base + "/entities/PER:bench-person-7", args.requests),
-            }
-            _, body = _get(base + "/entities/top?window=total&n=3")
-            assert len(orjson.loads(body)["entities"]) == 3
-        finally:
-            for worker in workers:
-                stop_process(worker, 30.0)
+    with cluster(args.workers, prefix="bench-q", session_timeout_s=3.0) as running:
+        settings, ports = running.settings, running.ports
+        asyncio.run(produce_records(settings, settings.entity_events_topic,
+                                    _events(args.entities), progress=False))
+        deadline = time.monotonic() + 300
+        while sum(total_updates(p) for p in ports) < args.entities:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the entity events were not all counted")
+            time.sleep(0.5)
+        table = Table("endpoint", "entities in the tables", "workers", "requests",
+                      "p50 ms", "p95 ms", "p99 ms", "ratio of p50 to /healthz")
+        base = f"http://127.0.0.1:{ports[0]}"
+        results = {
+            "/healthz": _latencies(base + "/healthz", args.requests),
+            "/entities/top?window=1h&n=20": _latencies(
+                base + "/entities/top?window=1h&n=20", args.requests),
+            "/entities/top?window=total&n=20": _latencies(
+                base + "/entities/top?window=total&n=20", args.requests),
+            "/entities/PER:bench-person-7": _latencies(
+                base + "/entities/PER:bench-person-7", args.requests),
+        }
+        _, body = _get(base + "/entities/top?window=total&n=3")
+        assert len(orjson.loads(body)["entities"]) == 3
     floor = statistics.median(results["/healthz"])
     for endpoint, values in results.items():
-        values.sort()
-        p95, p99 = values[int(0.95 * len(values)) - 1], values[int(0.99 * len(values)) - 1]
+        p95, p99 = percentile(values, 0.95), percentile(values, 0.99)
         median = statistics.median(values)
         table.add(endpoint, args.entities, args.workers, len(values), f"{median:.1f}",
                   f"{p95:.1f}", f"{p99:.1f}", f"{median / floor:.1f}")

@@ -58,7 +58,16 @@ class Table:
         self.rows.append(row)
         print(row, flush=True)
 
+    @property
+    def markdown(self) -> str:
+        return "\n".join(self.rows)
+
     def write(self, out: Path) -> None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(self.rows) + "\n", encoding="utf-8")
-        print(f"written to {out}")
+        write_report(out, self.markdown)
+
+
+def write_report(out: Path, *parts: str) -> None:
+    """A report of text and tables, a blank line between parts."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    print(f"written to {out}")

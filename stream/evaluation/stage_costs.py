@@ -21,20 +21,11 @@ import orjson
 
 from stream.config import Settings
 from stream.costs import metering, section
-from stream.evaluation.report import Table
+from stream.evaluation.harness import group_records
+from stream.evaluation.report import Table, write_report
 from stream.records import encode
 from stream.runtime.enricher import Enricher
-from stream.tools.jsonl import iter_lines
 
-# (column, set, file): the article-extraction benchmark's pages (67 of 76 in English, the
-# others in six languages that the Indonesian model tags) and the Indonesian news, as pages
-# and as the text crawlers scrape from them.
-GROUPS = (
-    ("aeb HTML", "aeb", "html"),
-    ("aeb text", "aeb", "text"),
-    ("idnews HTML", "idnews", "html"),
-    ("idnews text", "idnews", "text"),
-)
 ALL = "mixed"
 # Sections in the order of the pipeline; the parts of a stage are indented under it.
 STAGE_ORDER = ("decode", "clean", "language", "entities", "fingerprint")
@@ -44,20 +35,22 @@ PUBLISH = "publish"
 
 @dataclass
 class Costs:
-    """Seconds of CPU by section, summed over ``articles``."""
+    """Seconds of CPU by section, summed over ``articles``, and the wall seconds of each
+    article's enrichment call."""
 
     articles: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
-    wall: float = 0.0
+    calls: list[float] = field(default_factory=list)
 
-    def add(self, totals: dict[str, float]) -> None:
+    def add(self, totals: dict[str, float], call: float) -> None:
         self.articles += 1
+        self.calls.append(call)
         for name, seconds in totals.items():
             self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
     def merge(self, other: Costs) -> None:
         self.articles += other.articles
-        self.wall += other.wall
+        self.calls += other.calls
         for name, seconds in other.seconds.items():
             self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
@@ -77,11 +70,12 @@ def measure(records: Iterable[bytes], settings: Settings) -> Costs:
     enricher = Enricher(settings, start_method="alarm")
     memory: dict[str, Any] = {}
     costs = Costs()
-    started = time.perf_counter()
     try:
         for value in records:
             with metering() as totals:
+                started = time.perf_counter()
                 result = enricher.run(value, memory)
+                call = time.perf_counter() - started
                 with section(HANDOVER):
                     pickle.loads(pickle.dumps((value, {})))
                     pickle.loads(pickle.dumps(result))
@@ -89,10 +83,9 @@ def measure(records: Iterable[bytes], settings: Settings) -> Costs:
                     if result.enriched is not None and result.fingerprint is not None:
                         encode({"enriched": result.enriched, "fingerprint": result.fingerprint})
                         orjson.dumps(result.enriched)  # again, de-duplicated, to its topic
-            costs.add(totals)
+            costs.add(totals, call)
     finally:
         enricher.close()
-    costs.wall = time.perf_counter() - started
     return costs
 
 
@@ -123,11 +116,6 @@ def cost_table(costs: dict[str, Costs]) -> Table:
     return table
 
 
-def group_records(data: Path) -> dict[str, list[bytes]]:
-    return {column: list(iter_lines(data / name / f"{kind}.jsonl.gz"))
-            for column, name, kind in GROUPS}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
@@ -144,16 +132,14 @@ def main() -> None:
         costs[ALL] = mixed
         print(f"Indonesian entity tier: {tier}")
         table = cost_table(costs)
-        sections.append(f"Indonesian entity tier **{tier}** (`NEWSSTREAM_NER_MODEL={tier}`):\n\n"
-                        + "\n".join(table.rows))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
+        sections += [f"Indonesian entity tier **{tier}** (`NEWSSTREAM_NER_MODEL={tier}`):",
+                     table.markdown]
+    write_report(
+        args.out,
         "Cost per article by stage (`make bench`): CPU milliseconds per article in one process "
         "(models loaded beforehand), over the dev extraction sets: aeb is 67 English pages and "
         "9 in six other languages, idnews 16 Indonesian ones; a stage's parts are indented "
-        "under it and included in it.\n\n" + "\n\n".join(sections) + "\n",
-        encoding="utf-8")
-    print(f"written to {args.out}")
+        "under it and included in it.", *sections)
 
 
 if __name__ == "__main__":

@@ -15,66 +15,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
 from stream.config import Settings
-from stream.evaluation.report import Table
-from stream.evaluation.stage_costs import GROUPS
-from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
-from stream.tools.jsonl import iter_lines
-from stream.tools.processes import settings_environment, stop_process, wait_ready
-from stream.tools.producing import consume_topic, produce_records
-
-READY_TIMEOUT_S = 120.0
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def bench_records(data: Path, copies: int) -> list[bytes]:
-    """The mixed set (stage_costs.GROUPS) ``copies`` times, each copy with fresh ids and URLs
-    (a copy is a new article to de-duplication, not a repeat)."""
-    out = []
-    for copy in range(copies):
-        for _column, name, kind in GROUPS:
-            for n, line in enumerate(iter_lines(data / name / f"{kind}.jsonl.gz")):
-                record = orjson.loads(line)
-                record["id"] = f"bench-{copy}-{name}-{kind}-{n}"
-                record["url"] = f"{record['url']}#bench-{copy}-{kind}-{n}"
-                out.append(orjson.dumps(record))
-    return out
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a live process, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live process below ``pid`` (the forkserver, the enrichment child)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
+from stream.evaluation.harness import (
+    bench_records,
+    cluster,
+    cpu_seconds,
+    descendants,
+    scrape_metrics,
+    until_enriched,
+)
+from stream.evaluation.report import Table, write_report
+from stream.tools.producing import produce_records
 
 
 @dataclass
@@ -105,14 +61,7 @@ async def _stream(settings: Settings, records: list[bytes]) -> float:
     turn = iter(range(len(keyed)))
     await produce_records(settings, settings.input_topics[0], keyed, progress=False,
                           partition_of=lambda _key: next(turn) % settings.partitions)
-    seen = 0
-    async for _value in consume_topic(settings, settings.enriched_topic, idle_timeout=60):
-        seen += 1
-        if seen == len(records):
-            break
-    if seen < len(records):
-        raise RuntimeError(f"only {seen} of {len(records)} records came out")
-    return time.perf_counter() - started
+    return await until_enriched(settings, len(records)) - started
 
 
 MEMORY_METRICS = {"worker": "process_resident_memory_bytes",
@@ -121,11 +70,7 @@ MEMORY_METRICS = {"worker": "process_resident_memory_bytes",
 
 def resident_memory(settings: Settings) -> dict[str, float]:
     """The worker's and its child's resident memory, from the worker's /metrics."""
-    url = f"http://{settings.web_host}:{settings.web_port}/metrics"
-    with urllib.request.urlopen(url, timeout=5) as response:
-        lines = response.read().decode().splitlines()
-    values = {line.split()[0]: float(line.split()[1]) for line in lines
-              if line and not line.startswith("#")}
+    values = scrape_metrics(settings.web_port)
     return {name: values.get(metric, 0.0) for name, metric in MEMORY_METRICS.items()}
 
 
@@ -146,26 +91,6 @@ def offline(records: list[bytes], side_by_side: int) -> float:
         Path(handle.name).unlink()
 
 
-@contextmanager
-def _workers(settings: Settings,
-             count: int) -> Iterator[list[tuple[Settings, subprocess.Popen[bytes]]]]:
-    """``count`` workers of one app, each with its own web port, all ready."""
-    with ExitStack() as stack:
-        workers = []
-        for _ in range(count):
-            own = settings.model_copy(update={"web_port": free_port()})
-            worker = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "worker"],
-                                      env=settings_environment(own),
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            stack.callback(stop_process, worker, 30.0)
-            workers.append((own, worker))
-        for own, worker in workers:
-            wait_ready(own, worker, READY_TIMEOUT_S)
-        # Ready is per worker; the group settles when every member holds its partitions.
-        time.sleep(2 * settings.session_timeout_s)
-        yield workers
-
-
 @dataclass
 class StreamRun:
     seconds: float
@@ -174,16 +99,11 @@ class StreamRun:
 
 
 def streamed(records: list[bytes], workers: int) -> StreamRun:
-    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as data:
-        settings = Settings(broker_url=broker.url, app_id=f"bench-{uuid.uuid4().hex[:6]}",
-                            web_port=free_port(), data_dir=data, log_level="warning")
-        asyncio.run(create_newsstream_topics(settings))
-        with _workers(settings, workers) as running:
-            pids = [worker.pid for _own, worker in running]
-            before = CpuSplit.now(pids, broker.pid)
-            seconds = asyncio.run(_stream(settings, records))
-            cpu = CpuSplit.now(pids, broker.pid) - before
-            memory = resident_memory(running[0][0])
+    with cluster(workers) as running:
+        before = CpuSplit.now(running.pids, running.broker.pid)
+        seconds = asyncio.run(_stream(running.settings, records))
+        cpu = CpuSplit.now(running.pids, running.broker.pid) - before
+        memory = resident_memory(running.settings)
     return StreamRun(seconds, cpu, memory)
 
 
@@ -219,15 +139,14 @@ def main() -> None:
         {"one_worker_articles_per_s": round(n / runs[1].seconds, 2)}))
     sizes = ", ".join(f"{name} {value / 2**20:,.0f} MiB"
                       for name, value in runs[1].memory.items())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
+    write_report(
+        args.out,
         f"Throughput (`make bench`) on {os.cpu_count()} cores: the dev extraction sets (English "
         f"and Indonesian, HTML and scraped text) {args.copies} times over, fresh ids and URLs "
-        "each time; every run in the same invocation.\n\n" + "\n".join(table.rows)
-        + "\n\nWhere the CPU of the streamed runs goes (the bench client produces the records "
-        "and reads the enriched events):\n\n" + "\n".join(cpu.rows)
-        + f"\n\nResident memory after the one-worker run: {sizes}.\n", encoding="utf-8")
-    print(f"written to {args.out}")
+        "each time; every run in the same invocation.", table.markdown,
+        "Where the CPU of the streamed runs goes (the bench client produces the records and "
+        "reads the enriched events):", cpu.markdown,
+        f"Resident memory after the one-worker run: {sizes}.")
 
 
 if __name__ == "__main__":
