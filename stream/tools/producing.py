@@ -192,9 +192,9 @@ async def paced_round_trips(settings: Settings, records: list[bytes], rate: floa
                                 fetch_max_wait_ms=10, max_partition_fetch_bytes=MAX_REQUEST_BYTES)
     producer = AIOKafkaProducer(**client_options(settings), linger_ms=0, acks="all",
                                 max_request_size=MAX_REQUEST_BYTES)
-    await consumer.start()
-    await producer.start()
     try:
+        await within(settings, consumer.start(), f"read {settings.enriched_topic}")
+        await within(settings, producer.start(), f"send to {settings.input_topics[0]}")
         await consumer.getmany(timeout_ms=500)  # positioned at the end before the first send
 
         async def read() -> None:
