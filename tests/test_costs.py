@@ -11,7 +11,7 @@ import orjson
 
 from stream.config import Settings
 from stream.costs import metering, section
-from stream.evaluation.harness import cpu_seconds, descendants
+from stream.evaluation.harness import cpu_seconds, descendants, worker_memory
 from stream.evaluation.stage_costs import Costs, measure, rows
 
 SAMPLE = Path(__file__).parent / "fixtures" / "kompas-2023-07-29.txt"
@@ -66,6 +66,8 @@ def test_a_process_and_its_children_are_accounted() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: time.sleep(1)"])
     try:
         assert child.pid in descendants(os.getpid())
+        own, largest_child = worker_memory(os.getpid())
+        assert own > 10 * 2**20 and largest_child > 2**20
         _burn(0.05)
         assert cpu_seconds(os.getpid()) >= 0.05
     finally:

@@ -118,6 +118,12 @@ def resident_bytes(pid: int) -> int:
     return 0
 
 
+def worker_memory(pid: int) -> tuple[int, int]:
+    """Resident bytes of a worker and of its largest child (the enrichment child)."""
+    children = [resident_bytes(child) for child in descendants(pid)]
+    return resident_bytes(pid), max(children, default=0)
+
+
 def scrape_metrics(port: int) -> dict[str, float]:
     """A worker's /metrics as sample (name with labels) → value."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:

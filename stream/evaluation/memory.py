@@ -21,13 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stream.config import Settings
-from stream.evaluation.harness import (
-    cluster,
-    descendants,
-    mixed_set,
-    resident_bytes,
-    variants,
-)
+from stream.evaluation.harness import cluster, mixed_set, variants, worker_memory
 from stream.evaluation.report import Table, write_report
 from stream.tools.producing import consume_topic, produce_records
 
@@ -43,8 +37,7 @@ class Samples:
     done: int = 0
 
     def take(self, worker: int) -> None:
-        children = [resident_bytes(pid) for pid in descendants(worker)]
-        self.rows.append((self.done, resident_bytes(worker), max(children, default=0)))
+        self.rows.append((self.done, *worker_memory(worker)))
 
 
 def soak(data: Path, articles: int) -> tuple[Samples, float]:

@@ -26,8 +26,8 @@ from stream.evaluation.harness import (
     cluster,
     cpu_seconds,
     descendants,
-    scrape_metrics,
     until_enriched,
+    worker_memory,
 )
 from stream.evaluation.report import Table, write_report
 from stream.tools.producing import produce_records
@@ -64,16 +64,6 @@ async def _stream(settings: Settings, records: list[bytes]) -> float:
     return await until_enriched(settings, len(records)) - started
 
 
-MEMORY_METRICS = {"worker": "process_resident_memory_bytes",
-                  "enrichment child": "newsstream_enrichment_child_process_resident_memory_bytes"}
-
-
-def resident_memory(settings: Settings) -> dict[str, float]:
-    """The worker's and its child's resident memory, from the worker's /metrics."""
-    values = scrape_metrics(settings.web_port)
-    return {name: values.get(metric, 0.0) for name, metric in MEMORY_METRICS.items()}
-
-
 def offline(records: list[bytes], side_by_side: int) -> float:
     """Seconds for ``side_by_side`` ``newsstream process`` runs, each on all the records."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
@@ -95,7 +85,7 @@ def offline(records: list[bytes], side_by_side: int) -> float:
 class StreamRun:
     seconds: float
     cpu: CpuSplit
-    memory: dict[str, float]
+    memory: tuple[int, int]  # resident bytes of the worker and its enrichment child
 
 
 def streamed(records: list[bytes], workers: int) -> StreamRun:
@@ -103,7 +93,7 @@ def streamed(records: list[bytes], workers: int) -> StreamRun:
         before = CpuSplit.now(running.pids, running.broker.pid)
         seconds = asyncio.run(_stream(running.settings, records))
         cpu = CpuSplit.now(running.pids, running.broker.pid) - before
-        memory = resident_memory(running.settings)
+        memory = worker_memory(running.pids[0])
     return StreamRun(seconds, cpu, memory)
 
 
@@ -137,8 +127,8 @@ def main() -> None:
     # The sustained rate the latency runs take their load from (stream.evaluation.latency).
     args.out.with_suffix(".json").write_bytes(orjson.dumps(
         {"one_worker_articles_per_s": round(n / runs[1].seconds, 2)}))
-    sizes = ", ".join(f"{name} {value / 2**20:,.0f} MiB"
-                      for name, value in runs[1].memory.items())
+    worker, child = runs[1].memory
+    sizes = f"worker {worker / 2**20:,.0f} MiB, enrichment child {child / 2**20:,.0f} MiB"
     write_report(
         args.out,
         f"Throughput (`make bench`) on {os.cpu_count()} cores: the dev extraction sets (English "
