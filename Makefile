@@ -67,25 +67,16 @@ eval-general: $(STAMP)
 eval-ner: $(STAMP)
 	$(BIN)/python -m stream.evaluation.ner --data $(NER_DATA) --out eval/ner.md
 
-## CPU per article by stage and its costly parts, both entity tiers (eval/stage-costs.md); articles/s
-## of one and two workers on the embedded broker next to one and two `newsstream process` runs,
-## with where the CPU goes (eval/throughput.md); send-to-enriched latency at 50 % and 80 % of one
-## worker's rate next to the enrichment call alone (eval/latency.md); the counting path without NLP,
-## de-duplication and counting with one and two workers (eval/counting.md);
-## latency of the entity queries with 10k entities over two workers (eval/queries.md), bytes on
-## the wire per article for each codec (eval/wire.md), and restart-to-ready with 1 M table keys
-## for the memory and RocksDB stores (eval/restart.md), and the dashboard's first load, live
-## updates and memory in headless Chromium with 10k entities and 5k articles (eval/dashboard.md).
+## Every benchmark in one invocation, one report (eval/bench.md, also printed), each part also in
+## its own file: CPU per article by stage and its costly parts, both entity tiers; articles/s of
+## one and two workers on the embedded broker next to one and two `newsstream process` runs, with
+## where the CPU goes; send-to-enriched latency at 50 % and 80 % of one worker's rate next to the
+## enrichment call alone; resident memory over 2,000 articles (`make soak` runs 100,000); the
+## counting path without NLP, with one and two workers; entity queries with 10k entities over two
+## workers; bytes on the wire per codec; restart-to-ready with 1 M table keys; and the dashboard in
+## headless Chromium with 10k entities and 5k articles. See stream/evaluation/bench.py.
 bench: $(STAMP)
-	$(BIN)/python -m stream.evaluation.stage_costs --data $(CLEAN_DATA)
-	$(BIN)/python -m stream.evaluation.throughput --data $(CLEAN_DATA) --copies 2
-	$(BIN)/python -m stream.evaluation.latency --data $(CLEAN_DATA)
-	$(BIN)/python -m stream.evaluation.counting --articles 2000 --entities 15
-	$(BIN)/python -m stream.evaluation.queries --entities 10000 --workers 2
-	$(BIN)/python -m stream.evaluation.wire --input $(CLEAN_DATA)/aeb/html.jsonl.gz \
-		--input $(CLEAN_DATA)/idnews/html.jsonl.gz --input $(CLEAN_DATA)/idnews/text.jsonl.gz
-	$(BIN)/python -m stream.evaluation.restart --keys 1000000
-	$(BIN)/python -m stream.evaluation.dashboard --entities 10000 --articles 5000
+	$(BIN)/python -m stream.evaluation.bench --data $(CLEAN_DATA)
 
 ## Resident memory of one worker and its child while ARTICLES articles stream through
 ## (eval/memory.md; 100,000 take about 100 minutes on one core).

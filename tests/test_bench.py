@@ -1,0 +1,41 @@
+"""`make bench` as one invocation: its parts are wired to options their modules accept, a failed
+part is named in the report, and the report holds every part under its heading."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stream.evaluation.bench import PARTS, Part, compose, run_part
+
+
+def test_the_report_holds_every_part_under_its_heading() -> None:
+    report = compose([("Scaling", "| a | b |\n|---|---|\n| 1 | 2 |\n"), ("Latency", "p99 3 ms")],
+                     minutes=12.4)
+    assert report.startswith("# `make bench`")
+    assert "(12 min)" in report
+    assert report.index("## Scaling\n\n| a | b |") < report.index("## Latency\n\np99 3 ms")
+
+
+def test_a_failed_part_is_named_and_its_stale_report_is_not_shown(tmp_path: Path) -> None:
+    stale = tmp_path / "stale.md"
+    stale.write_text("figures from an older run", encoding="utf-8")
+    part = Part("Broken", "no_such_bench", ("--data", "{data}"), str(stale))
+    body, succeeded = run_part(part, tmp_path)
+    assert not succeeded
+    assert "**Failed**" in body and "no_such_bench" in body
+    assert not stale.exists()
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda part: part.module)
+def test_each_part_passes_only_options_its_module_accepts(part: Part) -> None:
+    shown = subprocess.run([sys.executable, "-m", f"stream.evaluation.{part.module}", "--help"],
+                           capture_output=True, text=True, check=True).stdout
+    accepted = set(re.findall(r"--[a-z][a-z-]*", shown))
+    given = {word for word in part.command(Path("data")) if word.startswith("--")}
+    assert "--out" in given
+    assert given <= accepted, given - accepted
