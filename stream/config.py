@@ -196,6 +196,11 @@ class Settings(BaseSettings):
         default=False,
         description="Accurate tier only: int8 weights (per channel, dynamic activations), "
                     "~2x faster on the CPU, up to 1.5 lower dev F1.")
+    ner_threads: int = Field(
+        default=0, ge=0,
+        description="Accurate tier only: onnxruntime threads per process. 0: one in a worker "
+                    "(workers scale by processes, one per core), every core of the machine in "
+                    "the one-off `newsstream entities`.")
     aliases_file: str | None = Field(
         default=None, description="Extra entity aliases (TSV: alias, canonical, label).")
 

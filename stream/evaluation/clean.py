@@ -35,7 +35,7 @@ def _run_once(system: str, path: Path) -> tuple[dict[str, str], float]:
         command = [sys.executable, "-m", "stream.tools.cli", "clean", str(path)]
     else:
         command = [sys.executable, "-m", "stream.evaluation.baselines", system, str(path)]
-    stdout, cpu = run_timed(command)
+    stdout, cpu, _wall = run_timed(command)
     texts = {}
     for line in stdout.splitlines():
         record = orjson.loads(line)

@@ -59,7 +59,7 @@ def predicted_spans(sentences: list[Sentence], by_article: bool = False) -> list
     for index, sentence in enumerate(sentences):
         groups.setdefault(sentence.article if by_article else str(index), []).append(index)
     documents = list(groups.values())
-    found, _cpu = run_entities(
+    found, _cpu, _wall = run_entities(
         ["\n".join(sentences[i].text for i in members) for members in documents], "en")
     predicted: list[set[CharSpan]] = [set() for _ in sentences]
     for members, entities in zip(documents, found, strict=True):

@@ -7,18 +7,27 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 
+class Timed(NamedTuple):
+    """A child process's standard output, CPU time (user + system) and wall time."""
+
+    stdout: bytes
+    cpu: float
+    wall: float
+
+
 def run_entities(texts: Sequence[str], language: str, env: dict[str, str] | None = None,
-                 repeat: int = 1) -> tuple[list[list[dict[str, Any]]], float]:
+                 repeat: int = 1) -> tuple[list[list[dict[str, Any]]], float, float]:
     """`newsstream entities --language` on ``texts`` as a user runs it (one record each): the
-    entities of each text, and the least CPU time over ``repeat`` runs (machine noise only
-    ever adds time)."""
+    entities of each text, and the least CPU time and the least wall time over ``repeat`` runs
+    (machine noise only ever adds time)."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as handle:
         for number, text in enumerate(texts):
             handle.write(orjson.dumps({"id": number, "text": text}) + b"\n")
@@ -29,17 +38,17 @@ def run_entities(texts: Sequence[str], language: str, env: dict[str, str] | None
     finally:
         Path(handle.name).unlink()
     entities: list[list[dict[str, Any]]] = [[] for _ in texts]
-    for line in runs[0][0].splitlines():
+    for line in runs[0].stdout.splitlines():
         record = orjson.loads(line)
         entities[record["id"]] = record["entities"]
-    return entities, min(cpu for _stdout, cpu in runs)
+    return entities, min(run.cpu for run in runs), min(run.wall for run in runs)
 
 
-def run_timed(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[bytes, float]:
-    """A child process's standard output and its CPU time (user + system, start-up included)."""
-    before = _children_cpu()
+def run_timed(command: Sequence[str], env: dict[str, str] | None = None) -> Timed:
+    """A child process's standard output and its CPU and wall time, start-up included."""
+    before, started = _children_cpu(), time.perf_counter()
     completed = subprocess.run(list(command), capture_output=True, check=True, env=env)
-    return completed.stdout, _children_cpu() - before
+    return Timed(completed.stdout, _children_cpu() - before, time.perf_counter() - started)
 
 
 def _children_cpu() -> float:

@@ -24,7 +24,7 @@ def enriched_articles(inputs: list[Path]) -> list[bytes]:
     """The enriched articles of the inputs, as `newsstream process` makes them."""
     articles = []
     for path in inputs:
-        output, _cpu = run_timed([sys.executable, "-m", "stream.tools.cli", "process", str(path)])
+        output = run_timed([sys.executable, "-m", "stream.tools.cli", "process", str(path)]).stdout
         for line in output.splitlines():
             record = orjson.loads(line)
             if "entities" in record:  # dead letters are not what the stream mostly writes

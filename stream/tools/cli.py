@@ -261,7 +261,8 @@ def entities(input: str, language: str) -> None:
     from stream.tools.jsonl import iter_lines, write_line
 
     out = sys.stdout.buffer
-    options = EntityOptions.from_settings(_settings())
+    # A one-off run has the machine to itself: the accurate tier takes every core.
+    options = EntityOptions.from_settings(_settings(), threads=len(os.sched_getaffinity(0)))
 
     def flush(records: list[dict[str, Any]], languages: list[str]) -> None:
         found: dict[int, list[Entity]] = {}

@@ -78,7 +78,7 @@ class E5Tagger:
     name = "e5-small-ner"
 
     def __init__(self, model_dir: Path = MODEL_DIR, int8: bool = False,
-                 with_crf: bool = True) -> None:
+                 with_crf: bool = True, threads: int = 1) -> None:
         # On text in lower case the fast tier's CRF votes too: its marginals, weighted
         # CRF_WEIGHT, multiply the encoder's probabilities before decoding. The CRF learned
         # the lower-case regime from NERP alone (what NERP leaves untagged), the encoder from
@@ -96,12 +96,12 @@ class E5Tagger:
         self._files = sorted(model_dir.glob("e5-ner-*.npz"))
         # By content (the CRCs the zip files already hold), so that checkouts share one graph.
         fingerprint = f"{_checksum(self._files):08x}"
-        # One intra-op thread: workers scale with processes (two threads on a busy two-core
-        # machine collapsed throughput in measurements). The weights are read only when the
-        # graph is not in the user cache (a fifth of start-up otherwise).
+        # One intra-op thread by default: workers scale with processes (two threads on a busy
+        # two-core machine collapsed throughput in measurements). The weights are read only
+        # when the graph is not in the user cache (a fifth of start-up otherwise).
         # A new fp32 graph (a new model) replaces every cached e5-ner graph, int8 ones too.
         family = "e5-ner-int8-" if int8 else "e5-ner-"
-        self._session = session(lambda: self.w, self.layers, self.heads, self.eps, threads=1,
+        self._session = session(lambda: self.w, self.layers, self.heads, self.eps, threads=threads,
                                 int8=int8, cache_name=f"{family}{fingerprint}",
                                 cache_family=family)
 
