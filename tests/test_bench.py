@@ -39,3 +39,11 @@ def test_each_part_passes_only_options_its_module_accepts(part: Part) -> None:
     given = {word for word in part.command(Path("data")) if word.startswith("--")}
     assert "--out" in given
     assert given <= accepted, given - accepted
+
+
+def test_an_ideal_server_queues_jobs_behind_a_slow_one_in_order_of_arrival() -> None:
+    from stream.evaluation.harness import queued
+
+    # Arrivals every 0.1 s; the second job takes 0.35 s, and every later one waits behind it.
+    assert queued([0.05, 0.35, 0.05, 0.05, 0.05], rate=10) == pytest.approx(
+        [0.05, 0.35, 0.30, 0.25, 0.20])

@@ -74,6 +74,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def queued(service: Sequence[float], rate: float) -> list[float]:
+    """Seconds from arrival to done of each job for one ideal server, first come first served:
+    job n arrives at n / ``rate`` and takes ``service[n]``. What a stream with no transport
+    costs at all would give: the wait behind slower articles is queueing, not the stream."""
+    done, out = 0.0, []
+    for n, seconds in enumerate(service):
+        arrival = n / rate
+        done = max(done, arrival) + seconds
+        out.append(done - arrival)
+    return out
+
+
 # ---- processes, from outside -------------------------------------------------------------
 
 def _stat_fields(pid: int) -> list[str]:

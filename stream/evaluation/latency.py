@@ -1,7 +1,11 @@
 """``make bench``, latency: from a raw record's send to its enriched event's arrival at a
 consumer, p50 / p95 / p99, through one worker on the embedded broker at a steady share of its
-sustained rate, next to the p99 of the enrichment call alone (the same records through the
-same :class:`Enricher`, in this process, one after another).
+sustained rate, next to two baselines: the p99 of the enrichment call alone (the same records
+through the same :class:`Enricher`, in this process, one after another), and the p99 of an
+ideal server at the same load, which takes each article for its call's time, one at a time, in
+order of arrival, with no transport at all. The stream's p99 over the call's is what the issue
+asks; over the ideal server's it is what the stream adds beyond the queueing any single
+enrichment process has behind its slow articles.
 
 Usage: ``python -m stream.evaluation.latency --data ../shared/data/clean [--rate 17]`` (the
 rate defaults to the one-worker rate ``stream.evaluation.throughput`` measured)
@@ -17,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from stream.config import Settings
-from stream.evaluation.harness import bench_records, cluster, percentile
+from stream.evaluation.harness import bench_records, cluster, percentile, queued
 from stream.evaluation.report import Table, write_report
 from stream.evaluation.stage_costs import measure
 from stream.tools.producing import paced_round_trips
@@ -40,17 +44,25 @@ def main() -> None:
         args.rate = float(measured["one_worker_articles_per_s"])
     records = bench_records(args.data, args.copies)
     calls = measure(records, Settings(log_level="warning")).calls
-    table = Table("run", "articles/s", "p50 ms", "p95 ms", "p99 ms", "p99 / call's p99")
+    table = Table("run", "articles/s", "p50 ms", "p95 ms", "p99 ms", "p99 / call's p99",
+                  "p99 / ideal server's p99")
+
+    def add(label: str, rate: str, seconds: list[float], ideal: list[float] | None) -> None:
+        p99 = percentile(seconds, 0.99)
+        table.add(label, rate, *(f"{1000 * percentile(seconds, q):,.0f}" for q in (0.5, 0.95)),
+                  f"{1000 * p99:,.0f}", f"{p99 / call_p99:.2f}",
+                  f"{p99 / percentile(ideal, 0.99):.2f}" if ideal else "-")
+
     call_p99 = percentile(calls, 0.99)
-    table.add("the enrichment call alone (in process)", "-",
-              *(f"{1000 * percentile(calls, q):,.0f}" for q in (0.5, 0.95, 0.99)), "1.00")
+    add("the enrichment call alone (in process)", "-", calls, None)
     for load in loads:
         rate = load * args.rate
+        ideal = queued(calls, rate)
+        add(f"an ideal server at {load:.0%} (the calls queued, no transport)", f"{rate:.1f}",
+            ideal, None)
         with cluster(1) as running:  # a new app: the same ids are new articles to it
             seconds = asyncio.run(paced_round_trips(running.settings, records, rate))
-        table.add(f"one worker at {load:.0%} of {args.rate:g}/s", f"{rate:.1f}",
-                  *(f"{1000 * percentile(seconds, q):,.0f}" for q in (0.5, 0.95, 0.99)),
-                  f"{percentile(seconds, 0.99) / call_p99:.2f}")
+        add(f"one worker at {load:.0%} of {args.rate:g}/s", f"{rate:.1f}", seconds, ideal)
     write_report(
         args.out,
         "Latency (`make bench`): from a raw record's send to its enriched event's arrival at a "
