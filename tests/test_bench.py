@@ -47,3 +47,17 @@ def test_an_ideal_server_queues_jobs_behind_a_slow_one_in_order_of_arrival() -> 
     # Arrivals every 0.1 s; the second job takes 0.35 s, and every later one waits behind it.
     assert queued([0.05, 0.35, 0.05, 0.05, 0.05], rate=10) == pytest.approx(
         [0.05, 0.35, 0.30, 0.25, 0.20])
+
+
+def test_a_soak_cut_short_still_reports_its_growth_and_why_it_stopped(tmp_path: Path) -> None:
+    from stream.evaluation.memory import Samples, report
+
+    mib = 2**20
+    rows = [(0, 150 * mib, 250 * mib), (1_000, 180 * mib, 270 * mib),
+            (4_000, 189 * mib, 270 * mib), (6_000, 185 * mib, 272 * mib)]
+    out = tmp_path / "memory.md"
+    report(Samples(rows, done=6_000), 10_000, 600, out, "broker gone")
+    text = out.read_text(encoding="utf-8")
+    assert "6,000 of 10,000 articles (stopped: broker gone)" in text
+    assert "| worker | 180 | 189 | 185 | +5.0% |" in text  # warm-up ends at a tenth: 1,000
+    assert "| enrichment child | 270 | 272 | 272 | +0.7% |" in text

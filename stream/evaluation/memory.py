@@ -27,6 +27,7 @@ from stream.tools.producing import consume_topic, produce_records
 
 SAMPLE_EVERY_S = 5.0
 CHUNK = 500  # articles produced at a time; the next chunk waits until this one is enriched
+REPORT_EVERY = 60  # samples: the report on disk is at most five minutes old
 
 
 @dataclass
@@ -40,27 +41,36 @@ class Samples:
         self.rows.append((self.done, *worker_memory(worker)))
 
 
-def soak(data: Path, articles: int) -> tuple[Samples, float]:
+def soak(data: Path, articles: int, out: Path) -> tuple[Samples, float, str | None]:
+    """The samples, the seconds, and why the soak stopped early (None: it did not). The report
+    is rewritten every REPORT_EVERY samples, so a soak cut short (Ctrl-C, a kill, a broker
+    that stops serving) leaves what it measured."""
     samples = Samples()
+    stopped: str | None = None
     with cluster(1, prefix="soak") as running:
         worker = running.pids[0]
         stop = threading.Event()
+        started = time.perf_counter()
 
         def sample() -> None:
             while not stop.wait(SAMPLE_EVERY_S):
                 samples.take(worker)
+                if len(samples.rows) % REPORT_EVERY == 0:
+                    report(samples, articles, time.perf_counter() - started, out,
+                           "still running, or cut short")
 
         sampler = threading.Thread(target=sample, daemon=True)
-        started = time.perf_counter()
         sampler.start()
         try:
             records = variants(mixed_set(data), articles, prefix="soak")
             asyncio.run(_stream(running.settings, records, samples))
+        except (Exception, KeyboardInterrupt) as error:
+            stopped = f"{type(error).__name__}: {error}"
         finally:
             stop.set()
             sampler.join()
         samples.take(worker)
-        return samples, time.perf_counter() - started
+        return samples, time.perf_counter() - started, stopped
 
 
 async def _stream(settings: Settings, records: Iterator[tuple[bytes, bytes]],
@@ -78,14 +88,12 @@ async def _stream(settings: Settings, records: Iterator[tuple[bytes, bytes]],
     await reader.aclose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
-    parser.add_argument("--articles", type=int, default=100_000)
-    parser.add_argument("--out", type=Path, default=Path("eval/memory.md"))
-    args = parser.parse_args()
-    samples, seconds = soak(args.data, args.articles)
-    warm = next((row for row in samples.rows if row[0] >= args.articles // 10), samples.rows[-1])
+def report(samples: Samples, articles: int, seconds: float, out: Path,
+           stopped: str | None = None) -> None:
+    """The report of the samples so far; ``stopped``: why the soak ended before ``articles``."""
+    if not samples.rows:
+        return
+    warm = next((row for row in samples.rows if row[0] >= articles // 10), samples.rows[-1])
     after = [row for row in samples.rows if row[0] >= warm[0]]
     table = Table("process", "after warm-up (MiB)", "largest after (MiB)", "at the end (MiB)",
                   "growth")
@@ -96,13 +104,26 @@ def main() -> None:
     steps = Table("articles enriched", "worker MiB", "enrichment child MiB")
     for done, worker, child in samples.rows[:: max(1, len(samples.rows) // 20)]:
         steps.add(done, f"{worker / 2**20:,.0f}", f"{child / 2**20:,.0f}")
+    through = (f"{articles:,} articles" if stopped is None else
+               f"{samples.done:,} of {articles:,} articles (stopped: {stopped})")
     write_report(
-        args.out,
-        f"Memory over a long stream (`make soak`): {args.articles:,} articles (the dev "
-        f"extraction sets over and over, new ids and URLs) through one worker on the embedded "
-        f"broker in {seconds / 60:.0f} min, resident memory sampled every "
-        f"{SAMPLE_EVERY_S:g} s; warm-up is the first tenth.", table.markdown, "Samples:",
-        steps.markdown)
+        out,
+        f"Memory over a long stream (`make soak`): {through} (the dev extraction sets over and "
+        f"over, new ids and URLs) through one worker on the embedded broker in "
+        f"{seconds / 60:.0f} min, resident memory sampled every {SAMPLE_EVERY_S:g} s; warm-up "
+        f"is the first tenth of {articles:,}.", table.markdown, "Samples:", steps.markdown)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=Path("eval/memory.md"))
+    args = parser.parse_args()
+    samples, seconds, stopped = soak(args.data, args.articles, args.out)
+    report(samples, args.articles, seconds, args.out, stopped)
+    if stopped is not None:
+        raise SystemExit(f"the soak stopped early: {stopped}")
 
 
 if __name__ == "__main__":
