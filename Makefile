@@ -71,7 +71,7 @@ eval-ner: $(STAMP)
 ## its own file: CPU per article by stage and its costly parts, both entity tiers; articles/s of
 ## one and two workers on the embedded broker next to one and two `newsstream process` runs, with
 ## where the CPU goes; send-to-enriched latency at 50 % and 80 % of one worker's rate next to the
-## enrichment call alone; resident memory over 2,000 articles (`make soak` runs 100,000); the
+## enrichment call alone; resident memory over 3,000 articles (`make soak` runs 100,000); the
 ## counting path without NLP, with one and two workers; entity queries with 10k entities over two
 ## workers; bytes on the wire per codec; restart-to-ready with 1 M table keys; and the dashboard in
 ## headless Chromium with 10k entities and 5k articles. See stream/evaluation/bench.py.

@@ -59,5 +59,6 @@ def test_a_soak_cut_short_still_reports_its_growth_and_why_it_stopped(tmp_path: 
     report(Samples(rows, done=6_000), 10_000, 600, out, "broker gone")
     text = out.read_text(encoding="utf-8")
     assert "6,000 of 10,000 articles (stopped: broker gone)" in text
+    assert "warm-up is the first 1,000 articles" in text
     assert "| worker | 180 | 189 | 185 | +5.0% |" in text  # warm-up ends at a tenth: 1,000
     assert "| enrichment child | 270 | 272 | 272 | +0.7% |" in text

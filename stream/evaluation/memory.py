@@ -41,7 +41,8 @@ class Samples:
         self.rows.append((self.done, *worker_memory(worker)))
 
 
-def soak(data: Path, articles: int, out: Path) -> tuple[Samples, float, str | None]:
+def soak(data: Path, articles: int, out: Path,
+         warmup: int | None = None) -> tuple[Samples, float, str | None]:
     """The samples, the seconds, and why the soak stopped early (None: it did not). The report
     is rewritten every REPORT_EVERY samples, so a soak cut short (Ctrl-C, a kill, a broker
     that stops serving) leaves what it measured."""
@@ -57,7 +58,7 @@ def soak(data: Path, articles: int, out: Path) -> tuple[Samples, float, str | No
                 samples.take(worker)
                 if len(samples.rows) % REPORT_EVERY == 0:
                     report(samples, articles, time.perf_counter() - started, out,
-                           "still running, or cut short")
+                           "still running, or cut short", warmup)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -89,11 +90,13 @@ async def _stream(settings: Settings, records: Iterator[tuple[bytes, bytes]],
 
 
 def report(samples: Samples, articles: int, seconds: float, out: Path,
-           stopped: str | None = None) -> None:
-    """The report of the samples so far; ``stopped``: why the soak ended before ``articles``."""
+           stopped: str | None = None, warmup: int | None = None) -> None:
+    """The report of the samples so far; ``stopped``: why the soak ended before ``articles``;
+    ``warmup``: articles before the baseline sample (default: a tenth)."""
     if not samples.rows:
         return
-    warm = next((row for row in samples.rows if row[0] >= articles // 10), samples.rows[-1])
+    warmup = articles // 10 if warmup is None else warmup
+    warm = next((row for row in samples.rows if row[0] >= warmup), samples.rows[-1])
     after = [row for row in samples.rows if row[0] >= warm[0]]
     table = Table("process", "after warm-up (MiB)", "largest after (MiB)", "at the end (MiB)",
                   "growth")
@@ -111,17 +114,19 @@ def report(samples: Samples, articles: int, seconds: float, out: Path,
         f"Memory over a long stream (`make soak`): {through} (the dev extraction sets over and "
         f"over, new ids and URLs) through one worker on the embedded broker in "
         f"{seconds / 60:.0f} min, resident memory sampled every {SAMPLE_EVERY_S:g} s; warm-up "
-        f"is the first tenth of {articles:,}.", table.markdown, "Samples:", steps.markdown)
+        f"is the first {warmup:,} articles.", table.markdown, "Samples:", steps.markdown)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
     parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="articles before the baseline sample (default: a tenth)")
     parser.add_argument("--out", type=Path, default=Path("eval/memory.md"))
     args = parser.parse_args()
-    samples, seconds, stopped = soak(args.data, args.articles, args.out)
-    report(samples, args.articles, seconds, args.out, stopped)
+    samples, seconds, stopped = soak(args.data, args.articles, args.out, args.warmup)
+    report(samples, args.articles, seconds, args.out, stopped, args.warmup)
     if stopped is not None:
         raise SystemExit(f"the soak stopped early: {stopped}")
 
