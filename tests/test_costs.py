@@ -104,7 +104,8 @@ def test_counting_bench_articles_are_distinct_with_long_tailed_entities() -> Non
 def test_soak_variants_are_new_articles_and_memory_is_read_from_proc(tmp_path: Path) -> None:
     import gzip
 
-    from stream.evaluation.harness import GROUPS, mixed_set, resident_bytes, variants
+    from stream.evaluation.harness import GROUPS, mixed_set, variants
+    from stream.runtime.budget import resident_bytes  # what the harness reads memory with
 
     for _column, name, kind in GROUPS:
         (tmp_path / name).mkdir(exist_ok=True)

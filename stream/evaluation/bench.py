@@ -69,9 +69,10 @@ def run_part(part: Part, data: Path) -> tuple[str, bool]:
     report = Path(part.report)
     report.unlink(missing_ok=True)
     print(f"\n== {part.title}", flush=True)
-    code = subprocess.run(part.command(data), check=False).returncode
+    command = part.command(data)
+    code = subprocess.run(command, check=False).returncode
     if code != 0:
-        return f"**Failed** (`{' '.join(part.command(data)[1:])}` exited with {code}).", False
+        return f"**Failed** (`{' '.join(command[1:])}` exited with {code}).", False
     return report.read_text(encoding="utf-8"), True
 
 

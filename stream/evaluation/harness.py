@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from stream.config import Settings
+from stream.runtime.budget import resident_bytes
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.jsonl import iter_lines
 from stream.tools.processes import settings_environment, stop_process, wait_ready
@@ -118,16 +119,6 @@ def descendants(pid: int) -> list[int]:
             out.append(child)
             todo.append(child)
     return out
-
-
-def resident_bytes(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def worker_memory(pid: int) -> tuple[int, int]:

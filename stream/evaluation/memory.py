@@ -2,9 +2,9 @@
 of articles goes through (variants of the dev extraction sets: new ids and URLs, so every one is
 a new article to de-duplication and counting), sampled from /proc every few seconds.
 
-Flat means: the largest sample after warm-up (the first tenth of the articles) is within 10 %
-of the sample taken when warm-up ended. The embedded broker keeps every record in memory, so
-its own memory is not a figure of newsstream's and is not reported.
+Flat means: the largest sample after warm-up (``--warmup`` articles, by default the first
+tenth) is within 10 % of the sample taken when warm-up ended. The embedded broker keeps every
+record in memory, so its own memory is not a figure of newsstream's and is not reported.
 
 Usage: ``python -m stream.evaluation.memory --articles 100000``
 """

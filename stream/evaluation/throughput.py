@@ -138,7 +138,7 @@ def main() -> None:
     sizes = f"worker {worker / 2**20:,.0f} MiB, enrichment child {child / 2**20:,.0f} MiB"
     write_report(
         args.out,
-        f"Throughput (`make bench`) on {os.cpu_count()} cores: the dev extraction sets (English "
+        f"Throughput (`make bench`) on {cores} cores: the dev extraction sets (English "
         f"and Indonesian, HTML and scraped text) {args.copies} times over, fresh ids and URLs "
         "each time; every run in the same invocation.", table.markdown,
         "Where the CPU of the streamed runs goes (the bench client produces the records and "
