@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from stream.costs import section
 from stream.entities.normalise import Alias, canonical_name, short_form
@@ -25,6 +26,13 @@ class Mention:
     start: int
     end: int
 
+# A sentence longer than this is tagged in pieces of this many words. No news sentence comes
+# near it (the longest of the dev sets has 388); a run of text without sentence ends (a list,
+# a table, junk) does, and a model's cost per word grows with a sentence's length: spaCy read
+# one "sentence" of 20,000 capitalised words 1.2 times slower per word for each doubling.
+MAX_SENTENCE_WORDS = 512
+
+
 def find_mentions_in(texts: Sequence[str], tagger: TokenTagger) -> list[list[Mention]]:
     """Mentions of each text: each sentence of each line is tagged, so a mention never crosses
     a line or sentence break. All texts go to the tagger in one call: a transformer tags a
@@ -39,9 +47,9 @@ def find_mentions_in(texts: Sequence[str], tagger: TokenTagger) -> list[list[Men
             tokens = tokenize(text[start:end], start)
             if english:
                 tokens = english_tokens(tokens)
-            if tokens:
+            for first in range(0, len(tokens), MAX_SENTENCE_WORDS):
                 owners.append(index)
-                sentences.append(tokens)
+                sentences.append(tokens[first:first + MAX_SENTENCE_WORDS])
     with section(f"entities.tagger {tagger.name}"):
         predictions = tagger.predict([[token.text for token in tokens] for tokens in sentences])
     mentions: list[list[Mention]] = [[] for _ in texts]
@@ -87,32 +95,58 @@ def split_mention(mention: Mention, opens_sentence: bool = False,
 
 def _trimmed(mention: Mention, start: int, end: int, opens_sentence: bool,
              english: bool) -> Mention | None:
+    """``mention.text[start:end]`` without what is not part of the name, one edge at a time
+    until nothing changes. Each step costs the same whatever the span's length (bracket counts
+    from prefix sums, no slices): a span of thousands of brackets, one taken per step, was
+    quadratic."""
     text = mention.text
+    brackets = _Brackets(text) if "(" in text or ")" in text else None
     while start < end:
         before = (start, end)
         while start < end and (text[start].isspace() or text[start] in _EDGE_PUNCTUATION):
             start += 1
         while end > start and (text[end - 1].isspace() or text[end - 1] in _EDGE_PUNCTUATION):
             end -= 1
-        inner = text[start:end]
-        if inner.endswith(("'s", "’s")) and len(inner) > 2 and inner[-3].isalnum():
+        if end - start > 2 and text.endswith(("'s", "’s"), start, end) \
+                and text[end - 3].isalnum():
             end -= 2  # "NASA’s": the possessive is not part of the name
-        elif english and (article := (_LEADING_ARTICLE.match(inner) or (
-                _SENTENCE_ARTICLE.match(inner) if opens_sentence and start == 0 else None))):
-            start += article.end()  # "the European Union": the name starts after "the"
-        elif inner.startswith("(") and inner.endswith(")") and inner.count("(") == 1:
-            start, end = start + 1, end - 1  # "(MK)": the short form alone
-        elif inner.startswith("(") and ")" not in inner:
-            start += 1
-        elif inner.endswith(")") and "(" not in inner:
-            end -= 1
-        elif inner.count("(") > inner.count(")"):
-            end = start + inner.rindex("(")  # "Joko Widodo (Jokowi": the name before it
+        elif english and (article := (_LEADING_ARTICLE.match(text, start, end) or (
+                _SENTENCE_ARTICLE.match(text, start, end)
+                if opens_sentence and start == 0 else None))):
+            start = article.end()  # "the European Union": the name starts after "the"
+        elif brackets is not None and start < end:
+            start, end = brackets.trimmed(start, end)
         if (start, end) == before:
             break
     if not any(ch.isalnum() for ch in text[start:end]):
         return None
     return Mention(text[start:end], mention.label, mention.start + start, mention.start + end)
+
+
+class _Brackets:
+    """The round brackets of a text, counted in any slice at once (prefix sums)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.opening = list(accumulate((ch == "(" for ch in text), initial=0))
+        self.closing = list(accumulate((ch == ")" for ch in text), initial=0))
+
+    def trimmed(self, start: int, end: int) -> tuple[int, int]:
+        """The slice less one bracket that is not part of a name."""
+        text = self.text
+        opened = self.opening[end] - self.opening[start]
+        closed = self.closing[end] - self.closing[start]
+        first, last = text[start], text[end - 1]
+        if first == "(" and last == ")" and opened == 1:
+            return start + 1, end - 1  # "(MK)": the short form alone
+        if first == "(" and not closed:
+            return start + 1, end
+        if last == ")" and not opened:
+            return start, end - 1
+        if opened > closed:
+            return start, text.rindex("(", start, end)  # "Joko Widodo (Jokowi": before it
+        return start, end
+
 
 def propagate_mentions(text: str, mentions: Sequence[Mention],
                        known: dict[str, str] | None = None,

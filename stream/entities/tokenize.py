@@ -20,6 +20,10 @@ _TITLES = (
     "sep", "sept", "oct", "nov", "dec", "drs", "ir", "jl", "kab", "kec", "tbk")
 _ABBREVIATED = re.compile(
     r"(?:^|[\s(\"“])(?:[^\W\d_]|\w+(?:\.\w+)+|(?i:" + "|".join(_TITLES) + r"))\.$")
+# The abbreviation before a sentence end is looked for only in this many characters before it:
+# searched from the start of the line, one paragraph of 128 KB took minutes. A dotted short
+# form longer than this is not one.
+_ABBREVIATION_REACH = 64
 
 
 class Token(NamedTuple):
@@ -80,7 +84,8 @@ def segments(text: str) -> list[tuple[int, int]]:
         if stripped.strip():
             start = 0
             for match in SENTENCE_END.finditer(stripped):
-                if not match.group(1) and _ABBREVIATED.search(stripped, 0, match.start()):
+                if not match.group(1) and _ABBREVIATED.search(
+                        stripped, max(0, match.start() - _ABBREVIATION_REACH), match.start()):
                     continue
                 spans.append((position + start, position + match.start() + len(match.group(1))))
                 start = match.end()

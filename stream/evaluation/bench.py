@@ -36,6 +36,8 @@ class Part:
 PARTS = (
     Part("Cost per article by stage", "stage_costs", ("--data", "{data}"),
          "eval/stage-costs.md"),
+    Part("Growth of each text stage on adversarial text", "growth", ("--data", "{data}"),
+         "eval/growth.md"),
     Part("Scaling: workers against `newsstream process`", "throughput",
          ("--data", "{data}", "--copies", "2"), "eval/throughput.md"),
     Part("Latency under load", "latency", ("--data", "{data}"), "eval/latency.md"),
