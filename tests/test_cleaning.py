@@ -166,7 +166,7 @@ def test_a_gallery_in_an_article_does_not_replace_its_text() -> None:
     assert CAPTIONS[0] not in text
 
 
-def test_credit_rows_of_a_layout_table_are_not_body_text() -> None:
+def test_tables_and_credit_rows_of_a_layout_table_are_not_body_text() -> None:
     credits = "<table><tr><td>Penulis</td><td>: Aditya Maulana</td></tr>" \
               "<tr><td>Editor</td><td>: Agung Kurniawan</td></tr></table>"
     data = "<table><tr><th>Merek</th><th>Unit</th></tr><tr><td>Wuling</td><td>120</td></tr></table>"
@@ -174,7 +174,8 @@ def test_credit_rows_of_a_layout_table_are_not_body_text() -> None:
             f"{data}{credits}</article></body></html>")
     text = clean_html(html, "https://otomotif.example.com/read/1").text
     assert BODY[-1] in text
-    assert "Wuling" in text  # a data table is content
+    # Tables are not article text: a rate box, a standings table, a page's metadata in cells.
+    assert "Wuling" not in text
     assert "Aditya Maulana" not in text and "Penulis" not in text
 
 
@@ -300,3 +301,22 @@ def test_pointers_to_other_articles_are_not_body_text() -> None:
     text = clean_html(page).text
     assert all(line in text for line in story)
     assert not any(pointer.split(":")[0] in text for pointer in pointers)
+
+
+def test_a_photo_caption_is_not_article_text_unless_the_story_is_photos() -> None:
+    caption = ("Petugas BMKG mengawasi sebaran abu vulkanik Gunung Rinjani di Banyuwangi, Kamis "
+               "(5/11). (ANTARA FOTO/Budi Setya)")
+    html = (f"<html><body><article><p>{caption}</p>{''.join(f'<p>{p}</p>' for p in BODY)}"
+            f"</article></body></html>")
+    text = clean_html(html, "https://www.antaranews.com/berita/1").text
+    assert BODY[0] in text and "ANTARA FOTO" not in text
+    # A link in brackets is no credit: a press release's "(Foto: http://…)" stays.
+    release = BODY[0] + " (Foto: http://photos.prnewswire.com/prnh/20160219/335111-INFO)"
+    kept = clean_html(f"<html><body><article>{''.join(f'<p>{p}</p>' for p in [release, *BODY[1:]])}"
+                      f"</article></body></html>", "https://www.antaranews.com/berita/2").text
+    assert "prnewswire" in kept
+    # A photo story is its captions.
+    photos = [f"Selena Gomez dan Taylor Swift berpose di karpet merah Grammy Awards ke-{n} di "
+              f"Los Angeles, Senin (15/2). (REUTERS / Danny Moloshok)" for n in range(50, 56)]
+    story = clean_text("Galeri foto Grammy\n\n" + "\n".join(photos)).text
+    assert "Grammy Awards ke-55" in story

@@ -15,6 +15,7 @@ from stream.clean.internals import Readability
 from stream.clean.lexicon import CREDIT_ROW, READ_ALSO, word_count
 from stream.clean.lines import (
     Extracted,
+    article_lines,
     containment,
     is_body_line,
     join_paragraphs,
@@ -161,7 +162,8 @@ def clean_html(html: str, url: str | None = None) -> Extracted:
     title = meta["title"]
     if lines and title and normal(lines[0]) in normal(title):
         lines = lines[1:]  # the headline repeated as the first line of the body
-    lines = [line for line in lines if not (READ_ALSO.match(line) and word_count(line) <= 15)]
+    lines = article_lines([line for line in lines
+                           if not (READ_ALSO.match(line) and word_count(line) <= 15)])
     return Extracted(join_paragraphs(lines), title, meta["author"], meta["published_at"],
                       meta["site_name"], meta["canonical_url"])
 

@@ -71,6 +71,16 @@ AUTHOR_LINE = re.compile(rf"^(?:{_AUTHORS})(?![\w-])\s*:?\s*(.*)$", re.IGNORECAS
 # metadata laid out as a table, read for the author elsewhere, not part of the body.
 CREDIT_ROW = re.compile(
     rf"^\|\s*(?:{_CREDITS})\b[^|]*(?:\|[^|]*){{0,2}}\|?\s*$", re.IGNORECASE)
+# A row of a table as trafilatura writes one ("| Mata uang | Jual | Beli |", "|---|---|"): an
+# exchange-rate box, a standings table, a page's metadata laid out in cells. Not article text:
+# "Last Update" and "Mata" of a rate table became organisations.
+TABLE_ROW = re.compile(r"^\|.*\|$")
+# What closes a photo's caption: its credit in brackets ("(ANTARA FOTO/Budi Setya)", "(AP
+# Photo/Evan Vucci)", "(REUTERS/Kim Kyung-Hoon)", "(Foto: Humas Polri)"); a link is not a
+# credit ("(Foto: http://…)" in a press release's text).
+PHOTO_CREDIT = re.compile(
+    r"\((?:ANTARA FOTO|[A-Z][A-Za-z]+ Photo|Photo|Foto|FOTO|REUTERS|Reuters|AFP|AP|EPA|"
+    r"Getty Images)\s*[/:][^()/:]{1,80}\)\s*$")
 # A photo caption's credit or date ("(AP Photo/...)", "Foto: ...", "... 2023.").
 CAPTION = re.compile(
     r"\((?:AP|Reuters|AFP|Getty|Credit|Photo|Foto|Dok)\b|\bPhoto\s*[/:]|\bCredit\s*:"

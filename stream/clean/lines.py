@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from stream.clean.lexicon import TERMINAL, word_count
+from stream.clean.lexicon import PHOTO_CREDIT, TABLE_ROW, TERMINAL, word_count
 from stream.clean.shingles import shingle_set
 
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -46,6 +46,15 @@ def containment(part: set[tuple[str, ...]], whole: set[tuple[str, ...]]) -> floa
 
 def normal(line: str) -> str:
     return " ".join(line.lower().split())
+
+
+def article_lines(lines: list[str]) -> list[str]:
+    """The lines of a page's main block that are its article: not a table's rows, and not a
+    photo's caption where there is article text beside it (a news site opens the body with its
+    lead photo's; a photo story is its captions)."""
+    lines = [line for line in lines if TABLE_ROW.match(line) is None]
+    prose = [line for line in lines if PHOTO_CREDIT.search(line) is None]
+    return prose or lines
 
 
 def is_body_line(line: str) -> bool:

@@ -16,7 +16,13 @@ from stream.clean.lexicon import (
     function_words,
     word_count,
 )
-from stream.clean.lines import Extracted, is_body_line, join_paragraphs, normal
+from stream.clean.lines import (
+    Extracted,
+    article_lines,
+    is_body_line,
+    join_paragraphs,
+    normal,
+)
 from stream.clean.metadata import TITLE_SEPARATORS, date_in_text, date_in_url
 
 # A non-body line inside the article block costs this many times its words.
@@ -97,8 +103,9 @@ def clean_text(body: str, domain_lines: DomainLines | None = None,
         learned_scores = scores
         start, end = _best_block(scores)
     start, end = _after_headline(lines, learned_scores, (start, end))
-    kept = [line for line, score in zip(lines[start:end], learned_scores[start:end], strict=True)
-            if score > 0]
+    kept = article_lines([line for line, score
+                          in zip(lines[start:end], learned_scores[start:end], strict=True)
+                          if score > 0])
     if domain_lines is not None:
         prose_lines = [line for line, score in zip(lines, scores, strict=True) if score > 0]
         domain_lines.observe(lines, article_id or str(hash(body)), prose_lines)
