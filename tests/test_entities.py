@@ -346,3 +346,21 @@ def test_an_article_before_a_name_is_not_part_of_its_span() -> None:
     assert split_mention(indonesian, english=False) == [indonesian]
     assert split_mention(Mention("the Taliban", "ORG", 0, 11)) == [
         Mention("Taliban", "ORG", 4, 11)]
+
+
+def test_a_place_written_in_two_halves_is_one_mention_of_it() -> None:
+    from stream.entities.mentions import Mention, join_split_places
+
+    text = "Washington, DC, United States: NASA. Jakarta, Indonesia. Sierra Nevada DC."
+    found = [Mention("Washington", "LOC", 0, 10), Mention("DC", "LOC", 12, 14),
+             Mention("United States", "LOC", 16, 29), Mention("Jakarta", "LOC", 37, 44),
+             Mention("Indonesia", "LOC", 46, 55)]
+    joined = join_split_places(text, found, {"Washington, DC": ("Washington DC", "LOC")})
+    assert [(m.text, m.start, m.end) for m in joined] == [
+        ("Washington, DC", 0, 14), ("United States", 16, 29), ("Jakarta", 37, 44),
+        ("Indonesia", 46, 55)]
+    # Whole elsewhere in the article is enough.
+    again = join_split_places("Jakarta, Indonesia and Jakarta Indonesia",
+                              [Mention("Jakarta", "LOC", 0, 7), Mention("Indonesia", "LOC", 9, 18),
+                               Mention("Jakarta Indonesia", "LOC", 23, 40)], {})
+    assert [m.text for m in again] == ["Jakarta, Indonesia", "Jakarta Indonesia"]

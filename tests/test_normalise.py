@@ -8,7 +8,7 @@ from stream.entities.normalise import (
     entity_id,
     load_aliases,
     load_display_names,
-    resolve_partial_names,
+    resolve_within_article,
     short_form,
 )
 
@@ -26,15 +26,42 @@ def test_ids_are_stable_slugs() -> None:
     assert entity_id("  ", "ORG") == "ORG:unnamed"
 
 
-def test_partial_name_resolution_only_when_unambiguous() -> None:
+def test_a_partial_name_is_the_one_person_it_names() -> None:
     names = [("Antony Blinken", "PER"), ("Blinken", "PER"), ("Kim", "PER"),
              ("Kim Jong Un", "PER"), ("Kim Yo Jong", "PER"), ("Rusia", "LOC")]
-    assert resolve_partial_names(names) == {("Blinken", "PER"): ("Antony Blinken", "PER")}
+    starts = [0, 100, 150, 200, 300, 400]
+    assert resolve_within_article(names, starts) == [
+        ("Antony Blinken", "PER"), ("Antony Blinken", "PER"),
+        ("Kim", "PER"),  # two people hold it and neither is named before it
+        ("Kim Jong Un", "PER"), ("Kim Yo Jong", "PER"), ("Rusia", "LOC")]
+
+
+def test_a_partial_name_two_people_hold_is_the_one_named_last_before_it() -> None:
+    names = [("Richard von Weizsäcker", "PER"), ("Fritz Eckart von Weizsäcker", "PER"),
+             ("von Weizsäcker", "PER"), ("Richard von Weizsäcker", "PER"),
+             ("Weizsäcker", "PER")]
+    assert [name for name, _label in resolve_within_article(names, [0, 30, 200, 300, 400])] == [
+        "Richard von Weizsäcker", "Fritz Eckart von Weizsäcker", "Fritz Eckart von Weizsäcker",
+        "Richard von Weizsäcker", "Richard von Weizsäcker"]
 
 
 def test_a_surname_the_model_mislabelled_joins_the_person() -> None:
     names = [("Antony Blinken", "PER"), ("Blinken", "LOC"), ("Antony", "LOC")]
-    assert resolve_partial_names(names) == {("Blinken", "LOC"): ("Antony Blinken", "PER")}
+    assert resolve_within_article(names, [0, 50, 90]) == [
+        ("Antony Blinken", "PER"), ("Antony Blinken", "PER"), ("Antony", "LOC")]
+
+
+def test_the_head_of_an_organisations_name_is_that_organisation() -> None:
+    names = [("Sierra Nevada Corporation", "ORG"), ("Sierra Nevada", "ORG"),
+             ("Tyvak Nano-Satellite Systems Inc", "ORG"), ("Tyvak", "LOC"),
+             ("Jakarta Post", "ORG"), ("Jakarta", "LOC"),
+             ("Korea Utara", "LOC"), ("Korea", "LOC"),
+             ("New York City", "LOC"), ("New York", "LOC"),
+             ("Bank Mandiri", "ORG"), ("Bank Indonesia", "ORG"), ("Bank", "ORG")]
+    resolved = resolve_within_article(names, list(range(0, 130, 10)))
+    assert [pair for pair, given in zip(resolved, names, strict=True) if pair != given] == [
+        ("Sierra Nevada Corporation", "ORG"), ("Tyvak Nano-Satellite Systems Inc", "ORG"),
+        ("New York City", "LOC")]
 
 
 def test_aliases_map_to_one_canonical_entity(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from stream.entities.mentions import (
     Mention,
     article_short_forms,
     find_mentions_in,
+    join_split_places,
     propagate_mentions,
 )
 from stream.entities.normalise import (
@@ -26,7 +27,7 @@ from stream.entities.normalise import (
     default_display_names,
     display_name,
     entity_id,
-    resolve_partial_names,
+    resolve_within_article,
 )
 from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger, tagger_for
 
@@ -76,14 +77,14 @@ def normalise_mentions(mentions: Sequence[Mention], aliases: dict[str, Alias] | 
                        article_aliases: dict[str, Alias] | None = None, language: str = "id",
                        display_names: dict[str, dict[str, str]] | None = None) -> list[Entity]:
     """Canonical names and ids: titles stripped, aliases mapped ("AS" → "Amerika Serikat"),
-    partial person names resolved within the article ("Blinken" → "Antony Blinken"), one
-    label per name in the article, and each name as readers of ``language`` know it."""
+    partial names resolved within the article ("Blinken" → "Antony Blinken", "Sierra Nevada"
+    → "Sierra Nevada Corporation"), one label per name in the article, and each name as
+    readers of ``language`` know it."""
     table = default_aliases() if aliases is None else aliases
     shown = default_display_names() if display_names is None else display_names
     table = {**table, **(article_aliases or {})}
     names = [apply_alias(canonical_name(m.text, m.label), m.label, table) for m in mentions]
-    resolved = resolve_partial_names(names)
-    final = [resolved.get(key, key) for key in names]
+    final = resolve_within_article(names, [m.start for m in mentions])
     label_of = _one_label_per_name(final)
     entities = []
     for mention, (name, _label) in zip(mentions, final, strict=True):
@@ -122,7 +123,8 @@ def extract_entities_in(texts: Sequence[str], language: str,
 def _entities(text: str, mentions: list[Mention], language: str,
               aliases_file: str | None) -> list[Entity]:
     known = known_names(aliases_file)
-    mentions = drop_common_words(text, mentions, language, known)
+    mentions = join_split_places(text, drop_common_words(text, mentions, language, known),
+                                 default_aliases(aliases_file))
     short_forms = article_short_forms(text, mentions)
     also = {short: label for short, (_name, label) in short_forms.items() if label}
     return normalise_mentions(propagate_mentions(text, mentions, known, also),

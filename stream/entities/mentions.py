@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -230,3 +230,29 @@ def article_short_forms(text: str, mentions: Sequence[Mention]) -> dict[str, Ali
 def _abbreviates(short: str, name: str) -> bool:
     letters = iter(ch for ch in name.lower() if ch.isalnum())
     return all(ch in letters for ch in short.lower() if ch.isalnum())
+
+
+# What may stand between the two halves of a place's name written apart ("Washington, DC").
+_PLACE_JOINS = (", ", ",", " ")
+
+
+def join_split_places(text: str, mentions: Sequence[Mention],
+                      known: Mapping[str, object]) -> list[Mention]:
+    """A place's name written in two halves that the model read as two places ("Washington",
+    "DC" in "Washington, DC") as one mention, where the whole is a known name (``known``: the
+    alias table) or the article writes it whole elsewhere ("Washington DC"). Two places that
+    are two ("Jakarta, Indonesia") stay two."""
+    ordered = sorted(mentions, key=lambda m: m.start)
+    written = {m.text for m in ordered}
+    out: list[Mention] = []
+    for mention in ordered:
+        previous = out[-1] if out else None
+        if previous is not None and previous.label == mention.label == "LOC" \
+                and text[previous.end:mention.start] in _PLACE_JOINS:
+            whole = text[previous.start:mention.end]
+            joined = f"{previous.text} {mention.text}"
+            if whole in known or joined in known or joined in written:
+                out[-1] = Mention(whole, "LOC", previous.start, mention.end)
+                continue
+        out.append(mention)
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -136,27 +137,77 @@ def apply_alias(name: str, label: str, aliases: dict[str, Alias]) -> tuple[str, 
     return canonical, alias_label or label
 
 
-def resolve_partial_names(names: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
-    """Within one article, map a short name to the one full person name it is part of.
+# The words that end an organisation's name ("Tyvak Nano-Satellite Systems Inc") and a place's
+# ("New York City", "Washington DC"): a name of another label whose head is the rest is that
+# organisation or place ("Tyvak" read as a place), where another rest would be another entity
+# ("Jakarta" and "Jakarta Post", "Korea" and "Korea Utara").
+ORGANISATION_ENDS = frozenset({
+    "inc", "inc.", "incorporated", "corp", "corp.", "corporation", "co", "co.", "company",
+    "ltd", "ltd.", "limited", "llc", "plc", "ag", "gmbh", "s.a.", "sa", "nv", "n.v.", "group",
+    "holdings", "tbk", "tbk.", "(persero)", "persero"})
+PLACE_ENDS = frozenset({"city", "dc", "d.c."})
 
-    "Blinken" -> "Antony Blinken" when exactly one longer PER name in the article contains
-    "Blinken" as a word. A one-word mention the model gave another label ("Blinken" as LOC)
-    is taken as that person when it is the full name's last word (a surname). Ambiguous short
-    names are left as they are.
+
+def resolve_within_article(names: Sequence[tuple[str, str]],
+                           starts: Sequence[int]) -> list[tuple[str, str]]:
+    """Each mention's (name, label) as the article resolves it: one entity, one name.
+
+    - A person's partial name ("Blinken", "von Weizsäcker") is the one longer person name of
+      the article that holds its words; where several do ("Richard von Weizsäcker", "Fritz
+      Eckart von Weizsäcker"), the one named last before it. A one-word mention the model gave
+      another label ("Blinken" as LOC) is taken as that person when it is the full name's last
+      word (a surname).
+    - An organisation's name that is the head of the one longer organisation name of the
+      article ("Sierra Nevada", "Sierra Nevada Corporation") is that organisation; a name of
+      another label is too when the rest ends as an organisation's name does ("Tyvak", "Tyvak
+      Nano-Satellite Systems Inc"). A place's name is the longer place's when the rest is a
+      place's ending ("New York", "New York City").
+    ``starts``: where each mention starts, for "named last before it".
     """
-    full = {name for name, label in names if label == "PER" and " " in name}
-    resolved: dict[tuple[str, str], tuple[str, str]] = {}
-    for name, label in names:
-        if name in full:
-            continue
+    people = [(start, name) for (name, label), start in zip(names, starts, strict=True)
+              if label == "PER" and " " in name]
+    longer = {(name, label) for name, label in names if label in ("ORG", "LOC")}
+    resolved = []
+    for (name, label), start in zip(names, starts, strict=True):
         words = name.split()
-        candidates = [long for long in full if _contains_words(long.split(), words)]
-        if len(candidates) != 1:
+        person = _person(name, label, words, start, people)
+        if person is not None:
+            resolved.append((person, "PER"))
             continue
-        target = candidates[0]
-        if label == "PER" or (len(words) == 1 and target.split()[-1] == name):
-            resolved[(name, label)] = (target, "PER")
+        head = _longer_name(name, label, words, longer) if len(words) < 6 else None
+        resolved.append(head or (name, label))
     return resolved
+
+
+def _person(name: str, label: str, words: list[str], start: int,
+            people: list[tuple[int, str]]) -> str | None:
+    candidates = {full for _start, full in people
+                  if len(full.split()) > len(words) and _contains_words(full.split(), words)}
+    if not candidates:
+        return None
+    if len(candidates) > 1:
+        before = [(at, full) for at, full in people if full in candidates and at < start]
+        if not before:
+            return None
+        candidates = {max(before)[1]}
+    target = next(iter(candidates))
+    if label == "PER" or (len(words) == 1 and target.split()[-1] == name):
+        return target
+    return None
+
+
+def _longer_name(name: str, label: str, words: list[str],
+                 longer: set[tuple[str, str]]) -> tuple[str, str] | None:
+    found = set()
+    for other, other_label in longer:
+        rest = other.split()[len(words):]
+        if not rest or other.split()[:len(words)] != words:
+            continue
+        ends = rest[-1].lower()
+        if (other_label == "ORG" and (label == "ORG" or ends in ORGANISATION_ENDS)) or (
+                other_label == "LOC" and label == "LOC" and ends in PLACE_ENDS):
+            found.add((other, other_label))
+    return found.pop() if len(found) == 1 else None
 
 
 def _contains_words(haystack: list[str], needle: list[str]) -> bool:
