@@ -21,6 +21,9 @@ def register(ctx: WorkerContext) -> None:
     settings, table, metrics = ctx.settings, ctx.dedup_table, ctx.metrics
     pruning = Pacer(PRUNE_EVERY_S, started=time.monotonic())
     near = SimIndex(settings.near_duplicate_distance)
+    # The articles log's id as this run started: positions are of that log (one created
+    # again under the same name restarts the worker, and so this).
+    articles_log = ctx.topic_ids.get(settings.articles_topic, "")
 
     @table.on_recover
     async def rebuild_index() -> None:
@@ -33,7 +36,7 @@ def register(ctx: WorkerContext) -> None:
                 done = deduplicate(table, near, decode_envelope(event.value),
                                    (event.message.partition, event.message.offset),
                                    sizes=settings.count_windows_s, grace_s=settings.count_grace_s,
-                                   count_near=settings.count_near_duplicates)
+                                   count_near=settings.count_near_duplicates, log=articles_log)
                 await send_deduplicated(ctx, done)
                 metrics.observe_dedup(done)
                 if pruning.due(time.monotonic()):

@@ -43,6 +43,7 @@ class EntityEvent(EntityRef):
     event_time: float
     window_sizes: list[int]  # the windows it is counted in, besides the running total
     source: list[int]  # [partition, offset] of the article on the internal articles topic
+    log: NotRequired[str]  # that topic's id, where the broker has topic ids
 
 
 class CountValue(TypedDict):
@@ -52,7 +53,7 @@ class CountValue(TypedDict):
     label: NotRequired[str]
     mentions: int
     articles: int
-    applied: dict[str, int]  # source partition → the last offset applied
+    applied: dict[str, int]  # source ("<log id>/<partition>", or the partition) → last offset
 
 
 class TrendScore(TypedDict):

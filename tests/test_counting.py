@@ -66,6 +66,16 @@ def test_apply_adds_mentions_and_one_article_once_per_source_position() -> None:
     assert other is not None and other["applied"] == {"0": 11, "1": 3}
 
 
+def test_events_of_a_log_created_again_are_not_taken_for_redeliveries() -> None:
+    value = apply_event(None, {**EVENT, "log": "old"})
+    assert value is not None and value["applied"] == {"old/0": 10}
+    # Offset 3 of the new articles log: a new article, though below offset 10 of the old one.
+    fresh = apply_event(value, {**EVENT, "source": [0, 3], "log": "new"})
+    assert fresh is not None and fresh["articles"] == 2
+    assert apply_event(fresh, {**EVENT, "source": [0, 3], "log": "new"}) is None
+    assert apply_event(fresh, {**EVENT, "log": "old"}) is None  # the old log's, again
+
+
 def test_count_update_payload_matches_its_schema() -> None:
     value = apply_event(None, EVENT)
     assert value is not None

@@ -61,8 +61,8 @@ def test_first_copy_counts_and_later_copies_point_to_it() -> None:
     stream = Stream()
     first = stream.decide(_item("a", "https://x.id/1", STORY), 0)
     assert (first.duplicate_of, first.counted, first.sizes) == (None, True, [60, 3600])
-    resent = stream.decide(_item("a", "https://x.id/1", STORY), 1)
-    assert (resent.duplicate_of, resent.reason, resent.counted) == ("a", "url", False)
+    same_page = stream.decide(_item("a2", "https://x.id/1", STORY), 1)
+    assert (same_page.duplicate_of, same_page.reason, same_page.counted) == ("a", "url", False)
     mirror = stream.decide(_item("b", "https://y.id/9", STORY), 2)
     assert (mirror.duplicate_of, mirror.reason, mirror.counted) == ("a", "body", False)
     edited = STORY.replace("Senin", "Selasa")
@@ -123,3 +123,70 @@ def test_old_entries_expire() -> None:
     assert stream.near.nearest(simhash(STORY) or 0) is None
     again = stream.decide(_item("a", "https://x.id/1", STORY, t=9500.0), 2)
     assert again.duplicate_of is None  # forgotten after the window: counted again
+
+
+def test_the_same_article_sent_again_unchanged_is_itself_and_not_counted_again() -> None:
+    stream = Stream()
+    stream.decide(_item("a", "https://x.id/1", STORY), 0)
+    again = stream.decide(_item("a", "https://x.id/1", STORY, t=2000.0), 1)
+    assert (again.resent, again.duplicate_of, again.counted, again.publishes) == (
+        "unchanged", None, False, True)
+    # Never a copy of itself, whichever key matched (its URL and its body are its own).
+    moved = stream.decide(_item("a", "https://x.id/moved", STORY), 2)
+    assert (moved.resent, moved.duplicate_of) == ("unchanged", None)
+
+
+def test_an_updated_article_is_published_as_itself_and_counted_once() -> None:
+    stream = Stream()
+    first = stream.decide(_item("a", "https://x.id/1", STORY), 0)
+    longer = STORY + " Presiden juga meninjau jembatan di Kendal pada sore harinya."
+    updated = stream.decide(_item("a", "https://x.id/1", longer), 1)
+    assert (updated.resent, updated.duplicate_of, updated.publishes) == ("updated", None, True)
+    assert first.counted and not updated.counted  # counts never double
+    # A copy of the updated text from another site points to it.
+    mirror = stream.decide(_item("b", "https://y.id/1", longer), 2)
+    assert (mirror.duplicate_of, mirror.reason) == ("a", "body")
+
+
+def test_an_article_first_fetched_as_a_copy_is_counted_once_it_is_its_own() -> None:
+    stream = Stream()
+    stream.decide(_item("placeholder", "https://x.id/soon", OTHER), 0)
+    early = stream.decide(_item("a", "https://x.id/1", OTHER), 1)
+    assert (early.duplicate_of, early.counted) == ("placeholder", False)
+    real = stream.decide(_item("a", "https://x.id/1", STORY), 2)
+    assert (real.resent, real.duplicate_of, real.counted) == ("updated", None, True)
+    assert not stream.decide(_item("a", "https://x.id/1", STORY + " Lagi."), 3).counted
+
+
+def test_redeliveries_of_versions_give_their_decisions_again() -> None:
+    stream = Stream()
+    first = stream.decide(_item("a", "https://x.id/1", STORY), 0)
+    stream.decide(_item("a", "https://x.id/1", STORY + " Tambahan."), 1)
+    replayed = stream.decide(_item("a", "https://x.id/1", STORY + " Tambahan."), 1)
+    assert (replayed.replay, replayed.resent, replayed.counted) == (True, "updated", False)
+    # The first version, redelivered after the update: nothing new to publish, but it is
+    # the version the article was counted with, so its counts go again (applied once).
+    older = stream.decide(_item("a", "https://x.id/1", STORY), 0)
+    assert (older.resent, older.publishes, older.counted, older.sizes) == (
+        "stale", False, True, first.sizes)
+
+
+def test_positions_of_a_log_created_again_are_not_the_old_logs() -> None:
+    stream = Stream()
+    stream.decide(_item("a", "https://x.id/1", STORY), 0, log="old")
+    # Offset 0 of a new articles log: another article, not a redelivery of "a".
+    other = stream.decide(_item("b", "https://x.id/2", OTHER), 0, log="new")
+    assert not other.replay and other.counted
+    assert stream.decide(_item("b", "https://x.id/2", OTHER), 0, log="new").replay
+
+
+def test_entries_written_before_articles_were_kept_by_id_are_read() -> None:
+    stream = Stream()
+    item = _item("a", "https://x.id/1", STORY)
+    decision = {"id": "a", "at": [0, 5], "seen": 1000.0, "duplicate_of": None, "reason": None,
+                "counted": True, "sizes": [60]}
+    stream.state.update({f"url:{item.url}": decision, f"body:{item.body}": decision})
+    replayed = stream.decide(item, 5)
+    assert (replayed.replay, replayed.counted, replayed.sizes) == (True, True, [60])
+    again = stream.decide(item, 6)
+    assert (again.resent, again.counted, again.publishes) == ("unchanged", False, True)

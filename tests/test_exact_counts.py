@@ -176,14 +176,14 @@ async def test_articles_sent_twice_and_copies_are_counted_once(broker: EmbeddedB
         for record in enriched:
             assert_valid("enriched-article", record)
             by_url.setdefault(record["url"], []).append(record["duplicate_of"])
-        for original in originals:  # the first copy of each is not a duplicate, the second is
-            assert sorted(by_url[original["url"]], key=str) == sorted([None, original["id"]],
-                                                                      key=str)
+        for original in originals:  # sent again unchanged: the article again, not a copy
+            assert by_url[original["url"]] == [None, None]
         for url, source in copy_of.items():
             [duplicate_of] = by_url[url]
             assert duplicate_of in first_ids
             assert duplicate_of == next(o["id"] for o in originals if o["url"] == source["url"])
-        assert _metric(worker, "newsstream_duplicate_articles_total", 'reason="url"') == 300
+        assert _metric(worker, "newsstream_resent_articles_total", 'outcome="unchanged"') == 300
+        assert _metric(worker, "newsstream_duplicate_articles_total", 'reason="url"') == 0
         assert _metric(worker, "newsstream_duplicate_articles_total", 'reason="near"') == len(
             copies)
     finally:

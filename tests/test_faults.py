@@ -1,7 +1,8 @@
 """The fault suite: real worker processes on the embedded broker, with the faults a deployment
 meets in its first week — compressed input from another client, hostile input, a killed
-enrichment child, a frozen broker, a broker that restarts empty, a worker started before its
-broker, an agent failing on a record. After each, every input offset is accounted for and the
+enrichment child, a frozen broker, a broker that restarts empty or with its topics created
+again, an input topic deleted and created again, a worker started before its broker, an agent
+failing on a record. After each, every input offset is accounted for and the
 counts equal one clean pass. (SIGKILL and SIGTERM mid-stream are in test_exact_counts.)"""
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from confluent_kafka import Producer
 
 from stream.config import Settings
-from stream.tools.broker import EmbeddedBroker, free_port
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.producing import consume_topic
 from tests.conftest import Worker, start_worker, unique_settings
 from tests.fuzz import corpus
@@ -141,10 +144,13 @@ def wait_status(worker: Worker, path: str, status: int, timeout: float) -> float
 
 
 def totals(enriched: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Running-total (mentions, articles) per entity of the counted (first-copy) articles."""
+    """Running-total (mentions, articles) per entity of the counted articles: each id once,
+    as its first version that is not a copy of another article."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    counted: set[str] = set()
     for article in enriched:
-        if article.get("duplicate_of") is None:
+        if article.get("duplicate_of") is None and article["id"] not in counted:
+            counted.add(article["id"])
             for count in article["entity_counts"]:
                 counts[count["entity_id"]][0] += count["mentions"]
                 counts[count["entity_id"]][1] += 1
@@ -326,6 +332,97 @@ async def test_a_broker_that_restarts_empty_is_rejoined(own_broker: EmbeddedBrok
     worker.process.terminate()
     worker.process.wait(60)
     assert time.monotonic() - started < 15  # the consumer thread gives up after 5 s
+
+
+def wait_logged(worker: Worker, text: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in worker.log.read_text():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@contextmanager
+def frozen(worker: Worker) -> Iterator[None]:
+    """The worker stopped (SIGSTOP) for what happens inside: it sees the result at once, as
+    one whose probe came just after. Kept short: its group session outlives it."""
+    os.kill(worker.process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(worker.process.pid, signal.SIGCONT)
+
+
+async def test_a_broker_restarted_with_its_topics_created_again_is_noticed(
+        own_broker: EmbeddedBroker, worker_on: Any, tmp_path: Path) -> None:
+    # `newsstream broker` on the old port: the topics are there again, empty, offsets from 0.
+    # The worker must not take its old positions for the new logs' (it used to skip every
+    # article below them, ready all along).
+    worker = worker_on(own_broker)
+    worker.wait_ready()
+    await produce(worker.settings, make_articles(20, seed=63))
+    assert len((await outcomes(worker.settings, 20, timeout=60))[0]) == 20
+    pid = worker.process.pid
+    with frozen(worker):
+        own_broker.stop()
+        await asyncio.to_thread(own_broker.start)
+        await create_newsstream_topics(worker.settings)
+    assert wait_logged(worker, "log reset:", timeout=30), worker.log.read_text()[-3000:]
+    assert wait_status(worker, "/readyz", 200, timeout=90) is not None
+    assert worker.process.pid == pid and worker.process.poll() is None
+    assert metric(worker, "newsstream_log_resets_total") >= 1
+
+    articles = make_articles(60, seed=64)
+    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "in.jsonl"),
+                                         worker.settings), worker.settings.count_windows_s)
+    await produce(worker.settings, articles)
+    seen, _ = await outcomes(worker.settings, 60, timeout=120)
+    assert sorted(o for outs in seen.values() for o in outs) == ["enriched"] * 60
+    async with MentionsWatcher(worker.settings) as watcher:
+        assert await watcher.wait_for(expected, timeout=120) == expected
+
+
+async def test_an_input_topic_deleted_and_created_again_is_read_from_its_start(
+        broker: EmbeddedBroker, worker_on: Any, tmp_path: Path) -> None:
+    worker = worker_on(broker)
+    settings = worker.settings
+    before = make_articles(30, seed=91)
+    after = [{**a, "url": a["url"].replace("/read/", "/read/later-")}
+             for a in make_articles(40, seed=92)]
+    expected = expected_counts(processed(write_jsonl(before + after, tmp_path / "in.jsonl"),
+                                         settings), settings.count_windows_s)
+    worker.wait_ready()
+    await produce(settings, before)
+    assert len(await enriched_ids(settings, 30, timeout=60)) == 30
+    raw = settings.input_topics[0]
+    with frozen(worker):
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        await admin.start()
+        try:
+            await admin.delete_topics([raw])
+        finally:
+            await admin.close()
+        await create_newsstream_topics(settings)
+    assert wait_logged(worker, f"log reset: {raw}", timeout=30), worker.log.read_text()[-3000:]
+    await produce(settings, after)
+    assert len(await enriched_ids(settings, 70, timeout=120)) == 70
+    async with MentionsWatcher(settings) as watcher:
+        assert await watcher.wait_for(expected, timeout=120) == expected
+    assert wait_status(worker, "/readyz", 200, timeout=30) is not None
+    assert metric(worker, f'newsstream_log_resets_total{{topic="{raw}"}}') == 1
+    # Only positions referred to the input log: resumed in place, tables kept.
+    assert "restarting the worker" not in worker.log.read_text()
+
+
+async def enriched_ids(settings: Settings, expected: int, timeout: float) -> set[str]:
+    """The ids on the enriched topic, once there are ``expected`` of them or at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    ids: set[str] = set()
+    while len(ids) < expected and time.monotonic() < deadline:
+        ids = {value["id"] async for value in consume_topic(settings, settings.enriched_topic,
+                                                             idle_timeout=2)}
+    return ids
 
 
 async def test_a_worker_started_before_its_broker_waits_for_it(tmp_path: Path,

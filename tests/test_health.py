@@ -1,4 +1,4 @@
-"""Readiness and liveness bookkeeping, the broker's lost state, send failures, and the transport
+"""Readiness and liveness bookkeeping, send failures, and the transport
 guard for undecodable record batches (real aiokafka batches, built and corrupted here)."""
 
 from __future__ import annotations
@@ -9,11 +9,9 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.structs import TopicPartition
 
-from stream.config import Settings
 from stream.runtime import transport
 from stream.runtime.delivery import classify
 from stream.runtime.health import BrokerState, Progress, liveness, readiness
-from stream.runtime.supervision import lost_state
 
 A, B = TopicPartition("raw", 0), TopicPartition("raw", 1)
 
@@ -70,17 +68,6 @@ def test_liveness_fails_only_when_wedged() -> None:
     assert liveness([], 300).ok
     wedged = liveness([A], 300)
     assert not wedged.ok and wedged.stalled == ("raw/0",)
-
-
-def test_a_broker_without_the_workers_topics_has_lost_its_state() -> None:
-    settings = Settings(input_topics=["raw"], app_id="app")
-    topics = {name: 4 for name in settings.all_topics}
-    topics.update({name: 1 for name in settings.single_partition_topics})
-    assert lost_state(settings, topics) is None
-    assert lost_state(settings, {k: v for k, v in topics.items() if k != "raw"}) == (
-        "topic raw is gone")
-    assert lost_state(settings, {**topics, "app.articles": 4}) == (
-        "topic app.articles has 4 partitions, not 1")
 
 
 def test_send_failures_are_retried_unless_no_retry_can_help() -> None:

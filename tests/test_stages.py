@@ -40,12 +40,13 @@ def test_deduplicate_marks_copies_and_counts_first_copies_only() -> None:
     near = SimIndex(4)
     first = deduplicate(state, near, _envelope("a", "https://kompas.com/read/1"), (0, 0),
                         **OPTIONS)
-    assert first.enriched["duplicate_of"] is None
+    assert first.enriched is not None and first.enriched["duplicate_of"] is None
     assert [e["entity_id"] for e in first.entity_events] == ["PER:joko-widodo", "LOC:semarang"]
     assert all(e["source"] == [0, 0] and e["window_sizes"] == [60, 3600]
                for e in first.entity_events)
     copy = deduplicate(state, near, _envelope("b", "https://www.kompas.com/read/1/"), (0, 1),
                        **OPTIONS)
+    assert copy.enriched is not None
     assert (copy.enriched["duplicate_of"], copy.decision.reason) == ("a", "url")
     assert copy.entity_events == [] and copy.late_windows == []
     again = deduplicate(state, near, _envelope("a", "https://kompas.com/read/1"), (0, 0),
@@ -72,7 +73,7 @@ def test_prune_forgets_what_left_the_window() -> None:
     assert prune(state, near, window_s=500.0) == []
     state[STREAM_TIME] = 5000.0
     assert sorted(key.split(":")[0] for key in prune(state, near, window_s=500.0)) == [
-        "body", "sim", "url"]
+        "body", "id", "sim", "url"]
     assert set(state) == {STREAM_TIME}
 
 

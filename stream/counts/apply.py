@@ -25,12 +25,15 @@ from stream.records import CountValue, EntityEvent, TrendScore
 
 
 def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[int],
-                  source: tuple[int, int]) -> list[EntityEvent]:
+                  source: tuple[int, int], log: str = "") -> list[EntityEvent]:
     """One event per canonical entity of a counted article, for the internal entity-events
-    topic: counted in the running total and in the windows of ``sizes``."""
+    topic: counted in the running total and in the windows of ``sizes``. ``source`` is the
+    article's position in the articles log whose id is ``log`` ("" where the broker has no
+    topic ids)."""
     partition, offset = source
-    return [
-        {
+    events: list[EntityEvent] = []
+    for count in enriched["entity_counts"]:
+        event: EntityEvent = {
             "entity_id": count["entity_id"],
             # One name per entity in every window, whichever language the article was in.
             "name": count.get("canonical_name") or count["name"],
@@ -41,8 +44,19 @@ def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[in
             "window_sizes": sizes,
             "source": [partition, offset],
         }
-        for count in enriched["entity_counts"]
-    ]
+        if log:
+            event["log"] = log
+        events.append(event)
+    return events
+
+
+def _source_key(event: EntityEvent) -> str:
+    """Where a count remembers the last offset applied from the event's source: its partition,
+    prefixed with the log's id where known (a log created again starts at offset 0, and its
+    events must not pass for redeliveries of the old log's)."""
+    partition = str(event["source"][0])
+    log = event.get("log")
+    return f"{log}/{partition}" if log else partition
 
 
 def event_windows(event: EntityEvent) -> list[Window]:
@@ -52,15 +66,15 @@ def event_windows(event: EntityEvent) -> list[Window]:
 def apply_event(current: CountValue | None, event: EntityEvent) -> CountValue | None:
     """A window's counts with one article's mentions of the entity added, or None when the
     event was applied before (a redelivery)."""
-    partition, offset = event["source"]
+    offset, source = event["source"][1], _source_key(event)
     value: CountValue = current or {"mentions": 0, "articles": 0, "applied": {}}
     applied = value.get("applied", {})
-    if offset <= applied.get(str(partition), -1):
+    if offset <= applied.get(source, -1):
         return None
     return {"name": event["name"], "label": event["label"],
             "mentions": value["mentions"] + int(event["mentions"]),
             "articles": value["articles"] + 1,
-            "applied": {**applied, str(partition): offset}}
+            "applied": {**applied, source: offset}}
 
 
 def count_update(event: EntityEvent, window: Window, value: CountValue,

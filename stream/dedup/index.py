@@ -40,11 +40,14 @@ class SimIndex:
                 if not bucket:
                     del self._buckets[band]
 
-    def nearest(self, value: int) -> str | None:
-        """The closest article within the distance (ties: the smaller id), or None."""
+    def nearest(self, value: int, besides: str | None = None) -> str | None:
+        """The closest article within the distance (ties: the smaller id), other than
+        ``besides``, or None."""
         best: tuple[int, str] | None = None
         for band in bands(value, self.distance):
             for article_id, other in self._buckets.get(band, {}).items():
+                if article_id == besides:
+                    continue
                 distance = _hamming(value, other)
                 if distance <= self.distance and (best is None or (distance, article_id) < best):
                     best = (distance, article_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from stream.config import Settings
@@ -18,6 +19,7 @@ from stream.runtime.faust_internals import (
     check_faust_version,
 )
 from stream.runtime.metrics import Metrics
+from stream.runtime.tables import COUNTS, FINGERPRINTS, LINES, TRENDS, table_partitions
 
 
 def canonical_url(settings: Settings, hostname: str) -> str:
@@ -28,9 +30,10 @@ def canonical_url(settings: Settings, hostname: str) -> str:
     return configured.replace("{hostname}", hostname)
 
 
-def create_app(settings: Settings) -> Any:
+def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -> Any:
     """The worker's faust app; :class:`~stream.runtime.versions.UnverifiedLibrary` when faust
-    or aiokafka is not a version whose internals newsstream was checked against."""
+    or aiokafka is not a version whose internals newsstream was checked against.
+    ``topic_ids``: the ids of the topics as the worker starts (where the broker has them)."""
     check_faust_version()
     transport.install()  # an undecodable batch is dead-lettered, never a dead consumer
     app = NewsstreamApp(
@@ -73,6 +76,7 @@ def create_app(settings: Settings) -> Any:
     raw = dict(key_serializer="raw", value_serializer="raw")
     single = dict(raw, partitions=1)
     metrics = Metrics()
+    partitions = table_partitions(settings)
     context = WorkerContext(
         settings=settings,
         app=app,
@@ -89,19 +93,20 @@ def create_app(settings: Settings) -> Any:
         trending_topic=app.topic(settings.trending_topic, **raw),
         deadletter_topic=app.topic(settings.deadletter_topic, **raw),
         counts_table=app.Table(
-            "entity-counts", default=None, partitions=settings.partitions, key_type=str,
+            COUNTS, default=None, partitions=partitions[COUNTS], key_type=str,
             help="Mention counts per (entity, window): {mentions, articles, applied}.",
         ),
         lines_table=app.Table(
-            "domain-lines", default=None, partitions=settings.partitions, key_type=str,
+            LINES, default=None, partitions=partitions[LINES], key_type=str,
             help="Boilerplate memory per partition and site, for scraped text.",
         ),
         dedup_table=app.Table(
-            "article-fingerprints", default=None, partitions=1, key_type=str,
+            FINGERPRINTS, default=None, partitions=partitions[FINGERPRINTS], key_type=str,
             help="URL, body and SimHash keys of recent articles, for de-duplication.",
         ),
+        topic_ids=dict(topic_ids or {}),
         trends_table=app.Table(
-            "trending-boards", default=None, partitions=1, key_type=str,
+            TRENDS, default=None, partitions=partitions[TRENDS], key_type=str,
             help="Per window: the entities scoring highest against their baseline.",
         ),
     )

@@ -38,3 +38,5 @@ class WorkerContext:
     processing: bool = False
     progress: Progress = field(default_factory=Progress)
     broker: BrokerState = field(default_factory=lambda: BrokerState(timeout_s=6.0))
+    # Topic → the id it had when first seen (brokers with topic ids): a new id is a new log.
+    topic_ids: dict[str, str] = field(default_factory=dict)

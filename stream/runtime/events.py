@@ -34,12 +34,13 @@ log = logging.getLogger(__name__)
 OUT_OF_RANGE_CHECK_S = 5.0
 
 
-async def _log_start_past(app: Any, tp: Any, expected: int,
-                          ahead: dict[Any, float]) -> int | None:
+async def _log_start_past(app: Any, tp: Any, expected: int, ahead: dict[Any, float],
+                          progress: Progress | None) -> int | None:
     """Where the log of ``tp`` now starts, when that is past ``expected`` (the committed offset
-    fell out of retention): the records before it will never come. Asked of the broker only
-    after records ahead of ``expected`` have come for a few seconds (a stale batch after a
-    rebalance is followed by the expected record within moments)."""
+    fell out of retention, or the log started over and has been cut since): the records before
+    it will never come. Asked of the broker only after records ahead of ``expected`` have come
+    for a few seconds (a stale batch after a rebalance is followed by the expected record
+    within moments)."""
     now = time.monotonic()
     since = ahead.setdefault(tp, now)
     if now - since < OUT_OF_RANGE_CHECK_S:
@@ -48,8 +49,11 @@ async def _log_start_past(app: Any, tp: Any, expected: int,
     earliest = (await app.consumer.earliest_offsets(tp)).get(tp)
     if earliest is None or earliest <= expected:
         return None
-    log.warning("%s/%s: offset %d is no longer in the log, which starts at %d: resuming there",
-                tp.topic, tp.partition, expected, earliest)
+    log.error("%s/%s: log reset: offset %d is no longer in the log, which starts at %d: "
+              "%d records were deleted before they were read; resuming there",
+              tp.topic, tp.partition, expected, earliest, earliest - expected)
+    if progress is not None and progress.on_log_reset is not None:
+        progress.on_log_reset(tp.topic)
     ahead.pop(tp, None)
     # The records from there on that were passed over as ahead are fetched again, in order.
     await app.consumer.seek(tp, earliest)
@@ -71,6 +75,9 @@ async def finished_events(stream: Any, progress: Progress | None = None) -> Asyn
             following.clear()
             assigned = set(app.consumer.assignment())
         tp, offset = event.message.tp, event.message.offset
+        if progress is not None and (start := progress.take_rewind(tp)) is not None:
+            following[tp] = start  # the log started over: its records begin again there
+            ahead.pop(tp, None)
         if tp not in assigned:
             assigned = set(app.consumer.assignment())
             if tp not in assigned:  # a partition now owned by another worker
@@ -81,7 +88,7 @@ async def finished_events(stream: Any, progress: Progress | None = None) -> Asyn
             committed = committed_offset(app.consumer, tp)
             expected = committed if committed is not None else offset
         if offset > expected:
-            start = await _log_start_past(app, tp, expected, ahead)
+            start = await _log_start_past(app, tp, expected, ahead, progress)
             if start is not None:
                 following[tp] = expected = start
         if offset != expected:  # behind: done before; ahead: comes again in order

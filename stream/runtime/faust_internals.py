@@ -13,7 +13,9 @@ internals. Each is named here with why, and has a unit test of its own
   embedded broker answers a waiting fetch only when that wait ends (measured ~450 ms a hop);
   ``NEWSSTREAM_CONSUMER_FETCH_MAX_WAIT_S`` decides it;
 - ``Consumer._committed_offset``: the committed offset of a partition as faust last sought it
-  (:func:`committed_offset`), where ordered processing resumes after a rebalance;
+  (:func:`committed_offset`), where ordered processing resumes after a rebalance; with
+  ``_acked``, ``_acked_index`` and ``_gap``, forgotten for a partition whose log started over
+  (:func:`forget_positions`);
 - ``Recovery._build_highwaters`` extended and ``TableManager.recovery`` (its body copied, to
   build :class:`TrueEndRecovery`): changelog end offsets from Fetch, see
   :mod:`stream.runtime.recovery`;
@@ -77,6 +79,17 @@ def committed_offset(consumer: Any, tp: Any) -> int | None:
     offsets = getattr(consumer, "_committed_offset", None) or {}
     offset = offsets.get(tp)
     return None if offset is None else int(offset)
+
+
+def forget_positions(consumer: Any, tp: Any) -> None:
+    """Forget what faust holds of ``tp``'s log: its committed offset and the acknowledged and
+    skipped offsets not yet committed. For a partition whose log started over: offsets of the
+    old log would hold commits back (faust commits only past its committed offset), or join
+    up with the new log's and commit records never processed."""
+    consumer._committed_offset[tp] = None
+    consumer._acked.pop(tp, None)
+    consumer._acked_index.pop(tp, None)
+    consumer._gap.pop(tp, None)
 
 
 DRAIN_TIMEOUT_S = 30.0

@@ -25,6 +25,14 @@ class Progress:
 
     next_offset: dict[TP, int] = field(default_factory=dict)
     since: dict[TP, float] = field(default_factory=dict)
+    # Partitions whose log started over → the new log's offset they resume at; the reader of
+    # the records takes each once (``take_rewind``), and the worker is not ready until the
+    # partition has resumed there (``resuming``).
+    rewound: dict[TP, int] = field(default_factory=dict)
+    resuming: dict[TP, int] = field(default_factory=dict)
+    # Told the topic of each log found to have started over where records are read (its start
+    # moved past the next offset); the worker counts them.
+    on_log_reset: Callable[[str], None] | None = None
 
     def assigned(self, tps: Iterable[TP], now: float, committed: Callable[[TP], int | None]
                  ) -> None:
@@ -35,6 +43,8 @@ class Progress:
             if tp not in wanted:
                 self.since.pop(tp, None)
                 self.next_offset.pop(tp, None)
+                self.rewound.pop(tp, None)
+                self.resuming.pop(tp, None)
         for tp in wanted:
             self.since[tp] = now
             start = committed(tp)
@@ -46,6 +56,26 @@ class Progress:
     def finished(self, tp: TP, offset: int, now: float) -> None:
         self.next_offset[tp] = offset + 1
         self.since[tp] = now
+        if offset >= self.resuming.get(tp, offset + 1):
+            del self.resuming[tp]
+
+    def rewind(self, tp: TP, offset: int, now: float) -> None:
+        """``tp``'s log started over: its records resume at ``offset`` of the new log."""
+        self.next_offset[tp] = offset
+        self.since[tp] = now
+        self.rewound[tp] = offset
+        self.resuming[tp] = offset
+
+    def take_rewind(self, tp: TP) -> int | None:
+        return self.rewound.pop(tp, None)
+
+    def resumed(self, highwater: Callable[[TP], int | None]) -> None:
+        """Partitions resuming on a new log that holds no records from there have resumed
+        (the others when their first record there is finished)."""
+        for tp, offset in list(self.resuming.items()):
+            end = highwater(tp)
+            if end is not None and end <= offset:
+                del self.resuming[tp]
 
     def lag(self, tp: TP, highwater: int | None) -> int:
         if highwater is None:
@@ -95,10 +125,14 @@ class Verdict:
 
 def readiness(*, processing: bool, rebalancing: bool, recovering: bool, inputs_assigned: bool,
               broker_reachable: bool, broker_error: str, child_ready: bool,
-              stalled: list[TP]) -> Verdict:
+              stalled: list[TP], resuming: Iterable[TP] = ()) -> Verdict:
     names = tuple(f"{tp.topic}/{tp.partition}" for tp in stalled)
     if not broker_reachable:
         return Verdict(False, f"broker unreachable: {broker_error}", names)
+    restarted = sorted(f"{tp.topic}/{tp.partition}" for tp in resuming)
+    if restarted:
+        return Verdict(False, f"log started over: resuming {', '.join(restarted)} on the new "
+                              f"log", names)
     if not processing:
         return Verdict(False, "agents not started", names)
     if rebalancing:

@@ -64,6 +64,12 @@ class Metrics:
         self.duplicates = Counter("newsstream_duplicate_articles_total",
                                   "Articles found to be a copy of an earlier one, by how.",
                                   ["reason"], registry=r)
+        self.resent = Counter("newsstream_resent_articles_total",
+                              "Articles sent again under the same id, by outcome: unchanged "
+                              "(published as it was, not counted again), updated (the new text "
+                              "published, counts kept), stale (an older version redelivered "
+                              "after a newer one: not published).",
+                              ["outcome"], registry=r)
         self.late = Counter("newsstream_late_articles_total",
                             "Counted articles that came after their window closed (past the "
                             "grace period): in the running total, not in that window.",
@@ -105,6 +111,11 @@ class Metrics:
             "newsstream_partition_refetches_total",
             "Partitions fetched again from their next offset after making no progress with "
             "records to process (see stream.runtime.supervision.refetch_stalled).", registry=r)
+        self.log_resets = Counter(
+            "newsstream_log_resets_total",
+            "Logs found to have started over (a broker restarted empty, a topic created again, "
+            "a log cut below the worker's position), by topic; see stream.runtime.resets.",
+            ["topic"], registry=r)
         self.loop_lag = Gauge("newsstream_event_loop_lag_seconds",
                               "How late the worker's event loop ran its last 1 s tick.",
                               registry=r)
@@ -126,6 +137,13 @@ class Metrics:
         self.redeliveries.inc(0)
         for reason in ("crash", "too_slow", "memory"):
             self.child_restarts.labels(reason)
+
+    def log_resets_by_topic(self) -> dict[str, int]:
+        """The log resets counted so far, by topic (handed to the next run of a worker that
+        starts afresh in place, so that the counter goes on)."""
+        return {sample.labels["topic"]: int(sample.value)
+                for metric in self.log_resets.collect() for sample in metric.samples
+                if sample.name.endswith("_total")}
 
     def watch_child(self, pid: Callable[[], int | None]) -> None:
         """Report the process of the enrichment child whose pid ``pid`` gives (None: none)."""
@@ -165,7 +183,9 @@ class Metrics:
     def observe_dedup(self, outcome: Deduplicated) -> None:
         if outcome.decision.replay:
             return
-        if outcome.decision.reason:
+        if outcome.decision.resent:
+            self.resent.labels(outcome.decision.resent).inc()
+        if outcome.decision.reason and outcome.decision.resent is None:
             self.duplicates.labels(outcome.decision.reason).inc()
         for window in outcome.late_windows:
             self.late.labels(window).inc()

@@ -75,8 +75,9 @@ async def send_counted(ctx: WorkerContext, counted: Counted) -> None:
 async def send_deduplicated(ctx: WorkerContext, done: Deduplicated) -> None:
     """A de-duplicated article to ``articles.enriched``, its entity events on to counting."""
     failed = ctx.metrics.publish_failed
-    await send_watched(ctx.enriched_topic, done.enriched["id"].encode(),
-                       orjson.dumps(done.enriched), failed)
+    if done.enriched is not None:
+        await send_watched(ctx.enriched_topic, done.enriched["id"].encode(),
+                           orjson.dumps(done.enriched), failed)
     for entity in done.entity_events:
         await send_watched(ctx.entity_events_topic, entity["entity_id"].encode(),
                            encode(entity), failed)

@@ -8,7 +8,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -18,30 +19,57 @@ from stream.config import Settings
 from stream.runtime.connection import client_options
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import describe
-from stream.runtime.faust_internals import committed_offset
+from stream.runtime.faust_internals import committed_offset, forget_positions
 from stream.runtime.health import Verdict, liveness, readiness
 from stream.runtime.housekeeping import Pacer
+from stream.runtime.resets import (
+    CARRIED_RESETS,
+    LogReset,
+    Remedy,
+    Sign,
+    carried,
+    carry,
+    lost_topics,
+    new_topics,
+    remedy,
+    short_logs,
+)
+from stream.runtime.tables import changelog_partitions
+from stream.runtime.topic_ids import topic_ids
 
 log = logging.getLogger(__name__)
 TICK_S = 1.0
 
 
-async def probe(options: Mapping[str, Any],
-                timeout_s: float) -> tuple[str | None, dict[str, int]]:
-    """(None, topic → partition count) when a bootstrap server answers a metadata request within
-    ``timeout_s``, else (the cause, {}); ``options`` is the client's connection. A new
-    connection each time: a broker that froze or restarted is seen as it is now."""
+@dataclass(frozen=True)
+class BrokerView:
+    """What a probe saw: why the broker did not answer (None when it did), its topics with
+    their partition counts, and the ids of the topics asked about (where it has ids)."""
+
+    error: str | None
+    partitions: dict[str, int] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+async def probe(options: Mapping[str, Any], timeout_s: float,
+                topics: Sequence[str] = ()) -> BrokerView:
+    """Whether a bootstrap server answers a metadata request within ``timeout_s``, and what it
+    says of ``topics``; ``options`` is the client's connection. A new connection each time: a
+    broker that froze or restarted is seen as it is now."""
     client = AIOKafkaClient(**options, request_timeout_ms=int(timeout_s * 1000),
                             connections_max_idle_ms=int(timeout_s * 2000))
     try:
-        await asyncio.wait_for(client.bootstrap(), timeout_s)
-        cluster = client.cluster
-        return None, {topic: len(cluster.partitions_for_topic(topic) or ())
-                      for topic in cluster.topics()}
+        async with asyncio.timeout(timeout_s):
+            await client.bootstrap()
+            cluster = client.cluster
+            partitions = {topic: len(cluster.partitions_for_topic(topic) or ())
+                          for topic in cluster.topics()}
+            ids = await topic_ids(client, [topic for topic in topics if topic in partitions])
+        return BrokerView(None, partitions, ids)
     except TimeoutError:
-        return f"no answer within {timeout_s:g} s", {}
+        return BrokerView(f"no answer within {timeout_s:g} s")
     except Exception as error:
-        return describe(error), {}
+        return BrokerView(describe(error))
     finally:
         try:
             await asyncio.wait_for(client.close(), timeout_s)
@@ -49,18 +77,67 @@ async def probe(options: Mapping[str, Any],
             log.debug("closing the probe client: %s", error)
 
 
-def lost_state(settings: Settings, topics: dict[str, int]) -> str | None:
-    """Why the broker's topics show that it lost its state (an embedded broker restarted with
-    memory storage comes back empty), or None. The worker created these topics before it
-    started, so a missing one, or an ordering topic with other than one partition, means the
-    log the worker's positions and tables refer to is gone."""
-    for topic in settings.all_topics:
-        if topic not in topics:
-            return f"topic {topic} is gone"
-    for topic in settings.single_partition_topics:
-        if topics[topic] != 1:
-            return f"topic {topic} has {topics[topic]} partitions, not 1"
-    return None
+def log_resets(ctx: WorkerContext, view: BrokerView) -> list[LogReset]:
+    """The logs the broker's answer and the consumer's fetches show to have started over (see
+    :mod:`stream.runtime.resets`), one per topic or partition; learns the ids of topics seen
+    for the first time."""
+    consumer = ctx.app.consumer
+    watched = watched_topics(ctx)
+    expected = {tp: offset for tp, offset in ctx.progress.next_offset.items()
+                if tp.topic in watched and tp not in ctx.progress.resuming}
+    found = [*lost_topics(ctx.settings, view.partitions, ctx.topic_ids),
+             *new_topics(ctx.topic_ids, view.ids),
+             *short_logs(expected, {tp: consumer.highwater(tp) for tp in expected})]
+    for topic, topic_id in view.ids.items():
+        ctx.topic_ids.setdefault(topic, topic_id)
+    whole = {reset.topic for reset in found if reset.partition is None}
+    unique: dict[tuple[str, int | None], LogReset] = {}
+    for reset in found:
+        if reset.partition is None or reset.topic not in whole:
+            unique.setdefault((reset.topic, reset.partition), reset)
+    return list(unique.values())
+
+
+async def act_on_resets(ctx: WorkerContext, view: BrokerView, resets: list[LogReset]) -> None:
+    """Log and count each reset, then do what it calls for: start the worker afresh when its
+    state went with a log, else resume the input partitions at their new logs' start."""
+    settings, metrics = ctx.settings, ctx.metrics
+    for reset in resets:
+        log.error("log reset: %s: %s", reset.where, reset.reason)
+        metrics.log_resets.labels(reset.topic).inc()
+    lost = [reset for reset in resets if remedy(settings, reset) is Remedy.RESTART]
+    if lost:
+        os.environ[CARRIED_RESETS] = carry(metrics.log_resets_by_topic())
+        gone = [reset.reason for reset in lost if reset.sign is Sign.GONE]
+        more = f", and {len(gone) - 1} more" if len(gone) > 1 else ""
+        restart_worker(ctx, f"the broker lost its state ({gone[0]}{more})" if gone else
+                       "the worker's state went with the log of "
+                       + ", ".join(sorted({reset.where for reset in lost})))
+        return
+    rewinding = [reset for reset in resets if remedy(settings, reset) is Remedy.REWIND]
+    assigned = [tp for tp in ctx.app.consumer.assignment()
+                if any(reset.topic == tp.topic and reset.partition in (None, tp.partition)
+                       for reset in rewinding)]
+    if assigned:
+        await rewind(ctx, assigned)
+    for reset in resets:
+        if reset.sign is Sign.NEW and reset.topic in view.ids:
+            ctx.topic_ids[reset.topic] = view.ids[reset.topic]
+
+
+async def rewind(ctx: WorkerContext, tps: list[Any]) -> None:
+    """Resume ``tps`` at the start of their new logs: the positions and acknowledgements kept
+    of the old ones are dropped, and the worker is not ready until each has resumed."""
+    consumer = ctx.app.consumer
+    starts = await consumer.earliest_offsets(*tps)
+    now = time.monotonic()
+    for tp in tps:
+        start = int(starts.get(tp) or 0)
+        await consumer.seek(tp, start)
+        forget_positions(consumer, tp)
+        ctx.progress.rewind(tp, start, now)
+        log.warning("%s/%s: resuming at offset %d of the new log", tp.topic, tp.partition,
+                    start)
 
 
 def watched_topics(ctx: WorkerContext) -> set[str]:
@@ -80,6 +157,7 @@ def ready(ctx: WorkerContext) -> Verdict:
     assigned = {tp.topic for tp in app.consumer.assignment()}
     now = time.monotonic()
     return readiness(
+        resuming=ctx.progress.resuming,
         processing=ctx.processing,
         rebalancing=bool(getattr(app, "rebalancing", False)),
         recovering=bool(getattr(app, "in_recovery", False)),
@@ -157,25 +235,32 @@ def register_supervision(ctx: WorkerContext) -> None:
         if ctx.processing:
             _sync_assignment(ctx)
             await refetch_stalled(ctx, refetching, now)
+            ctx.progress.resumed(ctx.app.consumer.highwater)
         stalled = stalled_partitions(ctx, settings.stall_ready_s)
         metrics.stalled.set(len(stalled))
         metrics.ready.set(1 if ready(ctx).ok else 0)
 
+    for topic, count in carried(os.environ.pop(CARRIED_RESETS, None)).items():
+        metrics.log_resets.labels(topic).inc(count)
+    ctx.progress.on_log_reset = lambda topic: metrics.log_resets.labels(topic).inc()
+
     @app.timer(interval=settings.broker_probe_interval_s)
     async def probe_broker() -> None:
-        error, topics = await probe(connection, settings.broker_timeout_s)
+        names = [*settings.all_topics, *changelog_partitions(settings)]
+        view = await probe(connection, settings.broker_timeout_s, names)
         was = ctx.broker.reachable(time.monotonic())
-        if error is None:
+        if view.error is None:
             ctx.broker.answered(time.monotonic())
             if not was:
                 log.warning("the broker answers again")
-            lost = lost_state(settings, topics)
-            if lost is not None:
-                restart_worker(ctx, f"the broker lost its state ({lost})")
+            if ctx.processing:
+                resets = log_resets(ctx, view)
+                if resets:
+                    await act_on_resets(ctx, view, resets)
         else:
-            ctx.broker.failed(error)
+            ctx.broker.failed(view.error)
             if was and not ctx.broker.reachable(time.monotonic()):
-                log.error("the broker does not answer: %s", error)
+                log.error("the broker does not answer: %s", view.error)
         metrics.broker_up.set(1 if ctx.broker.reachable(time.monotonic()) else 0)
 
 

@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
+import ssl
 import subprocess
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.conn import create_conn
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    KafkaConnectionError,
+    KafkaError,
+    SaslAuthenticationFailed,
+)
 
 from stream.config import Settings
 from stream.runtime.connection import client_options
 from stream.runtime.delivery import describe
+from stream.runtime.tables import changelog_partitions
+from stream.runtime.topic_ids import read_topic_ids
 from stream.tools.processes import die_with_parent, stop_process
 from stream.tools.topics import TopicReport, ensure_topics, topic_specs
 
@@ -147,14 +158,12 @@ class BrokerUnreachable(Exception):
 
 async def within(settings: Settings, step: Awaitable[T], what: str) -> T:
     """``step`` (a client's start, a request), or :class:`BrokerUnreachable` after the
-    configured broker timeout."""
+    configured broker timeout, saying what happened: nothing listening, no such host, no
+    answer, a failed TLS handshake or a refused login; always with NEWSSTREAM_BROKER_URL."""
     try:
         return await asyncio.wait_for(step, settings.broker_timeout_s)
     except (KafkaError, OSError, TimeoutError) as error:
-        cause = describe(error)
-        raise BrokerUnreachable(
-            f"cannot {what}: the broker at {settings.bootstrap_servers} did not answer within "
-            f"{settings.broker_timeout_s:g} s (NEWSSTREAM_BROKER_TIMEOUT_S) — {cause}") from None
+        raise BrokerUnreachable(await _unreachable(settings, error, what)) from None
     except Exception as error:
         if not settings.security_protocol.startswith("SASL_"):
             raise
@@ -163,18 +172,106 @@ async def within(settings: Settings, step: Awaitable[T], what: str) -> T:
         raise BrokerUnreachable(
             f"cannot {what}: the broker at {settings.bootstrap_servers} refused the "
             f"{settings.sasl_mechanism} login of {settings.sasl_username!r} "
-            f"({describe(error)})") from None
+            f"({describe(error)}; NEWSSTREAM_SASL_USERNAME, NEWSSTREAM_SASL_PASSWORD) "
+            f"{_url(settings)}") from None
+
+
+def _url(settings: Settings) -> str:
+    return f"— NEWSSTREAM_BROKER_URL={settings.broker_url}"
+
+
+async def _unreachable(settings: Settings, error: BaseException, what: str) -> str:
+    """One line on why the broker could not be had: aiokafka says "Unable to bootstrap" for
+    every cause, so the servers are tried once more with a bare connection to tell them
+    apart."""
+    servers = settings.bootstrap_servers
+    problems = [await _connection_problem(server, min(2.0, settings.broker_timeout_s))
+                for server in servers.split(",")]
+    if all(problem == "refused" for problem in problems):
+        return (f"cannot {what}: nothing accepts connections at {servers} (connection "
+                f"refused): is the broker running there? {_url(settings)}")
+    if any(problem == "unknown host" for problem in problems):
+        return f"cannot {what}: no such host in {servers} {_url(settings)}"
+    cause = describe(error)
+    if None in problems:  # a server takes connections: what failed past that?
+        server = servers.split(",")[problems.index(None)]
+        failure = await _first_failure(settings, server, settings.broker_timeout_s)
+        found = describe(failure) if failure is not None else ""
+        protocol = settings.security_protocol
+        # A broker that will not have a client often just closes the connection, in the TLS
+        # handshake (no client certificate) or at the login (a wrong password, with PLAIN).
+        closed = isinstance(failure, KafkaConnectionError) and "closed" in found
+        if isinstance(failure, ssl.SSLError) or (protocol == "SSL" and closed):
+            return (f"cannot {what}: the broker at {server} did not accept the TLS connection "
+                    f"({found}; NEWSSTREAM_SSL_CAFILE, NEWSSTREAM_SSL_CERTFILE, "
+                    f"NEWSSTREAM_SSL_KEYFILE) {_url(settings)}")
+        if isinstance(failure, (SaslAuthenticationFailed, AuthenticationFailedError)) or (
+                protocol.startswith("SASL_") and closed):
+            tls = " or the TLS connection" if protocol == "SASL_SSL" else ""
+            return (f"cannot {what}: the broker at {server} refused the "
+                    f"{settings.sasl_mechanism} login of {settings.sasl_username!r}{tls} "
+                    f"({found}; NEWSSTREAM_SASL_USERNAME, NEWSSTREAM_SASL_PASSWORD) "
+                    f"{_url(settings)}")
+        if closed:
+            return (f"cannot {what}: the broker at {server} closed the connection: does it "
+                    f"want TLS or a login? (NEWSSTREAM_SECURITY_PROTOCOL={protocol}) "
+                    f"{_url(settings)}")
+        cause = found or cause
+    return (f"cannot {what}: the broker at {servers} did not answer within "
+            f"{settings.broker_timeout_s:g} s (NEWSSTREAM_BROKER_TIMEOUT_S; {cause}) "
+            f"{_url(settings)}")
+
+
+async def _first_failure(settings: Settings, server: str,
+                         timeout_s: float) -> BaseException | None:
+    """What one connection with the client's settings to ``server`` fails with (a TLS
+    handshake, a login), or None: aiokafka's bootstrap logs it and says only that it failed."""
+    host, _, port = server.strip().rpartition(":")
+    options = {name: value for name, value in client_options(settings).items()
+               if name != "bootstrap_servers"}
+    try:
+        connection = await asyncio.wait_for(
+            create_conn(host.strip("[]"), int(port), request_timeout_ms=int(timeout_s * 1000),
+                        **options), timeout_s)
+    except Exception as failure:
+        return failure
+    connection.close()
+    return None
+
+
+async def _connection_problem(server: str, timeout_s: float) -> str | None:
+    """Why a TCP connection to ``host:port`` cannot be made (refused, unknown host, no
+    answer), or None when it can."""
+    host, _, port = server.strip().rpartition(":")
+    try:
+        _reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(host.strip("[]"), int(port)), timeout_s)
+    except ConnectionRefusedError:
+        return "refused"
+    except socket.gaierror:
+        return "unknown host"
+    except (TimeoutError, OSError, ValueError):
+        return "no answer"
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return None
 
 
 async def wait_for_broker_and_topics(settings: Settings,
-                                     backoff_s: Sequence[float] = (1, 2, 5, 10, 30)) -> None:
+                                     backoff_s: Sequence[float] = (1, 2, 5, 10, 30)
+                                     ) -> dict[str, str]:
     """Create the topics, retrying with back-off until the broker answers: a worker started
-    before its broker waits for it instead of exiting."""
+    before its broker waits for it instead of exiting. The topics' ids (where the broker has
+    topic ids): the logs this run of the worker reads and writes."""
     attempt = 0
     while True:
         try:
             reports = await within(settings, create_newsstream_topics(settings),
                                    "create the topics")
+            ids = await within(settings, read_topic_ids(client_options(settings),
+                                                        settings.all_topics),
+                               "read the topics' ids")
         except (BrokerUnreachable, RuntimeError) as error:
             delay = backoff_s[min(attempt, len(backoff_s) - 1)]
             attempt += 1
@@ -185,7 +282,51 @@ async def wait_for_broker_and_topics(settings: Settings,
             if report.differences:  # the cluster's choice stands; `newsstream topics` reports
                 log.warning("topic %s differs from newsstream's settings: %s", report.name,
                             "; ".join(report.differences))
-        return
+        await within(settings, drop_unfit_changelogs(settings), "check the changelog topics")
+        return ids
+
+
+async def drop_unfit_changelogs(settings: Settings) -> list[str]:
+    """Delete the changelog topics that have other partitions than their tables and hold no
+    record: a broker that creates the topics clients name (Tansu; Kafka with
+    auto.create.topics.enable) made them with its default count when a client named them
+    before the worker created them (a broker that restarted empty). faust then creates them as
+    its tables need. One that holds records is left, and said: its data is not ours to drop.
+    The names of those deleted."""
+    wanted = changelog_partitions(settings)
+    options = client_options(settings)
+    admin = AIOKafkaAdminClient(**options)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics()) & set(wanted)
+        found = {t["topic"]: len(t["partitions"])
+                 for t in await admin.describe_topics(sorted(existing))} if existing else {}
+        unfit = {topic: count for topic, count in found.items() if count != wanted[topic]}
+        empty = [topic for topic in sorted(unfit)
+                 if await _holds_nothing(options, topic, unfit[topic])]
+        for topic in sorted(set(unfit) - set(empty)):
+            log.error("changelog topic %s has %d partitions, its table %d, and holds records: "
+                      "the table cannot be kept there; delete the topic, or give it %d "
+                      "partitions", topic, unfit[topic], wanted[topic], wanted[topic])
+        if empty:
+            await admin.delete_topics(empty)
+            for topic in empty:
+                log.warning("deleted changelog topic %s: empty, with %d partitions where its "
+                            "table has %d (the broker had made it by itself); it is created "
+                            "again as the table needs", topic, unfit[topic], wanted[topic])
+        return empty
+    finally:
+        await admin.close()
+
+
+async def _holds_nothing(options: Mapping[str, Any], topic: str, partitions: int) -> bool:
+    consumer = AIOKafkaConsumer(**options, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])
+        return not any(ends.values())
+    finally:
+        await consumer.stop()
 
 
 async def create_newsstream_topics(settings: Settings) -> list[TopicReport]:
