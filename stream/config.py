@@ -213,6 +213,24 @@ class Settings(BaseSettings):
                 setattr(self, field, f"{self.app_id}.{suffix}")
         return self
 
+    @field_validator("broker_url", mode="after")
+    @classmethod
+    def _servers(cls, value: str) -> str:
+        """``kafka://host:port[;host:port]`` (or ``host:port[,host:port]``): checked here, where
+        a wrong one is one line naming the variable, not a client's traceback later."""
+        scheme, found, servers = value.partition("://")
+        if found and scheme != "kafka":
+            raise ValueError(f"{scheme}:// is not a broker scheme; use kafka://host:port")
+        for server in (servers if found else value).replace(";", ",").split(","):
+            host, colon, port = server.strip().rpartition(":")
+            if not colon or not host.strip("[]"):
+                raise ValueError(f"{server.strip()!r} is not host:port; use "
+                                 f"kafka://host:port[;host:port]")
+            if not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"port {port!r} of {server.strip()} is not a number from 1 "
+                                 f"to 65535")
+        return value
+
     @field_validator("sasl_password_file", "sasl_oauth_token_file", "ssl_cafile",
                      "ssl_certfile", "ssl_keyfile", mode="after")
     @classmethod
@@ -308,12 +326,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             value = environ.get(name, problem.get("input"))
             if name in _SECRET_VARIABLES:
                 value = "<hidden>"
-            lines.append(f"{name}={value!r}: {problem['msg']}")
+            lines.append(f"{name}={value!r}: {problem['msg'].removeprefix('Value error, ')}")
         raise SettingsError("\n".join(lines)) from None
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[str]:
-    """A warning for each ``NEWSSTREAM_*`` variable that is no setting, with the closest name."""
+    """A warning for each ``NEWSSTREAM_*`` variable that is no setting, with the closest name,
+    and for each variable whose prefix is a misspelling of it (``NEWSTREAM_BROKER_URL``)."""
     known = {f"NEWSSTREAM_{name.upper()}" for name in Settings.model_fields}
     warnings = []
     for name in sorted(environ):
@@ -321,4 +340,15 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else ""
             warnings.append(f"{name} is not a newsstream setting (ignored){hint}")
+        elif _misspelt_prefix(name):
+            meant = "NEWSSTREAM_" + name.partition("_")[2]
+            hint = f"; did you mean {meant}?" if meant in known else ""
+            warnings.append(f"{name} looks like a newsstream setting with its prefix "
+                            f"misspelt (ignored: settings start with NEWSSTREAM_){hint}")
     return warnings
+
+
+def _misspelt_prefix(name: str) -> bool:
+    prefix, underscore, rest = name.partition("_")
+    return bool(underscore and rest) and prefix != "NEWSSTREAM" and difflib.SequenceMatcher(
+        None, prefix, "NEWSSTREAM").ratio() >= 0.8

@@ -1,13 +1,19 @@
+import asyncio
 import gzip
 import subprocess
 import sys
 from pathlib import Path
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics
 from stream.tools.cli import main
+from tests.conftest import settings_env, unique_settings
 from tests.helpers import SAMPLE_BOILERPLATE, assert_valid, raw_bytes
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles.jsonl"
 
 
 def test_process_reads_stdin_and_keeps_input_order_with_dead_letters() -> None:
@@ -136,6 +142,64 @@ def test_an_unreachable_broker_is_one_line_within_the_timeout() -> None:
     lines = done.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("newsstream: cannot read articles.raw: the "
                                                    f"broker at 127.0.0.1:{port} did not answer")
+    assert lines[0].endswith(f"NEWSSTREAM_BROKER_URL=kafka://127.0.0.1:{port}")
+
+
+def test_a_refused_connection_says_so_and_names_the_broker_url() -> None:
+    import socket
+
+    with socket.socket() as closed:  # bound, not listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        done = _newsstream("produce", str(EXAMPLES), env={
+            "NEWSSTREAM_BROKER_URL": f"kafka://127.0.0.1:{port}"})
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines() == [
+        f"newsstream: cannot send to articles.raw: nothing accepts connections at "
+        f"127.0.0.1:{port} (connection refused): is the broker running there? — "
+        f"NEWSSTREAM_BROKER_URL=kafka://127.0.0.1:{port}"]
+
+
+def test_an_unknown_broker_host_says_so() -> None:
+    done = _newsstream("tail", "articles.raw", env={
+        "NEWSSTREAM_BROKER_URL": "kafka://no-such-broker.invalid:9092"})
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines() == [
+        "newsstream: cannot read articles.raw: no such host in "
+        "no-such-broker.invalid:9092 — NEWSSTREAM_BROKER_URL=kafka://no-such-broker.invalid:9092"]
+
+
+def test_a_bad_broker_url_is_one_line_naming_the_variable() -> None:
+    for url, problem in (("kafka://127.0.0.1:abc",
+                          "port 'abc' of 127.0.0.1:abc is not a number from 1 to 65535"),
+                         ("broker.example.org",
+                          "'broker.example.org' is not host:port; use "
+                          "kafka://host:port[;host:port]"),
+                         ("http://broker:9092", "http:// is not a broker scheme; use "
+                                                "kafka://host:port")):
+        done = _newsstream("tail", "articles.raw", env={"NEWSSTREAM_BROKER_URL": url})
+        assert done.returncode == 2
+        assert done.stderr.decode().splitlines() == [
+            f"newsstream: NEWSSTREAM_BROKER_URL={url!r}: {problem}"]
+
+
+def test_a_misspelt_prefix_is_warned_about() -> None:
+    done = _newsstream("process", "/dev/null", env={"NEWSTREAM_BROKER_URL": "kafka://x:1",
+                                                    "NEWSSTREM_LOG_LEVEL": "debug"})
+    assert done.returncode == 0
+    assert done.stderr.decode().splitlines() == [
+        "newsstream: warning: NEWSSTREM_LOG_LEVEL looks like a newsstream setting with its "
+        "prefix misspelt (ignored: settings start with NEWSSTREAM_); did you mean "
+        "NEWSSTREAM_LOG_LEVEL?",
+        "newsstream: warning: NEWSTREAM_BROKER_URL looks like a newsstream setting with its "
+        "prefix misspelt (ignored: settings start with NEWSSTREAM_); did you mean "
+        "NEWSSTREAM_BROKER_URL?"]
+
+
+def test_the_broker_commands_name_the_broker_url_in_their_help() -> None:
+    for command in ("produce", "tail"):
+        done = _newsstream(command, "--help")
+        assert b"NEWSSTREAM_BROKER_URL" in done.stdout, command
 
 
 def test_blank_input_lines_are_reported_in_place() -> None:
@@ -172,3 +236,44 @@ def test_files_are_given_an_https_url_the_schema_accepts(tmp_path: Path) -> None
     assert orjson.loads(given)["url"] == "https://www.kompas.com/read/1"
     done = _newsstream("produce", str(page), "--url", "file://x")
     assert done.returncode == 2 and b"is not an http(s) URL" in done.stderr
+
+
+@pytest.mark.integration
+def test_produce_refuses_an_unknown_topic_unless_asked_and_tail_fails_on_one(
+        broker: EmbeddedBroker, tmp_path: Path) -> None:
+    settings = unique_settings(broker, tmp_path / "data")
+    env = settings_env(settings)
+    raw = settings.input_topics[0]
+    asyncio.run(create_newsstream_topics(settings))
+    misspelt = raw[:-2] + raw[-1] + raw[-2]  # two letters swapped
+    done = _newsstream("produce", "--topic", misspelt, str(EXAMPLES), env=env)
+    assert done.returncode == 1
+    assert done.stderr.decode().strip().splitlines()[-1] == (
+        f"newsstream: topic {misspelt} does not exist on the broker at {broker.bootstrap}; did "
+        f"you mean {raw}? (--create makes it)")
+    tailed = _newsstream("tail", misspelt, "--idle-timeout", "1", env=env)
+    assert tailed.returncode == 1
+    assert tailed.stderr.decode().strip().splitlines() == [
+        f"newsstream: topic {misspelt} does not exist on the broker at {broker.bootstrap}; did "
+        f"you mean {raw}? (`newsstream topics` creates newsstream's topics)"]
+    created = _newsstream("produce", "--create", "--topic", misspelt, str(EXAMPLES), env=env)
+    assert created.returncode == 0, created.stderr
+    assert f"sent 6 records to {misspelt}" in created.stderr.decode()
+
+
+@pytest.mark.integration
+def test_produce_reports_invalid_records_before_sending_and_holds_them(
+        broker: EmbeddedBroker, tmp_path: Path) -> None:
+    settings = unique_settings(broker, tmp_path / "data")
+    asyncio.run(create_newsstream_topics(settings))
+    batch = tmp_path / "batch.jsonl"
+    batch.write_bytes(b"\n".join([raw_bytes(id="a"), b"{broken", b"",
+                                  orjson.dumps({"url": "https://x.id/1"}), raw_bytes(id="b")]))
+    done = _newsstream("produce", str(batch), env=settings_env(settings))
+    lines = done.stderr.decode().strip().splitlines()
+    assert done.returncode == 1
+    assert lines[0] == "newsstream: 2 of 4 records are not valid raw articles:"
+    assert lines[1].startswith(f"newsstream:   {batch} line 2: invalid_json: not valid JSON")
+    assert lines[2].startswith(f"newsstream:   {batch} line 4: schema: ")
+    assert lines[-1] == (f"sent 2 records to {settings.input_topics[0]}; 2 invalid not sent "
+                         f"(--send-invalid sends them)")

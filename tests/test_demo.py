@@ -1,5 +1,5 @@
 """`make run` (`newsstream demo`): broker, worker and dashboard up, the dashboard's URL
-printed, and Ctrl-C stops them all."""
+printed, its hint working as printed, dead letters shown, and Ctrl-C stops them all."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_make_run_prints_the_dashboard_url_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
@@ -40,6 +41,34 @@ def test_make_run_prints_the_dashboard_url_and_ctrl_c_stops_everything(tmp_path:
                 names = {e["name"] for e in orjson.loads(page.read())["top"]["entities"]}
             time.sleep(0.5)
         assert {"Antony Blinken", "Sergei Shoigu", "Korea Utara", "Rusia"} <= names
+        # The terminal names an entity as the page does (not "Inggris" for the UK).
+        while time.monotonic() < deadline and "top entities" not in output.read_text():
+            time.sleep(0.2)
+        assert "United Kingdom (LOC)" in output.read_text()
+        assert "Inggris (LOC)" not in output.read_text()
+
+        # Its hint works as printed, from a shell without the virtual environment.
+        hint = re.search(r"send more with: (.+) produce FILE\.\.\.\)", output.read_text())
+        assert hint, output.read_text()
+        batch = tmp_path / "more.jsonl"
+        batch.write_bytes(orjson.dumps({"url": "https://news.example.org/more", "content_type":
+                                        "text/plain", "body": "Joko Widodo di Jakarta hari "
+                                        "ini bertemu Prabowo Subianto di Istana."})
+                          + b"\n{not json\n")
+        shell = {k: v for k, v in env.items() if k != "VIRTUAL_ENV"}
+        shell["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                        if ".venv" not in p)
+        sent = subprocess.run(["bash", "-c", f"{hint.group(1)} produce --send-invalid {batch}"],
+                              cwd=ROOT, env=shell, capture_output=True, text=True, timeout=60)
+        assert sent.returncode == 0, sent.stderr
+        assert "1 of 2 records are not valid raw articles" in sent.stderr
+        assert "sent 2 records" in sent.stderr
+        # The terminal shows the dead letter, and the count of them by reason.
+        while time.monotonic() < deadline and "dead letters: 1" not in output.read_text():
+            time.sleep(0.2)
+        assert "✖ dead letter [invalid_json]" in output.read_text()
+        assert "dead letters: 1 (invalid_json 1)" in output.read_text()
+
         children = _children(demo.pid)
         assert len(children) >= 3, children  # broker, worker, dashboard
         demo.send_signal(signal.SIGINT)

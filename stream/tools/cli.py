@@ -106,8 +106,8 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     except UnverifiedLibrary as error:
         click.echo(f"newsstream: {error}", err=True)
         sys.exit(2)
-    asyncio.run(wait_for_broker_and_topics(settings))
-    app = create_app(settings)
+    ids = asyncio.run(wait_for_broker_and_topics(settings))
+    app = create_app(settings, ids)
     faust_worker(app, settings.log_level).execute_from_commandline()
 
 
@@ -119,15 +119,22 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
                    "http(s) URL; the site in it is the source).")
 @click.option("--url", default=None,
               help="The URL of the one HTML/text file given (e.g. the page it was saved from).")
+@click.option("--create", is_flag=True,
+              help="Create the topic when it does not exist (else that is an error: a "
+                   "misspelt name would make a topic nothing reads).")
+@click.option("--send-invalid", is_flag=True,
+              help="Send records that are not valid raw articles too (the worker "
+                   "dead-letters them); by default they are reported and not sent.")
 def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str,
-            url: str | None) -> None:
-    """Send raw articles to the raw topic.
+            url: str | None, create: bool, send_invalid: bool) -> None:
+    """Send raw articles to the raw topic of the broker at NEWSSTREAM_BROKER_URL.
 
     PATHS are raw-article JSONL files (.jsonl, .jsonl.gz: sent as they are, one record a
-    line), HTML/text files (wrapped into raw articles), or folders of these.
+    line), HTML/text files (wrapped into raw articles), or folders of these. Each record is
+    checked first as the worker's first stage checks it; the invalid ones are reported.
     """
     from stream.ingest.urls import url_problem
-    from stream.tools.producing import produce_records, records_from_paths
+    from stream.tools.producing import check_records, located_records, produce_records
 
     for given in (url, url_prefix + "x"):
         if given is not None and (not given.startswith(("http://", "https://"))
@@ -137,9 +144,47 @@ def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str,
         raise click.BadParameter("--url names the page of one file", param_hint="--url")
     settings = _settings()
     target = topic or settings.input_topics[0]
-    records = records_from_paths(paths, url_prefix, url)
+    checked = check_records(located_records(paths, url_prefix, url), settings.max_payload_bytes)
+    for line in checked.summary():
+        click.echo(f"newsstream: {line}", err=True)
+    if create:
+        _create_topic(settings, target)
+    else:
+        _require_topic(settings, target, f"send to {target}", "--create makes it")
+    records = ((key, value) for number, (_where, key, value)
+               in enumerate(located_records(paths, url_prefix, url))
+               if send_invalid or number not in checked.invalid)
     sent = _one_line_errors(produce_records(settings, target, records))
-    click.echo(f"sent {sent} records to {target}", err=True)
+    held = len(checked.invalid) if not send_invalid else 0
+    note = f"; {held} invalid not sent (--send-invalid sends them)" if held else ""
+    click.echo(f"sent {sent} records to {target}{note}", err=True)
+    if held:
+        sys.exit(1)
+
+
+def _create_topic(settings: Settings, topic: str) -> None:
+    """``topic`` as newsstream creates it (its own topics with their configs, any other with
+    NEWSSTREAM_PARTITIONS partitions), unless it exists."""
+    from stream.runtime.connection import client_options
+    from stream.tools.broker import within
+    from stream.tools.topics import TopicSpec, ensure_topics, topic_specs
+
+    spec = next((s for s in topic_specs(settings) if s.name == topic),
+                TopicSpec(topic, settings.partitions, {}))
+    _one_line_errors(within(settings, ensure_topics(client_options(settings), [spec]),
+                            f"create {topic}"))
+
+
+def _require_topic(settings: Settings, topic: str, what: str, remedy: str) -> None:
+    """Exit 1 with one line when ``topic`` does not exist (``what``: the command's work)."""
+    from stream.tools.producing import topic_exists
+
+    exists, close = _one_line_errors(topic_exists(settings, topic, what))
+    if not exists:
+        hint = f"; did you mean {close}?" if close else ""
+        click.echo(f"newsstream: topic {topic} does not exist on the broker at "
+                   f"{settings.bootstrap_servers}{hint} ({remedy})", err=True)
+        sys.exit(1)
 
 
 def _one_line_errors(step: Any) -> Any:
@@ -157,7 +202,8 @@ def _one_line_errors(step: Any) -> Any:
     except BrokerUnreachable as error:
         click.echo(f"newsstream: {error}", err=True)
     except KafkaError as error:
-        click.echo(f"newsstream: the broker failed: {type(error).__name__}: {error}", err=True)
+        click.echo(f"newsstream: the broker failed: {type(error).__name__}: {error} — "
+                   f"NEWSSTREAM_BROKER_URL={_settings().broker_url}", err=True)
     sys.exit(1)
 
 
@@ -202,12 +248,15 @@ def topics(alter: bool) -> None:
               help="Stop after this many seconds without a new record.")
 def tail(topic: str, from_beginning: bool, max_records: int | None,
          idle_timeout: float | None) -> None:
-    """Print the records of TOPIC as JSON lines (value decoded when it is JSON)."""
+    """Print the records of TOPIC, on the broker at NEWSSTREAM_BROKER_URL, as JSON lines
+    (value decoded when it is JSON)."""
 
     from stream.tools.producing import tail_topic
 
-    _one_line_errors(tail_topic(_settings(), topic, from_beginning, max_records,
-                                idle_timeout))
+    settings = _settings()
+    _require_topic(settings, topic, f"read {topic}",
+                   "`newsstream topics` creates newsstream's topics")
+    _one_line_errors(tail_topic(settings, topic, from_beginning, max_records, idle_timeout))
 
 
 @main.command()

@@ -6,10 +6,13 @@ Everything it starts is stopped on Ctrl-C (and killed by the kernel if this proc
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from stream.config import Settings
+from stream.dashboard.state import shown_name
 from stream.runtime.connection import client_options
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.processes import (
@@ -131,7 +135,8 @@ def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
 
 async def _feed_and_show(settings: Settings) -> None:
     consumer = AIOKafkaConsumer(settings.enriched_topic, settings.mentions_topic,
-                                **client_options(settings), group_id=None,
+                                settings.deadletter_topic, **client_options(settings),
+                                group_id=None,
                                 auto_offset_reset="latest", enable_auto_commit=False)
     await consumer.start()
     try:
@@ -144,7 +149,10 @@ async def _feed_and_show(settings: Settings) -> None:
         sent = await produce_records(settings, settings.input_topics[0],
                                      records_from_paths([EXAMPLES], ""), progress=False)
         _say(f"▶ sent {sent} example articles to {settings.input_topics[0]}\n")
+        command = f"NEWSSTREAM_BROKER_URL={settings.broker_url} {newsstream_command()}"
         totals: dict[str, dict[str, Any]] = {}
+        dead: Counter[str] = Counter()
+        names: dict[str, dict[str, str]] = {}  # entity → language → its name there
         changed = False
         while True:
             batches = await consumer.getmany(timeout_ms=1000)
@@ -153,15 +161,25 @@ async def _feed_and_show(settings: Settings) -> None:
                     value = orjson.loads(message.value)
                     if tp.topic == settings.enriched_topic:
                         _say(_format_article(value))
+                        for count in value["entity_counts"]:
+                            names.setdefault(count["entity_id"], {}).setdefault(
+                                value["language"], count["name"])
+                    elif tp.topic == settings.deadletter_topic:
+                        dead[str(value.get("reason_code"))] += 1
+                        _say(_format_deadletter(value))
+                        changed = True
                     elif value["window"] == "total":
                         totals[value["entity"]["entity_id"]] = value
                         changed = True
             if not batches and changed:
                 # A quiet second: the burst is over, show where the counts stand.
                 changed = False
-                _say(_format_totals(totals))
-                _say("  (Ctrl-C to stop; send more with `newsstream produce FILE...` "
-                     f"and NEWSSTREAM_BROKER_URL={settings.broker_url})\n")
+                _say(_format_totals(totals, names))
+                if dead:
+                    reasons = ", ".join(f"{reason} {n}" for reason, n in dead.most_common())
+                    _say(f"  dead letters: {sum(dead.values())} ({reasons}); "
+                         f"`{command} tail {settings.deadletter_topic}` shows them")
+                _say(f"  (Ctrl-C to stop; send more with: {command} produce FILE...)\n")
     finally:
         await consumer.stop()
 
@@ -175,11 +193,35 @@ def _format_article(article: dict[str, Any]) -> str:
             f"    {words} words · {len(article['entities'])} mentions · {top}")
 
 
-def _format_totals(totals: dict[str, dict[str, Any]]) -> str:
+def _format_deadletter(letter: dict[str, Any]) -> str:
+    where = letter.get("article_id") or f"{letter.get('topic')}/{letter.get('partition')}" \
+        f"@{letter.get('offset')}"
+    return (f"✖ dead letter [{letter.get('reason_code')}] {where}: "
+            f"{str(letter.get('reason') or '')[:160]}")
+
+
+def newsstream_command() -> str:
+    """How a shell runs this newsstream as the user has it: ``make run`` does not activate its
+    virtual environment, so its script is named by its path unless it is the one on PATH."""
+    script = Path(sys.executable).parent / "newsstream"
+    if not script.exists():
+        return f"{sys.executable} -m stream.tools.cli"
+    found = shutil.which("newsstream")
+    if found and Path(found).resolve() == script.resolve():
+        return "newsstream"
+    with contextlib.suppress(ValueError):
+        return str(script.absolute().relative_to(Path.cwd()))
+    return str(script.absolute())
+
+
+def _format_totals(totals: dict[str, dict[str, Any]],
+                   names: dict[str, dict[str, str]]) -> str:
+    """The top entities, each by the name the dashboard shows it by."""
     ranked = sorted(totals.values(), key=lambda v: (-v["mentions"], v["entity"]["entity_id"]))
     lines = ["\n  top entities (running totals)", "  mentions  articles  entity"]
     for value in ranked[:10]:
         entity = value["entity"]
+        name = shown_name(names.get(entity["entity_id"], {}), entity["name"])
         lines.append(f"  {value['mentions']:>8}  {value['articles']:>8}  "
-                     f"{entity['name']} ({entity['label']})")
+                     f"{name} ({entity['label']})")
     return "\n".join(lines)

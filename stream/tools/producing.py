@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from tqdm import tqdm
 
 from stream import SCHEMA_VERSION
 from stream.config import Settings
-from stream.ingest.payloads import article_id_of
+from stream.ingest.deadletters import Rejected
+from stream.ingest.payloads import article_id_of, decode_raw_article
 from stream.ingest.urls import article_id_from_url
 from stream.runtime import transport
 from stream.runtime.connection import client_options, compression
@@ -58,12 +62,68 @@ def article_from_file(path: Path, url_prefix: str, url: str | None = None) -> Re
 
 def records_from_paths(paths: Iterable[Path], url_prefix: str,
                        url: str | None = None) -> Iterator[Record]:
+    for _where, key, value in located_records(paths, url_prefix, url):
+        yield key, value
+
+
+def located_records(paths: Iterable[Path], url_prefix: str,
+                    url: str | None = None) -> Iterator[tuple[str, bytes | None, bytes]]:
+    """(where, key, value) of each record of ``paths``: "file line N" for JSONL."""
     for path in _files(paths):
         if path.name.lower().endswith(JSONL_SUFFIXES):
-            for line in iter_lines(path):  # blank lines are no records
-                yield _key_of(line), line
+            for number, line in enumerate(iter_lines(path, keep_blank=True), start=1):
+                if line:  # blank lines are no records
+                    yield f"{path} line {number}", _key_of(line), line
         else:
-            yield article_from_file(path, url_prefix, url)
+            yield str(path), *article_from_file(path, url_prefix, url)
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The records of some files as the worker's first stage would take them."""
+
+    total: int
+    invalid: dict[int, str]  # record number (from 0) → where and why
+
+    def summary(self, shown: int = 3) -> list[str]:
+        """Lines for the terminal: how many are invalid, and the first few."""
+        if not self.invalid:
+            return []
+        lines = [f"{len(self.invalid)} of {self.total} records are not valid raw articles:"]
+        lines += [f"  {problem}" for problem in list(self.invalid.values())[:shown]]
+        if len(self.invalid) > shown:
+            lines.append(f"  … and {len(self.invalid) - shown} more")
+        return lines
+
+
+def check_records(records: Iterable[tuple[str, bytes | None, bytes]],
+                  max_bytes: int) -> Checked:
+    """Each record decoded and validated as the worker's first stage does: the ones it would
+    dead-letter (a cleaning stage can still find no article in a valid one)."""
+    total, invalid = 0, {}
+    for number, (where, _key, value) in enumerate(records):
+        total += 1
+        try:
+            decode_raw_article(value, max_bytes)
+        except Rejected as rejected:
+            invalid[number] = f"{where}: {rejected.code}: {rejected.reason[:200]}"
+    return Checked(total, invalid)
+
+
+async def topic_exists(settings: Settings, topic: str, what: str) -> tuple[bool, str | None]:
+    """Whether ``topic`` exists on the broker, and if not the closest name that does; ``what``
+    the command is about to do, for the error that says the broker cannot be had."""
+    admin = AIOKafkaAdminClient(**client_options(settings))
+    try:
+        await within(settings, admin.start(), what)
+        names = await within(settings, admin.list_topics(), what)
+    finally:
+        await admin.close()
+    if topic in names:
+        return True, None
+    close = difflib.get_close_matches(topic, [n for n in names if not n.startswith("__")],
+                                      n=1, cutoff=0.6)
+    return False, close[0] if close else None
 
 
 async def produce_records(settings: Settings, topic: str, records: Iterable[Record],
