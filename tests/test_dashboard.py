@@ -156,6 +156,9 @@ def test_the_page_shows_the_worker_counts_and_the_sample_entities(newsroom: News
     feed = browser.find_elements(By.CSS_SELECTOR, "#feed > li")
     assert {item.get_attribute("data-id") for item in feed} == set(newsroom.enriched)
     assert browser.execute_script("return window.newsstream.firstRender") > 0
+    # On a wide screen every section shows at once, without the phone's tab bar.
+    assert not browser.find_element(By.ID, "sections").is_displayed()
+    assert browser.find_element(By.ID, "feed-panel").is_displayed()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "dashboard-home.png"))
     assert (ARTIFACTS / "dashboard-home.png").stat().st_size > 10_000
@@ -205,14 +208,82 @@ def test_an_entity_page_has_its_chart_outlets_and_the_sample_article(newsroom: N
 def test_every_highlight_is_the_mention_at_its_offsets(newsroom: Newsroom,
                                                        browser: Any) -> None:
     for record in newsroom.enriched.values():
-        browser.get(newsroom.url + "#/article/" + urllib.parse.quote(record["id"], safe=""))
-        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#article h1"), "the article")
+        open_article(browser, newsroom, record["id"])
         shown = [(a.get_attribute("data-entity"), a.text) for a in
                  browser.find_elements(By.CSS_SELECTOR, "#article .text a.mention")]
         expected = [(e["entity_id"], record["text"][e["start"]:e["end"]])
                     for e in record["entities"]]
         assert [text for _, text in shown] == [text for _, text in expected], record["source"]
         assert shown == expected
+        # Only elements under the article: no stray text such as "null" for a part not shown.
+        assert browser.execute_script(
+            "return [...document.getElementById('article').childNodes]"
+            ".filter((n) => n.nodeType === Node.TEXT_NODE).length") == 0
+
+
+def open_article(browser: Any, room: Newsroom, article_id: str) -> None:
+    """The article's page, once it shows that article (the page before may still show the
+    previous one: the view is drawn when its data has come)."""
+    browser.get(room.url + "#/article/" + urllib.parse.quote(article_id, safe=""))
+    selector = f'#article[data-id="{article_id}"] h1'
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, selector), "the article")
+
+
+def open_entity(browser: Any, room: Newsroom, entity_id: str) -> None:
+    browser.get(room.url + "#/entity/" + urllib.parse.quote(entity_id, safe=""))
+    selector = f'#entity-view[data-id="{entity_id}"]'
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, selector), "the entity page")
+
+
+async def test_an_article_sent_again_keeps_its_pages_whole(newsroom: Newsroom,
+                                                           browser: Any) -> None:
+    # A crawler fetching the page again: the same id is the same article, never a copy of
+    # itself (its page used to link to itself as its "first copy", and its entities lost it).
+    settings, record = newsroom.settings, kompas(newsroom)
+    raw = next(orjson.loads(line) for line in EXAMPLES.read_bytes().splitlines()
+               if b"kompas.com" in line)
+    counts = newsroom.worker_top("total")
+    await produce_records(settings, settings.input_topics[0], [(None, orjson.dumps(raw))],
+                          progress=False)
+    deadline = time.monotonic() + WAIT_S
+    while resent(newsroom, "unchanged") < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert resent(newsroom, "unchanged") == 1
+    # ...and again with a corrected text: the article is updated, as itself.
+    corrected = {**raw, "body": raw["body"].replace("pembicaraan yang bersahabat.",
+                                                    "pembicaraan yang bersahabat dan hangat.")}
+    await produce_records(settings, settings.input_topics[0],
+                          [(None, orjson.dumps(corrected))], progress=False)
+    deadline = time.monotonic() + WAIT_S
+    while "hangat" not in shown_text(newsroom, record["id"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    open_article(browser, newsroom, record["id"])
+    article = browser.find_element(By.ID, "article")
+    assert "bersahabat dan hangat" in article.text
+    assert not article.find_elements(By.CSS_SELECTOR, ".dup")
+    assert article.find_elements(By.CSS_SELECTOR, f'a[href="{record["url"]}"]')
+    open_entity(browser, newsroom, "PER:antony-blinken")
+    wait(browser, lambda d: "kompas.com" in d.find_element(By.ID, "outlets").text, "outlets")
+    items = browser.find_elements(By.CSS_SELECTOR, "#entity-articles > li")
+    assert [li.get_attribute("data-id") for li in items] == [record["id"]]
+    assert not items[0].find_elements(By.CSS_SELECTOR, ".dup")
+    assert "from the 1 of the latest articles" in browser.find_element(
+        By.ID, "entity-scope").text
+    assert newsroom.worker_top("total") == counts  # counted once, as first sent
+
+
+def shown_text(room: Newsroom, article_id: str) -> str:
+    """The article's text as the dashboard serves it (in segments, mentions apart)."""
+    article = room.api(f"api/article/{urllib.parse.quote(article_id, safe='')}")
+    return "".join(segment["t"] for segment in article.get("segments", []))
+
+
+def resent(room: Newsroom, outcome: str) -> float:
+    _, text = room.worker.get("/metrics")
+    prefix = f'newsstream_resent_articles_total{{outcome="{outcome}"}} '
+    return sum(float(line[len(prefix):]) for line in text.splitlines()
+               if line.startswith(prefix))
 
 
 def test_search_finds_an_entity_and_opens_it(newsroom: Newsroom, browser: Any) -> None:
@@ -266,9 +337,33 @@ async def test_the_page_updates_live_and_fits_a_phone(newsroom: Newsroom,
     wait(browser, lambda d: rows(d, "top") == newsroom.worker_top("total"), "live counts")
 
     browser.set_window_size(390, 844)
-    browser.get(newsroom.url)
-    wait(browser, lambda d: rows(d, "top"), "the table on a phone")
+    try:
+        browser.get(newsroom.url)
+        wait(browser, lambda d: rows(d, "top"), "the table on a phone")
+        assert_fits(browser, "home")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard-phone.png"))
+        # The feed is a tap away, at the top of the screen, not below the rankings.
+        browser.find_element(By.CSS_SELECTOR, '#sections button[data-window="feed"]').click()
+        feed = wait(browser, lambda d: [li for li in d.find_elements(By.CSS_SELECTOR,
+                                                                     "#feed > li")
+                                        if li.is_displayed()], "the feed on a phone")
+        assert feed[0].location["y"] < 300, feed[0].location
+        assert not browser.find_element(By.ID, "top").is_displayed()
+        assert_fits(browser, "feed")
+        open_entity(browser, newsroom, "PER:antony-blinken")
+        assert_fits(browser, "entity")
+        open_article(browser, newsroom, kompas(newsroom)["id"])  # a long URL under its title
+        assert_fits(browser, "article")
+        browser.get(newsroom.url)
+        box = wait(browser, lambda d: d.find_element(By.ID, "q"), "the search box")
+        box.send_keys("a")
+        wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#suggestions a[data-entity]"),
+             "suggestions")
+        assert_fits(browser, "search")
+    finally:
+        browser.set_window_size(1366, 900)
+
+
+def assert_fits(browser: Any, page: str) -> None:
     width = browser.execute_script("return document.documentElement.scrollWidth")
-    assert width <= 390, f"the page scrolls sideways on a phone: {width} px"
-    browser.save_screenshot(str(ARTIFACTS / "dashboard-phone.png"))
-    browser.set_window_size(1366, 900)
+    assert width <= 390, f"the {page} page scrolls sideways on a phone: {width} px"

@@ -161,6 +161,18 @@ def test_entity_page_outlets_neighbours_and_latest_articles() -> None:
     assert state.entity("PER:nobody") is None
 
 
+def test_a_record_that_names_itself_its_first_copy_is_the_article() -> None:
+    # Written before the same id was the same article: the page stays whole.
+    state = DashboardState()
+    blinken = "PER:antony-blinken"
+    state.apply_article(article("a0", BODY, [mention("Antony Blinken", BODY, blinken)]))
+    state.apply_article(article("a0", BODY, [mention("Antony Blinken", BODY, blinken)],
+                                duplicate_of="a0"))
+    page = state.entity(blinken)
+    assert page is not None and page["outlets"] == [{"source": "kompas.com", "articles": 1}]
+    assert [(a["id"], a["duplicate_of"]) for a in page["articles"]] == [("a0", None)]
+
+
 def test_search_ignores_case_and_accents_and_ranks_prefixes_first() -> None:
     state = DashboardState()
     state.apply_count(count("PER:weizsacker", "total", None, 1, name="Richard von Weizsäcker"))

@@ -101,7 +101,8 @@ class Dashboard:
         self.status = ReadStatus()
         self.topics = {settings.enriched_topic: self.state.apply_article,
                        settings.mentions_topic: self.state.apply_count,
-                       settings.trending_topic: self.state.apply_trending}
+                       settings.trending_topic: self.state.apply_trending,
+                       settings.deadletter_topic: self.state.apply_deadletter}
         self._tick = asyncio.Event()
         self._changed = asyncio.Event()  # replaced after each announcement
         self._announced = -1
@@ -178,7 +179,7 @@ class Dashboard:
     async def _assign(self, consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient,
                       assigned: set[TopicPartition],
                       ends: dict[TopicPartition, int]) -> set[TopicPartition]:
-        """Every partition of the three topics; new ones are read from their beginning."""
+        """Every partition of the output topics it reads; new ones are read from their beginning."""
         try:
             described = await asyncio.wait_for(admin.describe_topics(),
                                                self.settings.broker_timeout_s)
@@ -293,6 +294,7 @@ class Dashboard:
                       "top": top, "trending": self.state.trending_board(
                           query.get("trending") or (None if window == TOTAL else window)),
                       "feed": feed, "status": self.status.as_json(),
+                      "deadletters": self.state.deadletters(),
                       "held": self.state.sizes()})
 
     async def entity(self, request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +28,7 @@ MAX_WINDOW_NAMES = 16  # window sizes are a handful of settings; more is a produ
 ENTITY_ARTICLES = 20
 ENTITY_NEIGHBOURS = 12
 ENTITY_OUTLETS = 12
+LATEST_DEADLETTERS = 5
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,16 @@ def _entity(value: Any) -> tuple[str, str, str]:
     return entity_id, name, label
 
 
+def shown_name(local: Mapping[str, str], name: str, language: str | None = None) -> str:
+    """The name readers see (on the page and in ``make run``'s terminal alike): the entity's
+    name in ``language`` (a language filter), or in the one language of the articles that
+    mention it (``local``: language → its name in articles of that language); ``name``, the
+    one shared across languages, where articles of several languages do."""
+    if language and language in local:
+        return local[language]
+    return next(iter(local.values())) if len(local) == 1 else name
+
+
 def fold(text: str) -> str:
     """Lower case without accents: how the search box compares names."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -116,6 +127,10 @@ class DashboardState:
     local_names: dict[str, dict[str, str]] = field(default_factory=dict)
     # entity id → its names, folded for search (one per language it is written in)
     folded_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Dead letters: how many by reason code, and the latest few (what, why, where)
+    deadletter_reasons: Counter[str] = field(default_factory=Counter)
+    latest_deadletters: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=LATEST_DEADLETTERS))
 
     # ---- records in ---------------------------------------------------------------------
 
@@ -145,7 +160,10 @@ class DashboardState:
             title=value.get("title") if isinstance(value.get("title"), str) else None,
             language=language, published_at=_optional_str(value.get("published_at")),
             processed_at=_optional_str(value.get("processed_at")),
-            duplicate_of=duplicate_of if isinstance(duplicate_of, str) else None,
+            # A record that names itself (written before the same id was the same article)
+            # is the article, not a copy.
+            duplicate_of=duplicate_of if isinstance(duplicate_of, str)
+            and duplicate_of != article_id else None,
             text=kept, truncated=len(kept) < len(text),
             mentions=[dict(m) for m in mentions if isinstance(m.get("end"), int)
                       and m["end"] <= len(kept)],
@@ -212,6 +230,25 @@ class DashboardState:
             self._keep_latest(starts)
         self.version += 1
 
+    def apply_deadletter(self, value: Mapping[str, Any]) -> None:
+        """An ``articles.deadletter`` record: counted by reason, the latest few kept (their
+        payloads are not: what failed is named, not shown)."""
+        code, reason = value.get("reason_code"), value.get("reason")
+        if not isinstance(code, str) or not isinstance(reason, str):
+            raise Invalid("dead letter without reason_code or reason")
+        self.deadletter_reasons[code] += 1
+        self.latest_deadletters.appendleft({
+            "reason_code": code, "reason": reason[:300],
+            **{name: value.get(name) for name in ("stage", "article_id", "topic", "partition",
+                                                  "offset", "failed_at")}})
+        self.version += 1
+
+    def deadletters(self) -> dict[str, Any]:
+        return {"total": sum(self.deadletter_reasons.values()),
+                "reasons": [{"reason_code": code, "count": count}
+                            for code, count in self.deadletter_reasons.most_common()],
+                "latest": list(self.latest_deadletters)}
+
     def apply_trending(self, value: Mapping[str, Any]) -> None:
         """An ``entities.trending`` record."""
         window = value.get("window")
@@ -267,13 +304,7 @@ class DashboardState:
             self.folded_names.pop(entity_id, None)
 
     def shown_name(self, entity_id: str, name: str, language: str | None = None) -> str:
-        """The name readers see: the entity's name in ``language`` (the language filter), or
-        in the one language of the held articles that mention it; the name shared across
-        languages where articles of several languages do."""
-        local = self.local_names.get(entity_id, {})
-        if language and language in local:
-            return local[language]
-        return next(iter(local.values())) if len(local) == 1 else name
+        return shown_name(self.local_names.get(entity_id, {}), name, language)
 
     # ---- views out ----------------------------------------------------------------------
 

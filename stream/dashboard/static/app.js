@@ -32,6 +32,20 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// replaceChildren writes a null child as the text "null": the parts a view leaves out go.
+function fill(node, ...children) {
+  node.replaceChildren(...children.filter((child) => child !== null && child !== undefined));
+}
+
+// Whether ``node`` shows ``data`` already: a view is redrawn only when what it shows changed,
+// so that nothing is replaced under a reader (or a test) for an update elsewhere.
+function unchanged(node, data) {
+  const key = JSON.stringify(data);
+  if (node.dataset.shown === key) return true;
+  node.dataset.shown = key;
+  return false;
+}
+
 const entityHref = (id) => "#/entity/" + encodeURIComponent(id);
 const articleHref = (id) => "#/article/" + encodeURIComponent(id);
 const number = (n) => (n === null || n === undefined ? "–" : n.toLocaleString("en"));
@@ -136,13 +150,30 @@ function renderHome(data, replaceFeed) {
   tabs($("windows"), data.windows, view.window, (w) => { view.window = w; view.start = ""; loadHome(false); });
   renderStarts(data.top);
   renderLanguages(data.languages);
-  const rows = data.top.entities.map((entity, i) => el("tr", { "data-entity": entity.entity_id },
+  renderTop(data.top);
+  renderTrending(data.trending);
+  renderFeed(data.feed, replaceFeed);
+  renderDeadletters(data.deadletters);
+}
+
+function renderDeadletters(letters) {
+  const box = $("deadletters");
+  if (unchanged(box, letters)) return;
+  box.hidden = letters.total === 0;
+  $("deadletters-summary").textContent = plural(letters.total, "dead letter") + ": " +
+    letters.reasons.map((r) => r.reason_code + " " + number(r.count)).join(", ");
+  $("deadletters-latest").replaceChildren(...letters.latest.map((letter) => el("li", {},
+    el("span", { class: "code", text: letter.reason_code }),
+    (letter.article_id || (letter.topic + "/" + letter.partition + "@" + letter.offset)) + ": " + letter.reason)));
+}
+
+function renderTop(top) {
+  if (unchanged($("top"), top.entities)) return;
+  const rows = top.entities.map((entity, i) => el("tr", { "data-entity": entity.entity_id },
     el("td", { text: String(i + 1) }), el("td", {}, entityLink(entity)),
     el("td", { class: "num mentions", text: number(entity.mentions) }), el("td", { class: "num articles", text: number(entity.articles) })));
   $("top").tBodies[0].replaceChildren(...rows);
   $("top-empty").hidden = rows.length > 0;
-  renderTrending(data.trending);
-  renderFeed(data.feed, replaceFeed);
 }
 
 function renderStarts(top) {
@@ -167,6 +198,7 @@ function renderLanguages(languages) {
 }
 
 function renderTrending(board) {
+  if (unchanged($("trending"), board)) return;
   const body = $("trending").tBodies[0];
   if (!board) {
     body.replaceChildren();
@@ -224,6 +256,9 @@ let chart = null;
 
 async function loadEntity(id) {
   const data = await getJSON("/api/entity/" + encodeURIComponent(id));
+  const page = $("entity-view");
+  if (unchanged(page, [id, view.chartWindow, data])) return;
+  page.dataset.id = id;
   if (data.error) {
     $("entity-name").textContent = id;
     $("entity-totals").textContent = data.error;
@@ -278,8 +313,10 @@ function drawChart(data) {
 async function loadArticle(id) {
   const data = await getJSON("/api/article/" + encodeURIComponent(id));
   const box = $("article");
-  if (data.error) { box.replaceChildren(el("h1", { text: id }), el("p", { class: "empty", text: data.error })); return; }
-  box.replaceChildren(
+  if (unchanged(box, [id, data])) return;
+  box.dataset.id = id;
+  if (data.error) { fill(box, el("h1", { text: id }), el("p", { class: "empty", text: data.error })); return; }
+  fill(box,
     el("h1", { text: data.title || data.url }),
     articleMeta(data),
     el("p", { class: "hint" }, el("a", { href: data.url, rel: "noopener noreferrer", text: data.url })),
@@ -341,6 +378,7 @@ async function show() {
 async function refresh() {
   if (route.name === "home") await loadHome(false);
   else if (route.name === "entity") await loadEntity(route.id);
+  else await loadArticle(route.id); // an article sent again with another text is redrawn
 }
 
 // At most one refresh in flight; changes that arrive meanwhile make exactly one more.
@@ -380,7 +418,21 @@ function listen() {
   };
 }
 
+// On a phone the home view shows one section at a time, picked from a tab bar at its top.
+function setupSections() {
+  const home = $("home-view");
+  tabs($("sections"), ["top", "trending", "feed"], home.dataset.section, (name) => {
+    home.dataset.section = name;
+    setupSections();
+  });
+  for (const button of $("sections").querySelectorAll("button")) {
+    button.textContent = SECTION_NAMES[button.dataset.window];
+  }
+}
+const SECTION_NAMES = { top: "Top entities", trending: "Trending", feed: "Live feed" };
+
 function setup() {
+  setupSections();
   for (const id of ["label", "language", "start"]) {
     $(id).addEventListener("change", () => { view[id] = $(id).value; loadHome(false); });
   }
