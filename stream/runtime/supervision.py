@@ -253,10 +253,9 @@ def register_supervision(ctx: WorkerContext) -> None:
             ctx.broker.answered(time.monotonic())
             if not was:
                 log.warning("the broker answers again")
-            if ctx.processing:
-                resets = log_resets(ctx, view)
-                if resets:
-                    await act_on_resets(ctx, view, resets)
+            resets = log_resets(ctx, view)
+            if resets:
+                await act_on_resets(ctx, view, resets)
         else:
             ctx.broker.failed(view.error)
             if was and not ctx.broker.reachable(time.monotonic()):
