@@ -273,6 +273,25 @@ async def test_an_article_sent_again_keeps_its_pages_whole(newsroom: Newsroom,
     assert newsroom.worker_top("total") == counts  # counted once, as first sent
 
 
+async def test_dead_letters_are_shown_with_their_reasons(newsroom: Newsroom,
+                                                         browser: Any) -> None:
+    browser.get(newsroom.url)
+    wait(browser, lambda d: rows(d, "top"), "the page")
+    assert not browser.find_element(By.ID, "deadletters").is_displayed()  # none yet
+    await produce_records(newsroom.settings, newsroom.settings.input_topics[0],
+                          [(b"broken", b'{"url": "https://x.id/1", "body": '), (b"broken", b"[]")],
+                          progress=False)
+    summary = wait(browser, lambda d: d.find_element(By.ID, "deadletters-summary")
+                   if d.find_element(By.ID, "deadletters-summary").text.startswith("2 ")
+                   else None, "both dead letters")
+    assert summary.is_displayed()
+    assert summary.text == "2 dead letters: invalid_json 1, not_an_object 1"
+    summary.click()
+    latest = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#deadletters-latest li")]
+    assert len(latest) == 2 and latest[0].startswith("not_an_object ")
+    assert "expected a JSON object" in latest[0] and "not valid JSON" in latest[1]
+
+
 def shown_text(room: Newsroom, article_id: str) -> str:
     """The article's text as the dashboard serves it (in segments, mentions apart)."""
     article = room.api(f"api/article/{urllib.parse.quote(article_id, safe='')}")
@@ -347,7 +366,8 @@ async def test_the_page_updates_live_and_fits_a_phone(newsroom: Newsroom,
         feed = wait(browser, lambda d: [li for li in d.find_elements(By.CSS_SELECTOR,
                                                                      "#feed > li")
                                         if li.is_displayed()], "the feed on a phone")
-        assert feed[0].location["y"] < 300, feed[0].location
+        top = browser.execute_script("return arguments[0].getBoundingClientRect().top", feed[0])
+        assert top < 844 / 2, top  # on the first screen, in its upper half
         assert not browser.find_element(By.ID, "top").is_displayed()
         assert_fits(browser, "feed")
         open_entity(browser, newsroom, "PER:antony-blinken")

@@ -317,14 +317,7 @@ async def test_a_broker_that_restarts_empty_is_rejoined(own_broker: EmbeddedBrok
     assert worker.process.pid == pid and worker.process.poll() is None
     assert "the broker lost its state" in worker.log.read_text()
 
-    articles = make_articles(100, seed=62)
-    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "in.jsonl"),
-                                         worker.settings), worker.settings.count_windows_s)
-    await produce(worker.settings, articles)
-    seen, _ = await outcomes(worker.settings, 100, timeout=120)
-    assert sorted(o for outs in seen.values() for o in outs) == ["enriched"] * 100
-    async with MentionsWatcher(worker.settings) as watcher:
-        assert await watcher.wait_for(expected, timeout=120) == expected
+    await every_article_enriched_and_counted(worker, make_articles(100, seed=62), tmp_path)
 
     own_broker.stop()  # gone again: SIGTERM still ends the worker promptly
     time.sleep(2)
@@ -332,6 +325,19 @@ async def test_a_broker_that_restarts_empty_is_rejoined(own_broker: EmbeddedBrok
     worker.process.terminate()
     worker.process.wait(60)
     assert time.monotonic() - started < 15  # the consumer thread gives up after 5 s
+
+
+async def every_article_enriched_and_counted(worker: Worker, articles: list[dict[str, Any]],
+                                             tmp_path: Path) -> None:
+    """Produce ``articles`` to a worker whose broker has just started over: each is enriched
+    once, and the counts are those of a clean pass over them."""
+    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "in.jsonl"),
+                                         worker.settings), worker.settings.count_windows_s)
+    await produce(worker.settings, articles)
+    seen, _ = await outcomes(worker.settings, len(articles), timeout=120)
+    assert sorted(o for outs in seen.values() for o in outs) == ["enriched"] * len(articles)
+    async with MentionsWatcher(worker.settings) as watcher:
+        assert await watcher.wait_for(expected, timeout=120) == expected
 
 
 def wait_logged(worker: Worker, text: str, timeout: float) -> bool:
@@ -373,14 +379,7 @@ async def test_a_broker_restarted_with_its_topics_created_again_is_noticed(
     assert worker.process.pid == pid and worker.process.poll() is None
     assert metric(worker, "newsstream_log_resets_total") >= 1
 
-    articles = make_articles(60, seed=64)
-    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "in.jsonl"),
-                                         worker.settings), worker.settings.count_windows_s)
-    await produce(worker.settings, articles)
-    seen, _ = await outcomes(worker.settings, 60, timeout=120)
-    assert sorted(o for outs in seen.values() for o in outs) == ["enriched"] * 60
-    async with MentionsWatcher(worker.settings) as watcher:
-        assert await watcher.wait_for(expected, timeout=120) == expected
+    await every_article_enriched_and_counted(worker, make_articles(60, seed=64), tmp_path)
 
 
 async def test_an_input_topic_deleted_and_created_again_is_read_from_its_start(

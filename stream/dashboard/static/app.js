@@ -163,7 +163,7 @@ function renderDeadletters(letters) {
   $("deadletters-summary").textContent = plural(letters.total, "dead letter") + ": " +
     letters.reasons.map((r) => r.reason_code + " " + number(r.count)).join(", ");
   $("deadletters-latest").replaceChildren(...letters.latest.map((letter) => el("li", {},
-    el("span", { class: "code", text: letter.reason_code }),
+    el("span", { class: "code", text: letter.reason_code }), " ",
     (letter.article_id || (letter.topic + "/" + letter.partition + "@" + letter.offset)) + ": " + letter.reason)));
 }
 
