@@ -15,13 +15,17 @@ from pathlib import Path
 import orjson
 import pytest
 
+from stream.tools.broker import free_port
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_make_run_prints_the_dashboard_url_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSSTREAM_")}
-    env |= {"NEWSSTREAM_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    # A port of its own: another run beside this one (a second checkout's tests) may hold 8088.
+    env |= {"NEWSSTREAM_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1",
+            "NEWSSTREAM_DASHBOARD_PORT": str(free_port())}
     output = tmp_path / "demo.out"
     with open(output, "wb") as handle:
         demo = subprocess.Popen([sys.executable, "-m", "stream.tools.cli", "demo"], env=env,
