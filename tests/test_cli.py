@@ -245,7 +245,7 @@ def test_produce_refuses_an_unknown_topic_unless_asked_and_tail_fails_on_one(
     env = settings_env(settings)
     raw = settings.input_topics[0]
     asyncio.run(create_newsstream_topics(settings))
-    misspelt = raw[:-2] + raw[-1] + raw[-2]  # two letters swapped
+    misspelt = raw.replace("raw-", "rwa-")  # two letters swapped
     done = _newsstream("produce", "--topic", misspelt, str(EXAMPLES), env=env)
     assert done.returncode == 1
     assert done.stderr.decode().strip().splitlines()[-1] == (
