@@ -1,8 +1,9 @@
 """`newsstream dashboard` as a process: health that tells the truth, records off the schema
-counted and skipped, a broker that vanishes."""
+counted and skipped, a broker that vanishes, a log that starts over."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +16,7 @@ import pytest
 from confluent_kafka import Producer
 
 from stream.config import Settings
-from stream.tools.broker import EmbeddedBroker, free_port
+from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.processes import stop_process
 from tests.conftest import start_dashboard, unique_settings
 
@@ -98,3 +99,45 @@ def test_a_broker_that_vanishes_turns_readiness_off_and_the_page_says_so(
             assert orjson.loads(get(url + "/api/home")[1])["held"]["articles"] == 1
         finally:
             stop_process(process, 10.0)
+
+
+def test_a_log_that_starts_over_is_read_from_its_start(tmp_path: Path) -> None:
+    # A broker with memory storage restarted with its topics created again: the new records
+    # sit below the positions read to in the old log, and were never shown.
+    with EmbeddedBroker(log_path=tmp_path / "tansu.log") as own:
+        settings = unique_settings(own, tmp_path / "data", dashboard_port=free_port(),
+                                   trending_topic="trending", partitions=1)
+        asyncio.run(create_newsstream_topics(settings))
+        produce(settings, settings.enriched_topic,
+                [(f"old-{n}".encode(), orjson.dumps(article(f"old-{n}"))) for n in range(5)])
+        process = start_dashboard(settings, tmp_path / "dashboard.log")
+        url = f"http://127.0.0.1:{settings.dashboard_port}"
+        try:
+            assert until(lambda: held(url) == 5), get(url + "/api/home")
+            own.stop()
+            own.start()
+            asyncio.run(create_newsstream_topics(settings))
+            produce(settings, settings.enriched_topic, [(b"new-0", orjson.dumps(article("new-0")))])
+            assert until(lambda: "new-0" in feed_ids(url), timeout=60), get(url + "/api/home")
+            _, metrics = get(url + "/metrics")
+            line = (f'newsstream_dashboard_log_resets_total{{topic="{settings.enriched_topic}"}}'
+                    f" 1.0")
+            assert line.encode() in metrics
+        finally:
+            stop_process(process, 10.0)
+
+
+def article(article_id: str) -> dict[str, Any]:
+    return {"schema_version": 1, "id": article_id, "url": f"https://x.id/{article_id}",
+            "text": f"Teks {article_id}.", "language": "id", "entities": [],
+            "entity_counts": []}
+
+
+def held(url: str) -> int:
+    status, body = get(url + "/api/home")
+    return int(orjson.loads(body)["held"]["articles"]) if status == 200 else -1
+
+
+def feed_ids(url: str) -> set[str]:
+    status, body = get(url + "/api/home")
+    return {item["id"] for item in orjson.loads(body)["feed"]} if status == 200 else set()

@@ -67,6 +67,10 @@ class DashboardMetrics:
                           ["kind"], registry=self.registry)
         self.clients = Gauge("newsstream_dashboard_clients", "Pages connected for updates",
                              registry=self.registry)
+        self.log_resets = Counter(
+            "newsstream_dashboard_log_resets",
+            "Partitions whose log started over (it ended below the position read to), read "
+            "again from their start, by topic", ["topic"], registry=self.registry)
         self.apply_seconds = Histogram(
             "newsstream_dashboard_apply_seconds", "Time to apply one fetched batch",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
@@ -211,9 +215,20 @@ class Dashboard:
         lag = 0
         for tp in assigned:
             highwater = consumer.highwater(tp)
+            position = await consumer.position(tp)
+            if highwater is not None and highwater < position:
+                # The log started over (a broker with memory storage restarted, the topic was
+                # created again): its records would all sit below this position, unread.
+                log.warning("log reset: %s/%s ends at %d, below the position %d: reading the "
+                            "new log from its start", tp.topic, tp.partition, highwater,
+                            position)
+                self.metrics.log_resets.labels(tp.topic).inc()
+                await consumer.seek_to_beginning(tp)
+                ends[tp] = highwater
+                position = await consumer.position(tp)
             if highwater is not None:
                 ends[tp] = max(ends.get(tp, 0), highwater)
-            lag += max(ends.get(tp, 0) - await consumer.position(tp), 0)
+            lag += max(ends.get(tp, 0) - position, 0)
         self.status.lag = lag
         self.metrics.lag.set(lag)
         if lag == 0:
