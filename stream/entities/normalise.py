@@ -148,6 +148,12 @@ ORGANISATION_ENDS = frozenset({
 PLACE_ENDS = frozenset({"city", "dc", "d.c."})
 
 
+# Longer spans are no name (a run of capitalised words a model took whole): they are not
+# looked up as holding other names, which keeps the resolution linear in the mentions.
+NAME_WORDS = 8
+Words = tuple[str, ...]
+
+
 def resolve_within_article(names: Sequence[tuple[str, str]],
                            starts: Sequence[int]) -> list[tuple[str, str]]:
     """Each mention's (name, label) as the article resolves it: one entity, one name.
@@ -162,54 +168,66 @@ def resolve_within_article(names: Sequence[tuple[str, str]],
       another label is too when the rest ends as an organisation's name does ("Tyvak", "Tyvak
       Nano-Satellite Systems Inc"). A place's name is the longer place's when the rest is a
       place's ending ("New York", "New York City").
-    ``starts``: where each mention starts, for "named last before it".
+    ``starts``: where each mention starts, for "named last before it". Linear in the mentions:
+    the word runs of the longer names are indexed once, and the mentions read in order.
     """
-    people = [(start, name) for (name, label), start in zip(names, starts, strict=True)
-              if label == "PER" and " " in name]
-    longer = {(name, label) for name, label in names if label in ("ORG", "LOC")}
-    resolved = []
-    for (name, label), start in zip(names, starts, strict=True):
-        words = name.split()
-        person = _person(name, label, words, start, people)
+    people = {name for name, label in names if label == "PER" and " " in name}
+    holders: dict[Words, set[str]] = {}  # words → the person names that hold them
+    for full in people:
+        for run in _runs(tuple(full.split())):
+            holders.setdefault(run, set()).add(full)
+    heads: dict[Words, set[tuple[str, str]]] = {}  # words → the longer names they head
+    for name, label in {(n, label) for n, label in names if label in ("ORG", "LOC")}:
+        words = tuple(name.split())
+        if len(words) <= NAME_WORDS:
+            for end in range(1, len(words)):
+                heads.setdefault(words[:end], set()).add((name, label))
+    latest: dict[Words, str] = {}  # words → the person named last so far who holds them
+    longer: dict[tuple[str, str], tuple[str, str] | None] = {}
+    resolved: list[tuple[str, str]] = list(names)
+    for index in sorted(range(len(names)), key=starts.__getitem__):
+        name, label = names[index]
+        words = tuple(name.split())
+        person = _person(name, label, words, holders, latest)
         if person is not None:
-            resolved.append((person, "PER"))
-            continue
-        head = _longer_name(name, label, words, longer) if len(words) < 6 else None
-        resolved.append(head or (name, label))
+            resolved[index] = (person, "PER")
+        else:
+            if (name, label) not in longer:
+                longer[(name, label)] = _longer_name(label, words, heads)
+            resolved[index] = longer[(name, label)] or (name, label)
+        if name in people and label == "PER":
+            for run in _runs(words):
+                latest[run] = name
     return resolved
 
 
-def _person(name: str, label: str, words: list[str], start: int,
-            people: list[tuple[int, str]]) -> str | None:
-    candidates = {full for _start, full in people
-                  if len(full.split()) > len(words) and _contains_words(full.split(), words)}
+def _runs(words: Words) -> list[Words]:
+    """The shorter runs of consecutive words of a name (none for a span too long to be one)."""
+    if len(words) > NAME_WORDS:
+        return []
+    return [words[i:j] for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+            if j - i < len(words)]
+
+
+def _person(name: str, label: str, words: Words, holders: dict[Words, set[str]],
+            latest: dict[Words, str]) -> str | None:
+    candidates = holders.get(words)
     if not candidates:
         return None
-    if len(candidates) > 1:
-        before = [(at, full) for at, full in people if full in candidates and at < start]
-        if not before:
-            return None
-        candidates = {max(before)[1]}
-    target = next(iter(candidates))
+    target = next(iter(candidates)) if len(candidates) == 1 else latest.get(words)
+    if target is None:
+        return None
     if label == "PER" or (len(words) == 1 and target.split()[-1] == name):
         return target
     return None
 
 
-def _longer_name(name: str, label: str, words: list[str],
-                 longer: set[tuple[str, str]]) -> tuple[str, str] | None:
+def _longer_name(label: str, words: Words,
+                 heads: dict[Words, set[tuple[str, str]]]) -> tuple[str, str] | None:
     found = set()
-    for other, other_label in longer:
-        rest = other.split()[len(words):]
-        if not rest or other.split()[:len(words)] != words:
-            continue
-        ends = rest[-1].lower()
+    for other, other_label in heads.get(words, ()):
+        ends = other.split()[-1].lower()
         if (other_label == "ORG" and (label == "ORG" or ends in ORGANISATION_ENDS)) or (
                 other_label == "LOC" and label == "LOC" and ends in PLACE_ENDS):
             found.add((other, other_label))
     return found.pop() if len(found) == 1 else None
-
-
-def _contains_words(haystack: list[str], needle: list[str]) -> bool:
-    n = len(needle)
-    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
