@@ -10,7 +10,7 @@ import pytest
 from stream.clean.html import _not_content_removed, clean_html
 from stream.clean.text import clean_text
 from stream.entities.mentions import Mention, split_mention
-from stream.entities.normalise import canonical_name, short_form
+from stream.entities.normalise import canonical_name, resolve_within_article, short_form
 from stream.entities.tokenize import segments
 
 # Each of these took 30 s to minutes before; each now takes milliseconds.
@@ -67,3 +67,14 @@ def test_two_names_joined_by_a_dash_are_still_two() -> None:
     text = "Joko Widodo - Jusuf Kalla"
     assert [m.text for m in split_mention(Mention(text, "PER", 0, len(text)))] == [
         "Joko Widodo", "Jusuf Kalla"]
+
+
+@pytest.mark.timeout(LIMIT_S)
+def test_one_entity_one_name_over_many_mentions() -> None:
+    # Each mention was checked against every longer name of the article.
+    people = [(f"Nama{i} Keluarga{i}", "PER") for i in range(20_000)]
+    surnames = [(f"Keluarga{i}", "PER") for i in range(20_000)]
+    places = [(f"Kota{i}", "LOC") for i in range(20_000)]
+    names = people + surnames + places
+    resolved = resolve_within_article(names, list(range(len(names))))
+    assert resolved[20_000] == ("Nama0 Keluarga0", "PER") and resolved[-1] == ("Kota19999", "LOC")
