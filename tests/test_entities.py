@@ -364,3 +364,20 @@ def test_a_place_written_in_two_halves_is_one_mention_of_it() -> None:
                               [Mention("Jakarta", "LOC", 0, 7), Mention("Indonesia", "LOC", 9, 18),
                                Mention("Jakarta Indonesia", "LOC", 23, 40)], {})
     assert [m.text for m in again] == ["Jakarta, Indonesia", "Jakarta Indonesia"]
+
+
+def test_a_name_is_not_cut_at_the_full_stop_after_an_initial_or_a_title() -> None:
+    text = ("Jane Q. Public met Mr. Smith and Dr. Ann Lee. The deal, signed by Elizabeth A. "
+            "Burton, went to Sen. John A. Smith.")
+    found = {(e.text, e.label) for e in extract_entities(text, "en")}
+    assert {("Jane Q. Public", "PER"), ("Smith", "PER"), ("Ann Lee", "PER"),
+            ("Elizabeth A. Burton", "PER"), ("John A. Smith", "PER")} <= found, found
+    assert not {text for text, _label in found} & {"Jane", "Q", "Public", "Dr", "Sen",
+                                                   "John A", "Elizabeth A", "Burton"}
+
+
+def test_english_tokens_keep_an_initial_or_a_title_with_its_full_stop() -> None:
+    from stream.entities.tokenize import english_tokens, tokenize
+
+    words = [t.text for t in english_tokens(tokenize("Mr. Smith met Jane Q. Public at 5. Then"))]
+    assert words == ["Mr.", "Smith", "met", "Jane", "Q.", "Public", "at", "5", ".", "Then"]

@@ -48,10 +48,12 @@ _INFIX_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 def english_tokens(tokens: list[Token]) -> list[Token]:
     """Tokens as the English model was trained on them: "Jupiter’s" as "Jupiter" "’s" (one
     token, it read "Jupiter’s moon Europa" as a person), "Facebook-owned" as "Facebook" "-"
-    "owned" (one token, the name could not be found inside it). Mentions then end before the
-    "’s" and the hyphen."""
+    "owned" (one token, the name could not be found inside it), and "Q." and "Mr." whole (as
+    "Q" "." the model took the full stop for a sentence's end: "Jane Q. Public" read as "Jane
+    Q" and "Public", "Mr. Smith" lost "Smith"). Mentions then end before the "’s" and the
+    hyphen."""
     out: list[Token] = []
-    for token in tokens:
+    for token in _with_abbreviation_stops(tokens):
         for part in _split_hyphens(token):
             text = part.text
             if len(text) > 2 and text.endswith(POSSESSIVE) and text[-3].isalnum():
@@ -59,6 +61,20 @@ def english_tokens(tokens: list[Token]) -> list[Token]:
                 out += [Token(text[:-2], part.start, cut), Token(text[-2:], cut, part.end)]
             else:
                 out.append(part)
+    return out
+
+
+def _with_abbreviation_stops(tokens: list[Token]) -> list[Token]:
+    """An initial or a title with the full stop written right after it as one token."""
+    out: list[Token] = []
+    for token in tokens:
+        previous = out[-1] if out else None
+        if (token.text == "." and previous is not None and previous.end == token.start
+                and previous.text[:1].isupper() and (
+                    len(previous.text) == 1 or previous.text.lower() in _TITLES)):
+            out[-1] = Token(previous.text + ".", previous.start, token.end)
+        else:
+            out.append(token)
     return out
 
 
