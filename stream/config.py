@@ -190,8 +190,9 @@ class Settings(BaseSettings):
     log_level: str = "info"
     ner_model: Literal["fast", "accurate"] = Field(
         default="fast",
-        description="Indonesian entity tier: fast (CRF, ~60k words/s) or accurate (fine-tuned "
-                    "e5-small transformer, higher recall on unseen names, ~1k words/s).")
+        description="Entity tier: fast (Indonesian CRF ~60k words/s, English spaCy ~15k) or "
+                    "accurate (fine-tuned e5-small transformer, higher recall on unseen names, "
+                    "~1-2k words/s; in English with spaCy's vote). docs/languages.md.")
     ner_int8: bool = Field(
         default=False,
         description="Accurate tier only: int8 weights (per channel, dynamic activations), "

@@ -28,7 +28,7 @@ from stream.costs import section
 from stream.counts.event_time import LATEST_EVENT_TIME, event_time
 from stream.dedup.fingerprint import fingerprint
 from stream.entities.extract import Entity, count_entities, extract_entities
-from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger
+from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger, tagger_for
 from stream.ingest.deadletters import (
     DEADLETTER_PAYLOAD_BYTES,
     Origin,
@@ -93,6 +93,7 @@ class _Work:
     cleaned: CleanedArticle | None = None
     language: str = ""
     entities: list[Entity] = field(default_factory=list)
+    entities_model: str = ""
 
     @property
     def article(self) -> RawArticle:
@@ -139,13 +140,15 @@ def _entities(work: _Work) -> None:
             raise Rejected("too_large", "entities",
                            f"{words} words of text exceed the {work.max_words} limit",
                            work.article.id)
-    work.entities = extract_entities(text, work.language, work.tagger, work.entity_options)
+    tagger = work.tagger or tagger_for(work.language, work.entity_options)
+    work.entities_model = tagger.name
+    work.entities = extract_entities(text, work.language, tagger, work.entity_options)
 
 
 def _fingerprint(work: _Work) -> None:
     result = work.result
-    enriched = _enriched(work.article, work.text, work.language, work.entities, work.origin,
-                         work.received)
+    enriched = _enriched(work.article, work.text, work.language, work.entities,
+                         work.entities_model, work.origin, work.received)
     result.event_time, result.rejected_times = event_time(enriched, work.origin,
                                                           work.max_event_skew_s)
     result.fingerprint = fingerprint(enriched, result.event_time).to_json()
@@ -227,7 +230,7 @@ def enrich_record(
 
 
 def _enriched(raw: RawArticle, cleaned: CleanedArticle, language: str, entities: list[Entity],
-              origin: Origin, received: datetime) -> dict[str, Any]:
+              entities_model: str, origin: Origin, received: datetime) -> dict[str, Any]:
     fetched_at = raw.fetched_at
     if fetched_at is None and origin.timestamp is not None \
             and 0 <= origin.timestamp <= LATEST_EVENT_TIME:
@@ -241,6 +244,7 @@ def _enriched(raw: RawArticle, cleaned: CleanedArticle, language: str, entities:
         "author": cleaned.author,
         "published_at": cleaned.published_at,
         "language": language,
+        "entities_model": entities_model,
         "text": cleaned.text,
         "entities": [entity.as_dict() for entity in entities],
         "entity_counts": [count.as_dict() for count in count_entities(entities)],

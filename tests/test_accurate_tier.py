@@ -72,9 +72,15 @@ def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.Monk
     monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
     accurate = EntityOptions.from_settings(load_settings())
     assert tagger_for("id", accurate).name == "e5-small-ner"
-    assert tagger_for("en", accurate).name == "spacy-en-core-web-sm"
+    assert tagger_for("en", accurate).name == "e5-small-ner+spacy-en-core-web-sm"
+    assert tagger_for("ms", accurate).name == "e5-small-ner"
     monkeypatch.delenv("NEWSSTREAM_NER_MODEL")
-    assert tagger_for("id", EntityOptions.from_settings(load_settings())).name == "crf-id"
+    fast = EntityOptions.from_settings(load_settings())
+    assert tagger_for("id", fast).name == "crf-id"
+    assert tagger_for("en", fast).name == "spacy-en-core-web-sm"
+    # Languages no model here was measured on get no entities, in either tier.
+    for language in ("ja", "ko", "ru", "pt"):
+        assert tagger_for(language, fast).name == tagger_for(language, accurate).name == "none"
 
 
 def test_the_tiers_threads_are_one_per_worker_and_every_core_in_a_one_off_run(

@@ -15,6 +15,7 @@ def test_sample_article_is_enriched_and_valid() -> None:
     enriched = result.enriched
     assert_valid("enriched-article", enriched)
     assert enriched["language"] == "id"
+    assert enriched["entities_model"] == "crf-id"
     assert enriched["source"] == "kompas.com"
     assert enriched["published_at"] == "2023-07-29"
     assert all(line not in enriched["text"] for line in SAMPLE_BOILERPLATE)
@@ -25,6 +26,19 @@ def test_sample_article_is_enriched_and_valid() -> None:
     assert set(result.timings) == {"decode", "clean", "language", "entities", "fingerprint"}
     # published_at (a date) comes before fetched_at as the event time.
     assert result.event_time == 1690588800.0
+
+
+def test_an_article_in_a_language_no_model_reads_has_no_entities_and_says_so() -> None:
+    text = ("ロシアのプーチン大統領は東京で記者会見を開き、日本の岸田首相と会談したと述べた。"
+            "会談ではウクライナ情勢について話し合われた。")
+    result = enrich_record(orjson.dumps({"id": "ja-1", "url": "https://example.jp/a",
+                                         "content_type": "text/plain", "body": text}),
+                           max_bytes=LIMIT)
+    assert result.ok and result.enriched is not None
+    assert result.enriched["language"] == "ja"
+    assert result.enriched["entities_model"] == "none"
+    assert result.enriched["entities"] == [] and result.enriched["entity_counts"] == []
+    assert_valid("enriched-article", result.enriched)
 
 
 def test_bad_record_becomes_a_dead_letter_with_the_payload_intact() -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from stream.clean.boilerplate import DomainLines
 from stream.clean.html import clean_html
-from stream.clean.lexicon import WORD
+from stream.clean.lexicon import word_count
 from stream.clean.metadata import clean_author, clean_title
 from stream.clean.text import clean_text
 from stream.ingest.deadletters import Rejected
@@ -43,7 +43,7 @@ def clean_article(raw: RawArticle, domain_lines: DomainLines | None = None) -> C
         cleaned = clean_html(raw.body, raw.url)
     else:
         cleaned = clean_text(raw.body, domain_lines, raw.url, raw.id)
-    words = len(WORD.findall(cleaned.text))
+    words = word_count(cleaned.text)  # Japanese and Chinese write no spaces
     if words < MIN_WORDS:
         raise Rejected("no_text", "clean", f"no main text found ({words} words)", raw.id)
     domain = host_of(raw.url)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from stream.config import Settings
+    from stream.entities.models.english import SpacyEnglishTagger
 
 LABELS = ("PER", "ORG", "LOC")
 Span = tuple[int, int, str]  # (first token, end token exclusive, label)
@@ -64,19 +65,52 @@ def accurate_tagger(int8: bool = False, threads: int = 1) -> TokenTagger:
 
 
 @cache
-def english_tagger() -> TokenTagger:
+def english_tagger() -> SpacyEnglishTagger:
     from stream.entities.models.english import SpacyEnglishTagger
 
     return SpacyEnglishTagger()
 
 
+@cache
+def english_accurate_tagger(int8: bool = False, threads: int = 1) -> TokenTagger:
+    from stream.entities.models.english_accurate import EnglishAccurateTagger
+
+    return EnglishAccurateTagger(accurate_tagger(int8, threads), english_tagger())
+
+
+class NoEntities:
+    """For text no model here reads: no entities rather than a model's guesses in a
+    language it never saw."""
+
+    name = "none"
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
+        return [[] for _ in sentences]
+
+
+NO_ENTITIES = NoEntities()
+# Languages the Indonesian models read: Indonesian, its close relative Malay, the regional
+# languages langid confuses with Indonesian on short or mixed text (Javanese, Sundanese:
+# one dev sentence in 300 of IDNER-2k and NERP), and text too short to tell ("und").
+INDONESIAN_MODELS = frozenset({"id", "ms", "jv", "su", "und"})
+# Languages the accurate tier's multilingual encoder reads, beyond Indonesian and English
+# (docs/languages.md): measured on a small hand-labelled dev set each (eval/languages.md).
+ENCODER_LANGUAGES: frozenset[str] = frozenset()
+
+
 def tagger_for(language: str, options: EntityOptions = DEFAULT_OPTIONS) -> TokenTagger:
-    """The article's language picks the model; the configured tier picks the Indonesian one."""
+    """The article's language and the configured tier pick the model (docs/languages.md):
+    English and Indonesian have a fast and an accurate model each; every other language
+    gets no entities (the Indonesian CRF used to read them by accident)."""
+    accurate = options.tier == "accurate"
     if language == "en":
-        return english_tagger()
-    if options.tier == "accurate":
+        return english_accurate_tagger(options.int8, options.threads) if accurate \
+            else english_tagger()
+    if language in INDONESIAN_MODELS:
+        return accurate_tagger(options.int8, options.threads) if accurate else default_tagger()
+    if accurate and language in ENCODER_LANGUAGES:
         return accurate_tagger(options.int8, options.threads)
-    return default_tagger()
+    return NO_ENTITIES
 
 
 def bio_to_spans(tags: Sequence[str]) -> list[Span]:
