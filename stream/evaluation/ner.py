@@ -9,12 +9,15 @@ accurate tier takes every core in a one-off run) and per CPU-second of the `enti
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 from pathlib import Path
 from typing import NamedTuple
 
+import orjson
+
 from stream.entities.tagger import LABELS, Span
-from stream.evaluation.english import predicted_spans, read_set, score
+from stream.evaluation.english import CharSpan, read_set, score, spacy_alone, timed_spans
 from stream.evaluation.report import Table, run_entities
 from stream.training.corpus import prf, read_corpus
 
@@ -84,25 +87,64 @@ def main() -> None:
         out.write("\n" + english)
 
 
+ENGLISH_TIERS = (("fast (spaCy en_core_web_sm)", "fast", False),
+                 ("accurate (e5-small + spaCy vote)", "accurate", False),
+                 ("accurate int8 (e5-small + spaCy vote)", "accurate", True))
+
+
 def english_table() -> str:
-    """The English model on the hand-written regression set, overall and per label: each
-    sentence alone, and the sentences of each article read together as newsstream reads an
-    article."""
+    """English on the hand-written regression set: each tier through `newsstream entities
+    --language en`, overall and per label, each sentence alone and the sentences of each
+    article read together as newsstream reads an article; next to ``en_core_web_sm`` alone as
+    a user would run it. Words per second of wall time, start-up included (one run each)."""
     sentences = read_set()
     entities = sum(len(s.spans) for s in sentences)
-    lines = [f"English regression set ({len(sentences)} sentences, {entities} entities, "
-             "rules in eval/english-regression.md): spaCy en_core_web_sm through "
-             "`newsstream entities --language en`, exact span and label.", "",
-             "| read as | entities | precision | recall | F1 |", "|---|---|---|---|---|"]
-    for mode, by_article in (("sentences", False), ("articles", True)):
-        predicted = predicted_spans(sentences, by_article)
-        for label in (None, *LABELS):
-            p, r, f1 = score(sentences, predicted, label)
-            lines.append(f"| {mode} | {label or 'all'} | {100 * p:.1f} | {100 * r:.1f} | "
-                         f"{100 * f1:.1f} |")
+    words = sum(len(s.text.split()) for s in sentences)
+    lines = [f"English regression set ({len(sentences)} sentences, {words:,} words, "
+             f"{entities} entities, rules in eval/english-regression.md): F1 by exact span "
+             "and label; words per second of wall time, start-up included.", "",
+             "| model | read as | all | PER | ORG | LOC | precision | recall "
+             "| words per s (wall) |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def add(name: str, mode: str, predicted: list[set[CharSpan]], wall: float) -> None:
+        p, r, f1 = score(sentences, predicted)
+        per_label = [f"{100 * score(sentences, predicted, label)[2]:.1f}" for label in LABELS]
+        lines.append(f"| {name} | {mode} | **{100 * f1:.1f}** | {' | '.join(per_label)} | "
+                     f"{100 * p:.1f} | {100 * r:.1f} | {words / wall:,.0f} |")
+
+    add("`en_core_web_sm` alone", "sentences", *spacy_alone(sentences))
+    for name, tier, int8 in ENGLISH_TIERS:
+        env = {**os.environ, "NEWSSTREAM_NER_MODEL": tier,
+               "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}
+        for mode, by_article in (("sentences", False), ("articles", True)):
+            add(name, mode, *timed_spans(sentences, by_article, env))
+    lines += ["", speed_table()]
     text = "\n".join(lines) + "\n"
     print(text, flush=True)
     return text
+
+
+ENGLISH_PAGES = Path("../shared/data/clean/aeb/gold.jsonl.gz")
+
+
+def speed_table(pages: Path = ENGLISH_PAGES) -> str:
+    """Each English tier's speed on whole articles: the gold text of the English dev pages
+    through `newsstream entities --language en`, start-up included; the least of 3 runs."""
+    from stream.clean.language import detect_language
+
+    with gzip.open(pages, "rt", encoding="utf-8") as handle:
+        texts = [text for line in handle
+                 if detect_language(text := str(orjson.loads(line)["text"])) == "en"]
+    words = sum(len(text.split()) for text in texts)
+    lines = [f"Speed on whole articles: the {len(texts)} English dev pages' gold text "
+             f"({words:,} words), least of 3 runs.", "",
+             "| model | words per s (wall) | words per CPU-s |", "|---|---|---|"]
+    for name, tier, int8 in ENGLISH_TIERS:
+        env = {**os.environ, "NEWSSTREAM_NER_MODEL": tier,
+               "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}
+        _found, cpu, wall = run_entities(texts, "en", env, repeat=3)
+        lines.append(f"| {name} | {words / wall:,.0f} | {words / cpu:,.0f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -130,9 +130,9 @@ def main() -> None:
         for group in costs.values():
             mixed.merge(group)
         costs[ALL] = mixed
-        print(f"Indonesian entity tier: {tier}")
+        print(f"entity tier: {tier}")
         table = cost_table(costs)
-        sections += [f"Indonesian entity tier **{tier}** (`NEWSSTREAM_NER_MODEL={tier}`):",
+        sections += [f"Entity tier **{tier}** (`NEWSSTREAM_NER_MODEL={tier}`):",
                      table.markdown]
     write_report(
         args.out,
