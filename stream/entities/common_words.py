@@ -53,7 +53,8 @@ def drop_common_words(text: str, mentions: Sequence[Mention], language: str,
             kept.append(mention)
             continue
         if (capitals and not any(ch.isupper() for ch in surface)) or _calendar_or_currency(
-                text, mention):
+                text, mention) or (language == "en" and (
+                    _quoted_term(text, mention) or _owned_product(text, mention))):
             continue
         one_word = " " not in surface
         if surface not in lower_cased:
@@ -64,6 +65,29 @@ def drop_common_words(text: str, mentions: Sequence[Mention], language: str,
             continue
         kept.append(mention)
     return kept
+
+
+_OPENING_QUOTES = "“‘\"'"
+_CLOSING_QUOTES = "”’\"'"
+_OWNERS = re.compile(r"(?:^|\s)(?:our|its|their)\s+$", re.IGNORECASE)
+_LOWER_WORD = re.compile(r"\s+[a-z]")
+
+
+def _quoted_term(text: str, mention: Mention) -> bool:
+    """One word that is all of a quotation, “Cleggmania”: a coined term or a title, not a
+    name (a name is written without quotes)."""
+    after = text[mention.end:mention.end + 2].lstrip(",.!?")
+    return (" " not in mention.text and mention.start > 0
+            and text[mention.start - 1] in _OPENING_QUOTES
+            and after[:1] in _CLOSING_QUOTES and after[:1] != "")
+
+
+def _owned_product(text: str, mention: Mention) -> bool:
+    """An organisation's name between "our"/"its"/"their" and a common noun, "our Blue Moon
+    lander", "its Stadia service": a product the speaker owns, not the organisation."""
+    return (mention.label == "ORG"
+            and _OWNERS.search(text, max(0, mention.start - 8), mention.start) is not None
+            and _LOWER_WORD.match(text, mention.end) is not None)
 
 
 def _is_word_character(ch: str) -> bool:

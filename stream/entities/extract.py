@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from stream.entities.common_words import drop_common_words
+from stream.entities.cues import organisation_by_cue
 from stream.entities.mentions import (
     Mention,
     article_short_forms,
@@ -125,6 +126,8 @@ def _entities(text: str, mentions: list[Mention], language: str,
     known = known_names(aliases_file)
     mentions = join_split_places(text, drop_common_words(text, mentions, language, known),
                                  default_aliases(aliases_file))
+    if language == "en":
+        mentions = organisation_by_cue(text, mentions)
     short_forms = article_short_forms(text, mentions)
     also = {short: label for short, (_name, label) in short_forms.items() if label}
     return normalise_mentions(propagate_mentions(text, mentions, known, also),
