@@ -68,7 +68,8 @@ eval-ner: $(STAMP)
 	$(BIN)/python -m stream.evaluation.ner --data $(NER_DATA) --out eval/ner.md
 
 ## Every benchmark in one invocation, one report (eval/bench.md, also printed), each part also in
-## its own file: CPU per article by stage and its costly parts, both entity tiers; the growth
+## its own file: CPU per article by stage and its costly parts, both entity tiers; English words/s
+## of each entity tier next to en_core_web_sm alone; the growth
 ## exponent of each text stage from 16 KB to 128 KB of adversarial text; articles/s of
 ## one and two workers on the embedded broker next to one and two `newsstream process` runs, with
 ## where the CPU goes; send-to-enriched latency at 50 % and 80 % of one worker's rate next to the

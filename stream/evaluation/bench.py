@@ -36,6 +36,8 @@ class Part:
 PARTS = (
     Part("Cost per article by stage", "stage_costs", ("--data", "{data}"),
          "eval/stage-costs.md"),
+    Part("English entity speed", "english_speed", ("--data", "{data}"),
+         "eval/english-speed.md"),
     Part("Growth of each text stage on adversarial text", "growth", ("--data", "{data}"),
          "eval/growth.md"),
     Part("Scaling: workers against `newsstream process`", "throughput",

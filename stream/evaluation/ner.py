@@ -9,15 +9,13 @@ accurate tier takes every core in a one-off run) and per CPU-second of the `enti
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 from pathlib import Path
 from typing import NamedTuple
 
-import orjson
-
 from stream.entities.tagger import LABELS, Span
 from stream.evaluation.english import CharSpan, read_set, score, spacy_alone, timed_spans
+from stream.evaluation.english_speed import ENGLISH_TIERS, speed_table
 from stream.evaluation.report import Table, run_entities
 from stream.training.corpus import prf, read_corpus
 
@@ -87,11 +85,6 @@ def main() -> None:
         out.write("\n" + english)
 
 
-ENGLISH_TIERS = (("fast (spaCy en_core_web_sm)", "fast", False),
-                 ("accurate (e5-small + spaCy vote)", "accurate", False),
-                 ("accurate int8 (e5-small + spaCy vote)", "accurate", True))
-
-
 def english_table() -> str:
     """English on the hand-written regression set: each tier through `newsstream entities
     --language en`, overall and per label, each sentence alone and the sentences of each
@@ -122,29 +115,6 @@ def english_table() -> str:
     text = "\n".join(lines) + "\n"
     print(text, flush=True)
     return text
-
-
-ENGLISH_PAGES = Path("../shared/data/clean/aeb/gold.jsonl.gz")
-
-
-def speed_table(pages: Path = ENGLISH_PAGES) -> str:
-    """Each English tier's speed on whole articles: the gold text of the English dev pages
-    through `newsstream entities --language en`, start-up included; the least of 3 runs."""
-    from stream.clean.language import detect_language
-
-    with gzip.open(pages, "rt", encoding="utf-8") as handle:
-        texts = [text for line in handle
-                 if detect_language(text := str(orjson.loads(line)["text"])) == "en"]
-    words = sum(len(text.split()) for text in texts)
-    lines = [f"Speed on whole articles: the {len(texts)} English dev pages' gold text "
-             f"({words:,} words), least of 3 runs.", "",
-             "| model | words per s (wall) | words per CPU-s |", "|---|---|---|"]
-    for name, tier, int8 in ENGLISH_TIERS:
-        env = {**os.environ, "NEWSSTREAM_NER_MODEL": tier,
-               "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}
-        _found, cpu, wall = run_entities(texts, "en", env, repeat=3)
-        lines.append(f"| {name} | {words / wall:,.0f} | {words / cpu:,.0f} |")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
