@@ -62,3 +62,13 @@ def test_a_soak_cut_short_still_reports_its_growth_and_why_it_stopped(tmp_path: 
     assert "warm-up is the first 1,000 articles" in text
     assert "| worker | 180 | 189 | 185 | +5.0% |" in text  # warm-up ends at a tenth: 1,000
     assert "| enrichment child | 270 | 272 | 272 | +0.7% |" in text
+
+
+def test_running_some_parts_replaces_their_sections_and_keeps_the_others() -> None:
+    from stream.evaluation.bench import splice
+
+    report = compose([("One", "old one"), ("Two", "old two\n\n| a |\n|---|")], 20)
+    spliced = splice(report, [("Two", "new two"), ("Three", "new three")])
+    assert spliced == compose([("One", "old one"), ("Two", "new two"), ("Three", "new three")],
+                              20)
+    assert splice(spliced, []) == spliced

@@ -68,6 +68,21 @@ def compose(sections: list[tuple[str, str]], minutes: float) -> str:
     return "\n\n".join([head, *(f"## {title}\n\n{body.strip()}" for title, body in sections)])
 
 
+def splice(report: str, sections: list[tuple[str, str]]) -> str:
+    """``report`` (a whole `make bench` report) with these parts' sections replaced, in
+    place, or added at the end: running one part keeps the others' figures."""
+    blocks = report.rstrip("\n").split("\n\n## ")
+    titles = [block.partition("\n")[0] for block in blocks]
+    for title, body in sections:
+        block = f"{title}\n\n{body.strip()}"
+        if title in titles[1:]:
+            blocks[titles.index(title)] = block
+        else:
+            blocks.append(block)
+            titles.append(title)
+    return "\n\n## ".join(blocks)
+
+
 def run_part(part: Part, data: Path) -> tuple[str, bool]:
     """A part's report, or why there is none; and whether it succeeded."""
     report = Path(part.report)
@@ -99,6 +114,9 @@ def main() -> None:
             failed.append(part.title)
     report = compose(sections, (time.perf_counter() - started) / 60)
     print("\n" + report, flush=True)
+    if args.part and args.out.exists():
+        # Only some parts ran: the others' sections stay as the last full run wrote them.
+        report = splice(args.out.read_text(encoding="utf-8"), sections)
     write_report(args.out, report)
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")
