@@ -2,9 +2,10 @@
 fine-tuned on Indonesian news) reads English too, and reads people and places in it far
 better than spaCy's small English model; spaCy votes where that was measured to help.
 
-The vote, each step measured on the first 256 sentences of the English regression set (`make
-eval-ner`, F1 by sentence, by article; the 80 added after tuning score 74.4 / 76.1): the encoder alone 83.6 / 83.3; spaCy's names that overlap none of
-the encoder's added 85.4 / 84.9; the encoder's names that spaCy reads, exactly, as a
+The vote, each step measured on the first 256 sentences of the English regression set
+(`make eval-ner`, F1 by sentence, by article; the 80 added after tuning score 74.4 / 76.1):
+the encoder alone 83.6 / 83.3; spaCy's names that overlap none of the encoder's added
+85.4 / 84.9; the encoder's names that spaCy reads, exactly, as a
 nationality or group ("Democrats", "Israeli") or an event dropped 86.5 / 86.5; the
 encoder reading only the words around capitals, as spaCy does, 87.2 / 87.9 (wider windows
 gave less: 8 words 87.0, 12 words 86.4); spaCy adding organisations and places but not
