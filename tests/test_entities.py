@@ -413,3 +413,20 @@ def test_a_quoted_word_and_an_owned_product_are_not_names_and_a_website_is_no_pe
     # A known name stays, quoted or not; Indonesian text keeps its quoted names.
     assert drop_common_words(text, [at("London", "LOC")], "en", {"London": "LOC"})
     assert drop_common_words(text, [at("Cleggmania", "LOC")], "id", {})
+
+
+def test_a_products_model_and_a_stock_index_are_not_organisations() -> None:
+    from stream.entities.common_words import drop_common_words
+    from stream.entities.mentions import Mention
+
+    text = ("Apple sold the MacBook Pro and AirPods 2 while the Hang Seng Index fell; Channel 4 "
+            "and the Lakers 110 said a MacBook Air and the iPhone Pro Max did well.")
+
+    def at(surface: str) -> Mention:
+        start = text.index(surface)
+        return Mention(surface, "ORG", start, start + len(surface))
+
+    kept = drop_common_words(text, [at(s) for s in (
+        "Apple", "MacBook Pro", "AirPods 2", "Hang Seng Index", "Channel 4", "Lakers",
+        "iPhone")], "en", {})
+    assert [m.text for m in kept] == ["Apple", "Channel 4", "Lakers"]

@@ -54,7 +54,8 @@ def drop_common_words(text: str, mentions: Sequence[Mention], language: str,
             continue
         if (capitals and not any(ch.isupper() for ch in surface)) or _calendar_or_currency(
                 text, mention) or (language == "en" and (
-                    _quoted_term(text, mention) or _owned_product(text, mention))):
+                    _quoted_term(text, mention) or _owned_product(text, mention)
+                    or _product_name(text, mention))):
             continue
         one_word = " " not in surface
         if surface not in lower_cased:
@@ -88,6 +89,28 @@ def _owned_product(text: str, mention: Mention) -> bool:
     return (mention.label == "ORG"
             and _OWNERS.search(text, max(0, mention.start - 8), mention.start) is not None
             and _LOWER_WORD.match(text, mention.end) is not None)
+
+
+# "MacBook Pro", "iPhone 11", "AirPods 2", "Hang Seng Index": a product's model or edition, or
+# a stock index. A number ends a product's name only after a word capitalised inside
+# ("Channel 4" and "Formula 1" stay), and a number after a name is never taken for a model
+# ("the Lakers 110-102").
+_MODEL_WORD = re.compile(r"(?:Pro|Max|Mini|Plus|Ultra|XL|SE)\b")
+_NUMBER = re.compile(r"\d+\w*")
+_INNER_CAPITAL = re.compile(r"[a-z]+[A-Z]|[A-Z][a-z]+[A-Z]")
+_INDEX = re.compile(r"\s(?:Index|Composite)$")
+
+
+def _product_name(text: str, mention: Mention) -> bool:
+    """An "organisation" that is a product's model or a stock index."""
+    if mention.label != "ORG":
+        return False
+    words = mention.text.split()
+    if len(words) > 1 and (_MODEL_WORD.fullmatch(words[-1]) or _INDEX.search(mention.text) or (
+            _NUMBER.fullmatch(words[-1]) and _INNER_CAPITAL.match(words[0]))):
+        return True
+    return text[mention.end:mention.end + 1] == " " and bool(
+        _MODEL_WORD.match(text, mention.end + 1))
 
 
 def _is_word_character(ch: str) -> bool:
