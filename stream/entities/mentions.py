@@ -82,15 +82,27 @@ def split_mention(mention: Mention, opens_sentence: bool = False,
     "'s" at its edges are not part of it, nor, in spans of the English model, a leading "the"
     (:data:`_LEADING_ARTICLE`; the Indonesian corpora keep "the Abdabs" whole, and their
     models were trained so); a person's span ends at a possessive inside it.
-    "Joko Widodo (Jokowi)" stays one mention, of one person."""
+    "Joko Widodo (Jokowi)" stays one mention, of one person. In English, an organisation or
+    place after a possessive inside the span is the mention ("Britain's Conservative
+    Party")."""
     match = _PAIR.match(mention.text) if mention.label == "PER" else None
     bounds = [match.span("a"), match.span("b")] if match else [(0, len(mention.text))]
-    owner = _INNER_POSSESSIVE.search(mention.text) if mention.label == "PER" else None
-    if owner:
+    owner = _INNER_POSSESSIVE.search(mention.text)
+    if owner and mention.label == "PER":
         # "Jeff Bezos’s Blue Origin": the person is the owner; what he owns is another name.
         bounds = [(0, owner.start())]
+    elif owner and english and _names_its_own(mention.text[owner.end():]):
+        # "Britain's Conservative Party", "Braun’s Ithaca Holdings": the organisation or
+        # place is what is owned; the owner is a name of its own, found by itself. One word
+        # after the possessive is the name's own ("McDonald's Corporation", "Domino's Pizza").
+        bounds = [(owner.end(), len(mention.text))]
     parts = [_trimmed(mention, start, end, opens_sentence, english) for start, end in bounds]
     return [part for part in parts if part]
+
+
+def _names_its_own(rest: str) -> bool:
+    words = rest.split()
+    return len(words) >= 2 and words[0][:1].isupper()
 
 
 def _trimmed(mention: Mention, start: int, end: int, opens_sentence: bool,
