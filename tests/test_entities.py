@@ -449,3 +449,23 @@ def test_an_organisation_after_a_possessive_inside_a_span_is_the_mention() -> No
     # Spans of the Indonesian models are left whole.
     assert [m.text for m in split_mention(Mention("Britain's Conservative Party", "ORG", 0, 28),
                                           english=False)] == ["Britain's Conservative Party"]
+
+
+def test_a_double_barrelled_name_is_one_person_and_two_places_stay_two() -> None:
+    from stream.entities.cues import join_hyphenated_names
+    from stream.entities.mentions import Mention
+
+    text = "Ben Murray-Bruce spoke on US-China trade with Murray-Bruce's aide."
+
+    def at(surface: str, label: str, nth: int = 0) -> Mention:
+        start = -1
+        for _ in range(nth + 1):
+            start = text.index(surface, start + 1)
+        return Mention(surface, label, start, start + len(surface))
+
+    joined = join_hyphenated_names(text, [
+        at("Ben Murray", "PER"), at("Bruce", "PER"), at("US", "LOC"), at("China", "LOC"),
+        at("Murray", "PER", 1), at("Bruce", "PER", 1)])
+    assert [(m.text, m.label) for m in joined] == [
+        ("Ben Murray-Bruce", "PER"), ("US", "LOC"), ("China", "LOC"), ("Murray-Bruce", "PER")]
+    assert all(text[m.start:m.end] == m.text for m in joined)

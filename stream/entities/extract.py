@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from stream.entities.common_words import drop_common_words
-from stream.entities.cues import organisation_by_cue
+from stream.entities.cues import join_hyphenated_names, organisation_by_cue
 from stream.entities.mentions import (
     Mention,
     article_short_forms,
@@ -127,7 +127,7 @@ def _entities(text: str, mentions: list[Mention], language: str,
     mentions = join_split_places(text, drop_common_words(text, mentions, language, known),
                                  default_aliases(aliases_file))
     if language == "en":
-        mentions = organisation_by_cue(text, mentions)
+        mentions = join_hyphenated_names(text, organisation_by_cue(text, mentions))
     short_forms = article_short_forms(text, mentions)
     also = {short: label for short, (_name, label) in short_forms.items() if label}
     return normalise_mentions(propagate_mentions(text, mentions, known, also),
