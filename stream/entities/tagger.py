@@ -93,8 +93,8 @@ NO_ENTITIES = NoEntities()
 # languages langid confuses with Indonesian on short or mixed text (Javanese, Sundanese:
 # one dev sentence in 300 of IDNER-2k and NERP), and text too short to tell ("und").
 INDONESIAN_MODELS = frozenset({"id", "ms", "jv", "su", "und"})
-# Languages the accurate tier's multilingual encoder reads, beyond Indonesian and English
-# (docs/languages.md): measured on a small hand-labelled dev set each (eval/languages.md).
+# Languages the accurate tier's multilingual encoder reads, beyond Indonesian and English,
+# each once measured on a hand-labelled dev set of its own (docs/languages.md: none yet).
 ENCODER_LANGUAGES: frozenset[str] = frozenset()
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from stream.entities.tagger import Span
@@ -55,6 +55,20 @@ def name_windows(words: Sequence[str], context: int = CONTEXT) -> list[tuple[int
     return windows
 
 
+def in_name_windows(sentences: Sequence[Sequence[str]],
+                    predict: Callable[[list[Sequence[str]]], Iterable[Sequence[Span]]],
+                    ) -> list[list[Span]]:
+    """``predict`` run on the :func:`name_windows` of the sentences only, its spans placed
+    back in their sentences."""
+    read = [(index, start, end) for index, words in enumerate(sentences)
+            for start, end in name_windows(words)]
+    found = predict([sentences[index][start:end] for index, start, end in read])
+    out: list[list[Span]] = [[] for _ in sentences]
+    for (index, start, _end), spans in zip(read, found, strict=True):
+        out[index].extend((start + first, start + last, label) for first, last, label in spans)
+    return out
+
+
 class SpacyEnglishTagger:
     name = "spacy-en-core-web-sm"
     english_tokens = True  # trained on spaCy's tokens: "Jupiter" "'s", "US" "-" "China"
@@ -74,15 +88,12 @@ class SpacyEnglishTagger:
     def predict_ontonotes(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
         """Every span the model finds, with its own (OntoNotes) label: "NORP" for
         "Democrats", "PERSON" for "Smith"."""
-        read = [(index, start, end) for index, words in enumerate(sentences)
-                for start, end in name_windows(words)]
-        docs = [self._doc(self._nlp.vocab, words=list(sentences[index][start:end]))
-                for index, start, end in read]
-        out: list[list[Span]] = [[] for _ in sentences]
-        for (index, start, _end), doc in zip(read, self._tagged(docs), strict=True):
-            out[index].extend((start + ent.start, start + ent.end, ent.label_)
-                              for ent in doc.ents)
-        return out
+        return in_name_windows(sentences, self._entities)
+
+    def _entities(self, windows: list[Sequence[str]]) -> Iterator[list[Span]]:
+        docs = [self._doc(self._nlp.vocab, words=list(words)) for words in windows]
+        for doc in self._tagged(docs):
+            yield [(ent.start, ent.end, ent.label_) for ent in doc.ents]
 
     def _tagged(self, docs: list[Any]) -> Iterator[Any]:
         """The docs through the model in batches of at most ``BATCH_WORDS`` words (or

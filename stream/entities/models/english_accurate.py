@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stream.entities.models.english import LABELS, NOT_NAMES, SpacyEnglishTagger, name_windows
+from stream.entities.models.english import LABELS, NOT_NAMES, SpacyEnglishTagger, in_name_windows
 from stream.entities.tagger import Span, TokenTagger
 
 
@@ -47,12 +47,6 @@ class EnglishAccurateTagger:
         self.name = f"{encoder.name}+{spacy.name}"
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
-        read = [(index, start, end) for index, words in enumerate(sentences)
-                for start, end in name_windows(words)]
-        found = self._encoder.predict([sentences[index][start:end] for index, start, end in read])
-        encoded: list[list[Span]] = [[] for _ in sentences]
-        for (index, start, _end), spans in zip(read, found, strict=True):
-            encoded[index].extend((start + first, start + last, label)
-                                  for first, last, label in spans)
+        encoded = in_name_windows(sentences, self._encoder.predict)
         return [vote(mine, theirs) for mine, theirs in
                 zip(encoded, self._spacy.predict_ontonotes(sentences), strict=True)]
