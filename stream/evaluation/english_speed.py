@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from stream.evaluation.report import run_entities, run_timed
+from stream.evaluation.report import run_entities, run_timed, tier_env
 
 ENGLISH_TIERS = (("fast (spaCy en_core_web_sm)", "fast", False),
                  ("accurate (e5-small + spaCy vote)", "accurate", False),
@@ -51,9 +51,7 @@ def speed_table(pages: Path = ENGLISH_PAGES, repeat: int = 3) -> str:
              f"| `en_core_web_sm` alone | {words / baseline[1]:,.0f} | "
              f"{words / baseline[0]:,.0f} | 1.00 |"]
     for name, tier, int8 in ENGLISH_TIERS:
-        env = {**os.environ, "NEWSSTREAM_NER_MODEL": tier,
-               "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}
-        _found, cpu, wall = run_entities(texts, "en", env, repeat=repeat)
+        _found, cpu, wall = run_entities(texts, "en", tier_env(tier, int8), repeat=repeat)
         lines.append(f"| {name} | {words / wall:,.0f} | {words / cpu:,.0f} | "
                      f"{baseline[0] / cpu:.2f} |")
     return "\n".join(lines) + "\n"

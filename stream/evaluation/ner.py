@@ -9,14 +9,13 @@ accurate tier takes every core in a one-off run) and per CPU-second of the `enti
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import NamedTuple
 
 from stream.entities.tagger import LABELS, Span
 from stream.evaluation.english import CharSpan, read_set, score, spacy_alone, timed_spans
 from stream.evaluation.english_speed import ENGLISH_TIERS, speed_table
-from stream.evaluation.report import Table, run_entities
+from stream.evaluation.report import Table, run_entities, tier_env
 from stream.training.corpus import prf, read_corpus
 
 DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
@@ -56,8 +55,7 @@ def evaluate(split: Path, language: str, tier: str, repeat: int = 1,
     sentences = list(read_corpus(split))
     found, cpu, wall = run_entities(
         [" ".join(sentence.tokens) for sentence in sentences], language,
-        env={**os.environ, "NEWSSTREAM_NER_MODEL": tier,
-             "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}, repeat=repeat)
+        env=tier_env(tier, int8), repeat=repeat)
     predicted = [token_spans(sentence.tokens, entities)
                  for sentence, entities in zip(sentences, found, strict=True)]
     words = sum(len(s.tokens) for s in sentences)
@@ -107,10 +105,8 @@ def english_table() -> str:
 
     add("`en_core_web_sm` alone", "sentences", *spacy_alone(sentences))
     for name, tier, int8 in ENGLISH_TIERS:
-        env = {**os.environ, "NEWSSTREAM_NER_MODEL": tier,
-               "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}
         for mode, by_article in (("sentences", False), ("articles", True)):
-            add(name, mode, *timed_spans(sentences, by_article, env))
+            add(name, mode, *timed_spans(sentences, by_article, tier_env(tier, int8)))
     lines += ["", speed_table()]
     text = "\n".join(lines) + "\n"
     print(text, flush=True)

@@ -3,6 +3,7 @@ texts, and writing their Markdown table."""
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -21,6 +22,13 @@ class Timed(NamedTuple):
     stdout: bytes
     cpu: float
     wall: float
+
+
+def tier_env(tier: str, int8: bool = False) -> dict[str, str]:
+    """This process's environment with the entity tier set (``NEWSSTREAM_NER_MODEL``,
+    ``NEWSSTREAM_NER_INT8``), for a child `newsstream` command."""
+    return {**os.environ, "NEWSSTREAM_NER_MODEL": tier,
+            "NEWSSTREAM_NER_INT8": "true" if int8 else "false"}
 
 
 def run_entities(texts: Sequence[str], language: str, env: dict[str, str] | None = None,
