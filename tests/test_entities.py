@@ -452,8 +452,7 @@ def test_an_organisation_after_a_possessive_inside_a_span_is_the_mention() -> No
 
 
 def test_a_double_barrelled_name_is_one_person_and_two_places_stay_two() -> None:
-    from stream.entities.cues import join_hyphenated_names
-    from stream.entities.mentions import Mention
+    from stream.entities.mentions import Mention, join_hyphenated_names
 
     text = "Ben Murray-Bruce spoke on US-China trade with Murray-Bruce's aide."
 

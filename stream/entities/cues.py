@@ -22,18 +22,3 @@ def organisation_by_cue(text: str, mentions: Sequence[Mention]) -> list[Mention]
                 text, max(0, m.start - 16), m.start) else m
             for m in mentions]
 
-
-def join_hyphenated_names(text: str, mentions: Sequence[Mention]) -> list[Mention]:
-    """A person's double-barrelled name read as two people, "Ben Murray" "-" "Bruce" (English
-    tokens split a hyphen between letters, as spaCy was trained), as one mention. Two places
-    or organisations joined by a hyphen stay two ("US-China")."""
-    out: list[Mention] = []
-    for mention in sorted(mentions, key=lambda m: m.start):
-        previous = out[-1] if out else None
-        if previous is not None and previous.label == mention.label == "PER" \
-                and text[previous.end:mention.start] == "-":
-            out[-1] = Mention(text[previous.start:mention.end], "PER", previous.start,
-                              mention.end)
-        else:
-            out.append(mention)
-    return out

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from stream.entities.common_words import drop_common_words
-from stream.entities.cues import join_hyphenated_names, organisation_by_cue
+from stream.entities.cues import organisation_by_cue
 from stream.entities.mentions import (
     Mention,
     article_short_forms,
     find_mentions_in,
+    join_hyphenated_names,
     join_split_places,
     propagate_mentions,
 )

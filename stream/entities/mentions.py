@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -254,17 +254,37 @@ def join_split_places(text: str, mentions: Sequence[Mention],
     "DC" in "Washington, DC") as one mention, where the whole is a known name (``known``: the
     alias table) or the article writes it whole elsewhere ("Washington DC"). Two places that
     are two ("Jakarta, Indonesia") stay two."""
-    ordered = sorted(mentions, key=lambda m: m.start)
-    written = {m.text for m in ordered}
+    written = {m.text for m in mentions}
+
+    def one_place(previous: Mention, mention: Mention) -> bool:
+        if not (previous.label == mention.label == "LOC"
+                and text[previous.end:mention.start] in _PLACE_JOINS):
+            return False
+        joined = f"{previous.text} {mention.text}"
+        return (text[previous.start:mention.end] in known or joined in known
+                or joined in written)
+
+    return _joined(text, mentions, one_place)
+
+
+def join_hyphenated_names(text: str, mentions: Sequence[Mention]) -> list[Mention]:
+    """A person's double-barrelled name read as two people, "Ben Murray" "-" "Bruce" (English
+    tokens split a hyphen between letters, as spaCy was trained), as one mention. Two places
+    or organisations joined by a hyphen stay two ("US-China")."""
+    return _joined(text, mentions, lambda previous, mention: (
+        previous.label == mention.label == "PER" and text[previous.end:mention.start] == "-"))
+
+
+def _joined(text: str, mentions: Sequence[Mention],
+            one: Callable[[Mention, Mention], bool]) -> list[Mention]:
+    """The mentions in order, each one that is ``one`` name with the mention before it
+    joined to it (the label stays)."""
     out: list[Mention] = []
-    for mention in ordered:
-        previous = out[-1] if out else None
-        if previous is not None and previous.label == mention.label == "LOC" \
-                and text[previous.end:mention.start] in _PLACE_JOINS:
-            whole = text[previous.start:mention.end]
-            joined = f"{previous.text} {mention.text}"
-            if whole in known or joined in known or joined in written:
-                out[-1] = Mention(whole, "LOC", previous.start, mention.end)
-                continue
-        out.append(mention)
+    for mention in sorted(mentions, key=lambda m: m.start):
+        if out and one(out[-1], mention):
+            previous = out[-1]
+            out[-1] = Mention(text[previous.start:mention.end], previous.label, previous.start,
+                              mention.end)
+        else:
+            out.append(mention)
     return out
