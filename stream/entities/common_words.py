@@ -53,9 +53,7 @@ def drop_common_words(text: str, mentions: Sequence[Mention], language: str,
             kept.append(mention)
             continue
         if (capitals and not any(ch.isupper() for ch in surface)) or _calendar_or_currency(
-                text, mention) or (language == "en" and (
-                    _quoted_term(text, mention) or _owned_product(text, mention)
-                    or _product_name(text, mention))):
+                text, mention) or (language == "en" and _english_non_name(text, mention)):
             continue
         one_word = " " not in surface
         if surface not in lower_cased:
@@ -72,6 +70,13 @@ _OPENING_QUOTES = "“‘\"'"
 _CLOSING_QUOTES = "”’\"'"
 _OWNERS = re.compile(r"(?:^|\s)(?:our|its|their)\s+$", re.IGNORECASE)
 _LOWER_WORD = re.compile(r"\s+[a-z]")
+
+
+def _english_non_name(text: str, mention: Mention) -> bool:
+    """What English text shows is not a person, organisation or place: a coined term in
+    quotes, a product."""
+    return (_quoted_term(text, mention) or _owned_product(text, mention)
+            or _product_name(text, mention))
 
 
 def _quoted_term(text: str, mention: Mention) -> bool:
