@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The stream library a user would otherwise pick, run beside newsstream by `make bench`'s counting
+# part. Its own environment: quixstreams pins confluent-kafka < 2.13 and pydantic < 2.14, older
+# than what newsstream and its contract tests use.
+QUIX_VENV  := .venv-quix
+QUIX_STAMP := $(QUIX_VENV)/.installed
+QUIX_VERSION := 3.28.1
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
@@ -15,6 +21,11 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 venv: $(STAMP)
+
+$(QUIX_STAMP):
+	@test -x $(QUIX_VENV)/bin/python || $(PYTHON) -m venv $(QUIX_VENV)
+	$(QUIX_VENV)/bin/python -m pip install -q quixstreams==$(QUIX_VERSION)
+	@touch $@
 
 ## The main job: embedded broker, worker, example articles, live output (Ctrl-C stops all).
 run: $(STAMP)
@@ -74,10 +85,11 @@ eval-ner: $(STAMP)
 ## one and two workers on the embedded broker next to one and two `newsstream process` runs, with
 ## where the CPU goes; send-to-enriched latency at 50 % and 80 % of one worker's rate next to the
 ## enrichment call alone; resident memory over 3,000 articles (`make soak` runs 100,000); the
-## counting path without NLP, with one and two workers; entity queries with 10k entities over two
+## counting path without NLP, with one and two workers, next to Quix Streams on the same events;
+## records written per article on each topic; entity queries with 10k entities over two
 ## workers; bytes on the wire per codec; restart-to-ready with 1 M table keys; and the dashboard in
 ## headless Chromium with 10k entities and 5k articles. See stream/evaluation/bench.py.
-bench: $(STAMP)
+bench: $(STAMP) $(QUIX_STAMP)
 	$(BIN)/python -m stream.evaluation.bench --data $(CLEAN_DATA)
 
 ## Resident memory of one worker and its child while ARTICLES articles stream through
@@ -87,4 +99,4 @@ soak: $(STAMP)
 	$(BIN)/python -m stream.evaluation.memory --data $(CLEAN_DATA) --articles $(ARTICLES)
 
 clean:
-	rm -rf $(VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(QUIX_VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from typing import Any
 
 from stream.runtime.context import WorkerContext
 from stream.runtime.events import finished_events
+from stream.runtime.faust_internals import assigned_highwater
 from stream.runtime.guard import guarded
 from stream.runtime.publishing import enrich_message, publish_article
 
@@ -26,4 +27,4 @@ def register(ctx: WorkerContext) -> None:
                 result = await publish_article(ctx, message, result)
                 metrics.observe_result(message.topic, result)
                 metrics.stage_seconds.labels("publish").observe(time.perf_counter() - started)
-                metrics.observe_lag(message, ctx.app.consumer.highwater(message.tp))
+                metrics.observe_lag(message, assigned_highwater(ctx.app.consumer)(message.tp))

@@ -1,4 +1,5 @@
-"""trend scores (one partition) → boards per window → entities.trending, once per interval."""
+"""trend scores (one partition, a record per count flush) → boards per window →
+entities.trending, once per interval."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from stream.clock import to_iso, utc_now
 from stream.counts.trending import TrendBoards
-from stream.records import decode_trend_score
+from stream.records import decode_trend_scores
 from stream.runtime.context import WorkerContext
 from stream.runtime.events import finished_events
 from stream.runtime.guard import guarded
@@ -27,7 +28,8 @@ def register(ctx: WorkerContext) -> None:
     async def rank(stream: Any) -> None:
         async for event in finished_events(stream, ctx.progress):
             async with guarded(ctx, event.message, "trending"):
-                boards.add(decode_trend_score(event.value))
+                for score in decode_trend_scores(event.value):
+                    boards.add(score)
                 if pruning.due(time.monotonic()):
                     boards.prune()
 

@@ -141,6 +141,22 @@ class Settings(BaseSettings):
     count_grace_s: float = Field(
         default=3600.0, ge=0,
         description="How long after its end (in stream time) a window still takes articles.")
+    count_flush_s: float = Field(
+        default=0.5, gt=0, le=60,
+        description="Counting folds the changes of each (entity, window) in memory and writes "
+                    "each changed one once per flush (its table changelog record and its "
+                    "entities.mentions record): the longest a count waits before dashboards "
+                    "see it. A flush also comes before every commit of offsets.")
+    count_emit: Literal["changes", "final"] = Field(
+        default="changes",
+        description="Windowed counts on entities.mentions: 'changes', the latest value of each "
+                    "changed window at most once per flush; 'final', one record per window, "
+                    "once it has closed (its end plus the grace period, in stream time). The "
+                    "running total is always 'changes'.")
+    failpoint: str = Field(
+        default="",
+        description="For fault tests only: '<point>:<n>' kills the worker (SIGKILL) the n-th "
+                    "time it passes <point> (see stream/runtime/failpoints.py).")
 
     # De-duplication: same URL, same body, or a near-copy (SimHash) within the window.
     dedup_window_s: float = Field(

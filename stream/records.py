@@ -4,7 +4,7 @@ that writes it and the side that reads it. (The public payloads are the JSON Sch
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict, cast
 
 import orjson
 
@@ -46,6 +46,22 @@ class EntityEvent(EntityRef):
     log: NotRequired[str]  # that topic's id, where the broker has topic ids
 
 
+class EntityCount(EntityRef):
+    mentions: int
+
+
+class EntityBatch(TypedDict):
+    """dedup → the internal entity-events topic → count: the entities of one counted article
+    whose counts live in one partition (the record is sent to that partition)."""
+
+    article_id: str
+    event_time: float
+    window_sizes: list[int]
+    source: list[int]
+    log: NotRequired[str]
+    entities: list[EntityCount]
+
+
 class CountValue(TypedDict):
     """The counts table's value for one (entity, window)."""
 
@@ -54,6 +70,7 @@ class CountValue(TypedDict):
     mentions: int
     articles: int
     applied: dict[str, int]  # source ("<log id>/<partition>", or the partition) → last offset
+    final: NotRequired[bool]  # emit mode final: the window's final record was delivered
 
 
 class TrendScore(TypedDict):
@@ -70,7 +87,13 @@ class TrendScore(TypedDict):
     score: float
 
 
-def encode(record: ArticleEnvelope | EntityEvent | TrendScore) -> bytes:
+class TrendScores(TypedDict):
+    """count → the internal trend-scores topic → trending: the scores of one flush."""
+
+    scores: list[TrendScore]
+
+
+def encode(record: ArticleEnvelope | EntityEvent | EntityBatch | TrendScores) -> bytes:
     return orjson.dumps(record)
 
 
@@ -79,11 +102,21 @@ def decode_envelope(value: bytes) -> ArticleEnvelope:
     return envelope
 
 
-def decode_entity_event(value: bytes) -> EntityEvent:
-    event: EntityEvent = orjson.loads(value)
-    return event
+def decode_entity_events(value: bytes) -> list[EntityEvent]:
+    """The entity events of one record: a batch (one article, one partition), or one event
+    as records written before batches were."""
+    record: dict[str, Any] = orjson.loads(value)
+    if "entities" not in record:
+        return [cast(EntityEvent, record)]
+    common = {key: record[key] for key in ("article_id", "event_time", "window_sizes",
+                                           "source", "log") if key in record}
+    return [cast(EntityEvent, {**entity, **common}) for entity in record["entities"]]
 
 
-def decode_trend_score(value: bytes) -> TrendScore:
-    score: TrendScore = orjson.loads(value)
-    return score
+def decode_trend_scores(value: bytes) -> list[TrendScore]:
+    """The scores of one record: a flush's batch, or one score as written before batches."""
+    record = orjson.loads(value)
+    if "scores" in record:
+        scores: list[TrendScore] = record["scores"]
+        return scores
+    return [record]

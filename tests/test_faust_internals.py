@@ -106,10 +106,10 @@ async def test_a_commit_waits_for_queued_changelog_writes(
             self.producer = type("Producer", (), {"buffer": buffer})()
 
     drains = Buffer(25, drains=True)
-    assert await faust_internals._drain_changelog_queue(App(drains)) is True
+    assert await faust_internals.drain_changelog_queue(App(drains)) is True
     assert drains.size == 0
     monkeypatch.setattr(faust_internals, "DRAIN_TIMEOUT_S", 0.05)
-    assert await faust_internals._drain_changelog_queue(App(Buffer(5, drains=False))) is False
+    assert await faust_internals.drain_changelog_queue(App(Buffer(5, drains=False))) is False
 
 
 def test_tables_recover_with_the_true_end_recovery(app: Any) -> None:

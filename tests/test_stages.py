@@ -6,7 +6,8 @@ from typing import Any
 import orjson
 import pytest
 
-from stream.counts.apply import count_event, prune_counts
+from stream.counts.apply import entity_batches, prune_counts
+from stream.counts.fold import CountFold, FlushPlan
 from stream.counts.index import CountIndex
 from stream.counts.keys import board_key, count_key, parse_board_key
 from stream.counts.trending import TrendBoards
@@ -14,7 +15,13 @@ from stream.counts.windows import Window
 from stream.dedup.decision import STREAM_TIME, deduplicate, prune
 from stream.dedup.fingerprint import fingerprint
 from stream.dedup.index import SimIndex
-from stream.records import ArticleEnvelope, EntityEvent, decode_envelope, encode
+from stream.records import (
+    ArticleEnvelope,
+    EntityEvent,
+    decode_entity_events,
+    decode_envelope,
+    encode,
+)
 from tests.helpers import assert_valid
 
 TEXT = ("Presiden Joko Widodo meresmikan jalan tol baru di Jawa Tengah pada hari Senin. Jalan "
@@ -83,47 +90,127 @@ def _event(offset: int, mentions: int = 2, event_time: float = 3_700.0) -> Entit
             "source": [0, offset]}
 
 
-def test_count_event_counts_each_window_once_and_republishes_on_redelivery() -> None:
+def _flush(fold: CountFold, state: dict[str, Any], stream_times: dict[int, float] | None = None,
+           grace_s: float = 0.0, min_mentions: int = 1) -> FlushPlan:
+    """One flush into a dict table, as the worker's flusher writes it."""
+    plan = fold.plan(fold.take(), fold.closing(stream_times or {}, grace_s), "t",
+                     baseline_windows=3, min_mentions=min_mentions)
+    for _partition, key, value in [*plan.writes, *plan.closed]:
+        state[key] = value
+    fold.flushed()
+    return plan
+
+
+def test_a_flush_writes_each_changed_key_once_whatever_the_events_folded_into_it() -> None:
     state: dict[str, Any] = {}
-    index = CountIndex()
-    counted = count_event(state, index, _event(1), 3, "2026-01-01T00:00:00.000Z",
-                          baseline_windows=3, min_mentions=1)
-    assert counted.counted == ["total", "1h"] and counted.redelivered == 0
-    keys = [key for key, _update in counted.updates]
-    assert keys == [count_key("PER:x", Window("total", None, None)),
-                    count_key("PER:x", Window("1h", 3600, 7200))]
-    for _key, update in counted.updates:
+    fold = CountFold(state)
+    for offset in range(40):
+        folded, changed = fold.apply(_event(offset), 3)
+        assert folded.counted == ["total", "1h"] and folded.redelivered == 0
+        assert [key for key, _value in changed] == [
+            count_key("PER:x", Window("total", None, None)),
+            count_key("PER:x", Window("1h", 3600, 7200))]
+    assert state == {} and len(fold) == 2  # nothing written before the flush
+    plan = _flush(fold, state)
+    assert [key for _p, key, _v in plan.writes] == [key for _p, key, _u in plan.updates] == [
+        count_key("PER:x", Window("total", None, None)),
+        count_key("PER:x", Window("1h", 3600, 7200))]
+    for partition, _key, update in plan.updates:
+        assert partition == 3
         assert_valid("entity-mention-count", update)
-        assert (update["mentions"], update["articles"]) == (2, 1)
-    assert [(s["window"], s["mentions"], s["baseline"]) for s in counted.scores] == [
-        ("1h", 2, 0.0)]
-    assert index.top("1h", 5)[1][0].partition == 3
-    again = count_event(state, index, _event(1), 3, "2026-01-01T00:00:01.000Z",
-                        baseline_windows=3, min_mentions=1)
-    assert again.redelivered == 2 and again.counted == [] and again.scores == []
-    assert [u["mentions"] for _k, u in again.updates] == [2, 2]  # the current value, again
+        assert (update["mentions"], update["articles"]) == (80, 40)
+    assert [(s["window"], s["mentions"], s["baseline"]) for s in plan.scores] == [
+        ("1h", 80, 0.0)]
+    assert len(fold) == 0 and len(_flush(fold, state)) == 0  # nothing changed since
+
+
+def test_events_redelivered_after_a_flush_change_nothing_and_publish_the_value_again() -> None:
+    state: dict[str, Any] = {}
+    fold = CountFold(state)
+    for offset in range(3):
+        fold.apply(_event(offset), 0)
+    _flush(fold, state)
+    folded, changed = fold.apply(_event(1), 0)  # a redelivery (the commit did not happen)
+    assert folded.redelivered == 2 and folded.counted == [] and changed == []
+    plan = _flush(fold, state)
+    assert plan.writes == [] and plan.scores == []
+    assert [(u["mentions"], u["articles"]) for _p, _k, u in plan.updates] == [(6, 3), (6, 3)]
 
 
 def test_trend_scores_take_the_previous_windows_as_baseline() -> None:
     state: dict[str, Any] = {}
-    index = CountIndex()
+    fold = CountFold(state)
     for offset, hour in enumerate(range(1, 4)):
-        count_event(state, index, _event(offset, 4, hour * 3600 + 10.0), 0, "t",
-                    baseline_windows=3, min_mentions=10)
-    counted = count_event(state, index, _event(9, 12, 4 * 3600 + 10.0), 0, "t",
-                          baseline_windows=3, min_mentions=10)
-    assert [(s["start"], s["mentions"], s["baseline"]) for s in counted.scores] == [
+        fold.apply(_event(offset, 4, hour * 3600 + 10.0), 0)
+    _flush(fold, state, min_mentions=10)
+    fold.apply(_event(9, 12, 4 * 3600 + 10.0), 0)
+    plan = _flush(fold, state, min_mentions=10)
+    assert [(s["start"], s["mentions"], s["baseline"]) for s in plan.scores] == [
         (4 * 3600, 12, 4.0)]
+
+
+def test_a_failed_flush_keeps_its_changes_under_the_newer_ones() -> None:
+    state: dict[str, Any] = {}
+    fold = CountFold(state)
+    fold.apply(_event(0), 0)
+    taken = fold.take()  # the flush fails after taking them
+    fold.apply(_event(1), 0)
+    fold.restore(taken)
+    plan = _flush(fold, state)
+    assert [(u["mentions"], u["articles"]) for _p, _k, u in plan.updates] == [(4, 2), (4, 2)]
+
+
+def test_revoked_partitions_forget_their_changes() -> None:
+    fold = CountFold({})
+    fold.apply(_event(0), 0)
+    fold.apply({**_event(0), "entity_id": "PER:y"}, 1)
+    assert fold.discard({1}) == 2 and len(fold) == 2
+
+
+def test_final_mode_publishes_each_window_once_when_it_closes() -> None:
+    state: dict[str, Any] = {}
+    fold = CountFold(state, emit="final")
+    for offset in range(3):
+        fold.apply(_event(offset), 0)
+    plan = _flush(fold, state, {0: 3_700.0}, grace_s=60.0)
+    assert [u["window"] for _p, _k, u in plan.updates] == ["total"]  # the window is open
+    fold.apply({**_event(3), "event_time": 7_300.0}, 0)  # the next hour
+    plan = _flush(fold, state, {0: 7_200.0 + 61}, grace_s=60.0)
+    finals = [u for _p, _k, u in plan.updates if u.get("final")]
+    assert [(u["window_start"], u["mentions"], u["articles"]) for u in finals] == [
+        ("1970-01-01T01:00:00.000Z", 6, 3)]
+    for update in finals:
+        assert_valid("entity-mention-count", update)
+    assert state[count_key("PER:x", Window("1h", 3600, 7200))]["final"] is True
+    # Closed once: later flushes do not publish it again; after a recovery neither.
+    assert not [u for _p, _k, u in _flush(fold, state, {0: 9_999.0}).updates if u.get("final")]
+    fold.rebuild(state.items(), lambda entity: 0, {0})
+    assert [key for _p, key in fold.closing({0: 99_999.0}, 60.0)] == [
+        count_key("PER:x", Window("1h", 7200, 10800))]
 
 
 def test_prune_counts_drops_windows_past_their_retention() -> None:
     state: dict[str, Any] = {}
     index = CountIndex()
-    count_event(state, index, _event(1), 0, "t", baseline_windows=1, min_mentions=99)
+    fold = CountFold(state)
+    _folded, changed = fold.apply(_event(1), 0)
+    for key, value in changed:
+        index.put(key, value, 0)
+    _flush(fold, state)
     assert prune_counts(state, index, 0, 7200.0 + 100, {"1h": 3600.0}) == []
     dropped = prune_counts(state, index, 0, 7200.0 + 3601, {"1h": 3600.0})
     assert dropped == [count_key("PER:x", Window("1h", 3600, 7200))]
     assert list(state) == [count_key("PER:x", Window("total", None, None))]
+
+
+def test_an_articles_entities_travel_as_one_record_per_partition() -> None:
+    events: list[EntityEvent] = [{**_event(5), "entity_id": f"PER:{name}", "log": "L"}
+                                 for name in "abcdef"]
+    batches = entity_batches(events, lambda entity: ord(entity[-1]) % 2)
+    assert [partition for partition, _batch in batches] == [0, 1]
+    decoded = [event for _p, batch in batches for event in decode_entity_events(encode(batch))]
+    assert sorted(decoded, key=lambda e: e["entity_id"]) == events
+    assert decode_entity_events(encode(events[0])) == [events[0]]  # written before batches
 
 
 def _score(entity: str, score: float, start: int = 0) -> Any:

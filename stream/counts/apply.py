@@ -1,7 +1,8 @@
 """Entity mention counting: entity events, idempotent count updates, trend scores.
 
 Pure functions over a key-value state (the faust Table in a worker, a dict in tests) keyed by
-:func:`~stream.counts.keys.count_key`; the counting agent calls :func:`count_event`.
+:func:`~stream.counts.keys.count_key`; :mod:`stream.counts.fold` folds events with them between
+flushes.
 
 Exactly-once effect on at-least-once delivery: every entity event carries the position
 (partition, offset) of the de-duplication record it came from. Events for one key arrive in
@@ -11,17 +12,15 @@ has applied, and an event at or below it is a redelivery that changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, Protocol
 
 from stream import SCHEMA_VERSION
 from stream.clock import from_epoch, to_iso
 from stream.counts.index import CountIndex
 from stream.counts.keys import count_key, parse_count_key
-from stream.counts.trending import score_update
 from stream.counts.windows import Window, horizons, windows_for
-from stream.records import CountValue, EntityEvent, TrendScore
+from stream.records import CountValue, EntityBatch, EntityEvent, EntityRef
 
 
 def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[int],
@@ -48,6 +47,26 @@ def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[in
             event["log"] = log
         events.append(event)
     return events
+
+
+def entity_batches(events: list[EntityEvent], partition_of: Callable[[str], int]
+                   ) -> list[tuple[int, EntityBatch]]:
+    """One counted article's entity events as one record per target partition (the partition
+    of each entity's counts), in partition order."""
+    batches: dict[int, EntityBatch] = {}
+    for event in events:
+        partition = partition_of(event["entity_id"])
+        batch = batches.get(partition)
+        if batch is None:
+            batch = batches[partition] = {
+                "article_id": event["article_id"], "event_time": event["event_time"],
+                "window_sizes": event["window_sizes"], "source": event["source"],
+                "entities": []}
+            if "log" in event:
+                batch["log"] = event["log"]
+        batch["entities"].append({"entity_id": event["entity_id"], "name": event["name"],
+                                  "label": event["label"], "mentions": event["mentions"]})
+    return sorted(batches.items())
 
 
 def _source_key(event: EntityEvent) -> str:
@@ -77,13 +96,14 @@ def apply_event(current: CountValue | None, event: EntityEvent) -> CountValue | 
             "applied": {**applied, source: offset}}
 
 
-def count_update(event: EntityEvent, window: Window, value: CountValue,
-                 updated_at: str) -> dict[str, Any]:
-    """The ``entities.mentions`` payload for one (entity, window)."""
-    return {
+def count_update(entity: EntityRef, window: Window, value: Mapping[str, Any],
+                 updated_at: str, final: bool = False) -> dict[str, Any]:
+    """The ``entities.mentions`` payload for one (entity, window); ``final`` marks the one
+    record of a closed window (emit mode ``final``)."""
+    record = {
         "schema_version": SCHEMA_VERSION,
-        "entity": {"entity_id": event["entity_id"], "name": event["name"],
-                   "label": event["label"]},
+        "entity": {"entity_id": entity["entity_id"], "name": entity["name"],
+                   "label": entity["label"]},
         "window": window.name,
         "window_start": None if window.start is None else to_iso(from_epoch(window.start)),
         "window_end": None if window.end is None else to_iso(from_epoch(window.end)),
@@ -91,6 +111,9 @@ def count_update(event: EntityEvent, window: Window, value: CountValue,
         "articles": value["articles"],
         "updated_at": updated_at,
     }
+    if final:
+        record["final"] = True
+    return record
 
 
 def expired(key: str, horizon: float) -> bool:
@@ -99,7 +122,11 @@ def expired(key: str, horizon: float) -> bool:
     return window.end is not None and window.end < horizon
 
 
-def baseline(state: Mapping[str, Any], entity_id: str, window: Window,
+class _Reads(Protocol):
+    def get(self, key: str) -> Any: ...
+
+
+def baseline(state: _Reads, entity_id: str, window: Window,
              windows: int) -> list[int]:
     """The entity's mentions in the ``windows`` windows of the same size before ``window``
     (0 where it has none)."""
@@ -108,48 +135,6 @@ def baseline(state: Mapping[str, Any], entity_id: str, window: Window,
     values = (state.get(count_key(entity_id, Window(window.name, begin, begin + size)))
               for begin in (start - k * size for k in range(1, windows + 1)))
     return [value["mentions"] if value else 0 for value in values]
-
-
-@dataclass(slots=True)
-class Counted:
-    """What counting one entity event gives: the ``entities.mentions`` records (count key,
-    payload), the trend scores for the ranking partition, the windows it was counted in, and
-    how many of its windows had applied it before (a redelivery: their current value is
-    published again, as the record published then may have died with a worker)."""
-
-    updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    scores: list[TrendScore] = field(default_factory=list)
-    counted: list[str] = field(default_factory=list)
-    redelivered: int = 0
-
-
-def count_event(state: MutableMapping[str, Any], index: CountIndex, event: EntityEvent,
-                partition: int, updated_at: str, *, baseline_windows: int,
-                min_mentions: int) -> Counted:
-    """Apply one entity event to every window it counts in (the table and the ``index`` of
-    ``partition``); what to publish."""
-    counted = Counted()
-    for window in event_windows(event):
-        key = count_key(event["entity_id"], window)
-        current = state.get(key)
-        value = apply_event(current, event)
-        if value is None:  # applied before this redelivery, so ``current`` holds it
-            assert current is not None
-            # The table kept the update but its record on the mentions topic may have died
-            # with the worker (the two are not written atomically): publish the current value
-            # again, which consumers keeping the latest value per key take as is.
-            counted.redelivered += 1
-            counted.updates.append((key, count_update(event, window, current, updated_at)))
-            continue
-        state[key] = value
-        index.put(key, value, partition)
-        counted.updates.append((key, count_update(event, window, value, updated_at)))
-        counted.counted.append(window.name)
-        if window.start is not None and value["mentions"] >= min_mentions:
-            counted.scores.append(score_update(
-                event, window, value["mentions"],
-                baseline(state, event["entity_id"], window, baseline_windows)))
-    return counted
 
 
 def prune_counts(state: MutableMapping[str, Any], index: CountIndex, partition: int,

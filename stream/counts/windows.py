@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from stream.clock import from_epoch, to_iso
@@ -25,6 +26,7 @@ class Window:
         return None if self.start is None or self.end is None else self.end - self.start
 
 
+@lru_cache(maxsize=256)
 def window_name(size_s: int) -> str:
     """``60`` → ``"1m"``, ``3600`` → ``"1h"``, ``86400`` → ``"1d"``, ``90`` → ``"90s"``."""
     for unit, seconds in _UNITS:

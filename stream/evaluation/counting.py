@@ -5,7 +5,14 @@ at a time), the entity events it sends, and counting (as many partitions as the 
 - articles per second through de-duplication alone (articles without entities), the ceiling of
   the whole stream whatever the number of workers;
 - entity events per second through de-duplication and counting, with one and with two
-  workers (counting is spread over the entity-events partitions).
+  workers (counting is spread over the entity-events partitions);
+- Quix Streams counting the very same entity events in the same windows, on the same
+  embedded broker, in the same invocation (:mod:`stream.evaluation.peers.quix_counting`,
+  run with the Python of ``.venv-quix``, which ``make bench`` builds), and the ratio.
+
+The newsstream figure runs from the first article produced to the last event counted (the
+de-duplication of the articles included); Quix Streams' from its first event processed to its
+last (its start-up excluded, and no de-duplication to do: it reads the entity events).
 
 Usage: ``python -m stream.evaluation.counting --articles 2000 --entities 15``
 """
@@ -15,15 +22,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import subprocess
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from stream.config import Settings
 from stream.evaluation.harness import Cluster, cluster, total_updates, until_enriched
 from stream.evaluation.report import Table, write_report
 from stream.records import ArticleEnvelope, encode
+from stream.tools.broker import EmbeddedBroker
 from stream.tools.producing import produce_records
 
 ENTITY_POOL = 5_000
@@ -51,6 +62,43 @@ def envelopes(articles: int, entities: int, seed: int = 7) -> list[bytes]:
             "event_time": now + n * 0.01}}
         out.append(encode(envelope))
     return out
+
+
+QUIX_PYTHON = Path(".venv-quix/bin/python")
+QUIX_APP = Path(__file__).parent / "peers" / "quix_counting.py"
+
+
+def entity_event_records(records: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """The entity events of the articles, one record per entity keyed by its id: what a user
+    of a stream library would count."""
+    out = []
+    for record in records:
+        envelope = orjson.loads(record)
+        event_time = envelope["fingerprint"]["event_time"]
+        for count in envelope["enriched"]["entity_counts"]:
+            out.append((count["entity_id"].encode(), orjson.dumps({
+                "entity_id": count["entity_id"], "name": count["name"],
+                "label": count["label"], "mentions": count["mentions"],
+                "article_id": envelope["enriched"]["id"], "event_time": event_time})))
+    return out
+
+
+def quix(records: list[bytes], windows: list[int]) -> float:
+    """Entity events per second of Quix Streams counting the articles' entity events."""
+    events = entity_event_records(records)
+    with EmbeddedBroker() as broker:
+        settings = Settings(broker_url=broker.url, app_id=f"quix-{uuid.uuid4().hex[:6]}")
+        source = f"{settings.app_id}.entity-events"
+        asyncio.run(produce_records(settings, source, events, progress=False))
+        done = subprocess.run(
+            [str(QUIX_PYTHON), str(QUIX_APP), "--broker", broker.bootstrap, "--input", source,
+             "--output", f"{settings.app_id}.counts", "--events", str(len(events)),
+             "--windows", ",".join(map(str, windows))],
+            capture_output=True, check=True, timeout=TIMEOUT_S)
+    result = orjson.loads(done.stdout.splitlines()[-1])
+    if result["events"] != len(events):
+        raise RuntimeError(f"Quix Streams processed {result['events']} of {len(events)}")
+    return float(len(events) / result["seconds"])
 
 
 def _counted(running: Cluster) -> float:
@@ -87,17 +135,33 @@ def main() -> None:
               f"{seconds:.1f}", f"{args.articles / seconds:,.0f}", "-")
     records = envelopes(args.articles, args.entities)
     events = sum(len(orjson.loads(r)["enriched"]["entity_counts"]) for r in records)
+    rates = {}
     for workers in (1, 2):
         _, seconds = run(records, workers, events)
+        rates[workers] = events / seconds
         table.add(f"de-duplication and counting, {workers} worker{'s' * (workers > 1)}",
                   args.articles, events, f"{seconds:.1f}", f"{args.articles / seconds:,.0f}",
                   f"{events / seconds:,.0f}")
+    peer = Table("counting the same entity events", "entity events/s", "ratio to Quix Streams")
+    quix_rate = quix(records, Settings().count_windows_s) if QUIX_PYTHON.exists() else None
+    if quix_rate is None:
+        peer.add("Quix Streams: not run (no .venv-quix; `make bench` builds it)", "-", "-")
+    else:
+        peer.add("Quix Streams 3.28.1, one process (first to last event processed)",
+                 f"{quix_rate:,.0f}", "1.00")
+    for workers, rate in rates.items():
+        ratio = "-" if quix_rate is None else f"**{rate / quix_rate:.2f}**"
+        peer.add(f"newsstream, {workers} worker{'s' * (workers > 1)} (de-duplication "
+                 "included)", f"{rate:,.0f}", ratio)
+    peer.add("newsstream, two workers / one", "", f"{rates[2] / rates[1]:.2f}")
     write_report(
         args.out,
         "The counting path without NLP (`make bench`): article envelopes written straight to "
         "the internal articles topic, each naming entities from a pool of 5,000 with a long "
         "tail; counted in the running total and three windows, on the embedded broker.",
-        table.markdown)
+        table.markdown,
+        "Against Quix Streams on the same events, windows and broker, in this run (its app: "
+        "`stream/evaluation/peers/quix_counting.py`):", peer.markdown)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from stream.evaluation.harness import (
     worker_memory,
 )
 from stream.evaluation.report import Table, write_report
+from stream.evaluation.topic_records import Written, per_article, written_when_quiet
 from stream.tools.producing import produce_records
 
 
@@ -86,15 +87,17 @@ class StreamRun:
     seconds: float
     cpu: CpuSplit
     memory: tuple[int, int]  # resident bytes of the worker and its enrichment child
+    written: Written | None = None
 
 
-def streamed(records: list[bytes], workers: int) -> StreamRun:
+def streamed(records: list[bytes], workers: int, count_written: bool = False) -> StreamRun:
     with cluster(workers) as running:
         before = CpuSplit.now(running.pids, running.broker.pid)
         seconds = asyncio.run(_stream(running.settings, records))
         cpu = CpuSplit.now(running.pids, running.broker.pid) - before
         memory = worker_memory(running.pids[0])
-    return StreamRun(seconds, cpu, memory)
+        written = asyncio.run(written_when_quiet(running.settings)) if count_written else None
+    return StreamRun(seconds, cpu, memory, written)
 
 
 def main() -> None:
@@ -113,7 +116,7 @@ def main() -> None:
               f"{2 * one / two:.2f}")
     runs = {}
     for count in (1, 2):
-        run = runs[count] = streamed(records, count)
+        run = runs[count] = streamed(records, count, count_written=count == 1)
         label = "one worker" if count == 1 else "two workers, one group"
         table.add(f"{label} on the embedded broker", n, f"{run.seconds:.1f}",
                   f"{n / run.seconds:.1f}", f"{one / run.seconds:.2f}")
@@ -135,6 +138,9 @@ def main() -> None:
     args.out.with_suffix(".json").write_bytes(orjson.dumps(
         {"one_worker_articles_per_s": round(n / runs[1].seconds, 2)}))
     worker, child = runs[1].memory
+    written = runs[1].written
+    assert written is not None
+    settings = Settings()
     sizes = f"worker {worker / 2**20:,.0f} MiB, enrichment child {child / 2**20:,.0f} MiB"
     write_report(
         args.out,
@@ -143,7 +149,10 @@ def main() -> None:
         "each time; every run in the same invocation.", table.markdown,
         "Where the CPU of the streamed runs goes (the bench client produces the records and "
         "reads the enriched events):", cpu.markdown,
-        f"Resident memory after the one-worker run: {sizes}.")
+        f"Resident memory after the one-worker run: {sizes}.",
+        "Records written per article by the one-worker run, on each topic (read back from the "
+        "broker once the run was quiet; bytes of key and value, before compression):",
+        per_article(written, n, settings.input_topics).markdown)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,15 @@ internals. Each is named here with why, and has a unit test of its own
 - ``Recovery._build_highwaters`` extended and ``TableManager.recovery`` (its body copied, to
   build :class:`TrueEndRecovery`): changelog end offsets from Fetch, see
   :mod:`stream.runtime.recovery`;
-- ``TableManager._recovery``: the attribute that property caches in.
+- ``TableManager._recovery``: the attribute that property caches in;
+- ``Collection.data`` (the table's store), ``Collection.changelog_topic`` and its
+  serialisation (JSON keys and values, faust's for a table of ``key_type=str``): a table
+  written outside the processing of an event (the counts, at a flush), its changelog records
+  sent in batches to the partitions the caller names (:class:`PartitionedTable`); faust's own
+  ``table[key] = value`` takes the partition of the event being processed and sends each
+  record on its own;
+- ``Producer._ensure_producer``: the aiokafka producer under faust's, for batches
+  (:func:`kafka_producer`).
 
 Commits (measured on faust 0.15.3, a worker stopped mid-stream, `test_exact_counts`):
 while stopping,
@@ -40,6 +48,10 @@ message delivered twice is processed twice, and the stages are idempotent (de-du
 URL and by log position, counts by log position). The offsets of the topics newsstream reads
 have no gaps (no compaction, no transaction markers), which that bookkeeping was for.
 
+Before a commit, the commit guard runs (:attr:`NewsstreamApp.newsstream_commit_guard`, the
+counting's flush: the folded counts of the events whose offsets are committed must be
+written first); a guard that cannot do its part holds the commit back.
+
 The periodic commit flushes the producer first, but faust's `ProducerBuffer.flush` (the queue of
 table changelog writes) gives up after 0.1 s without a message sent; the commit then goes
 ahead while changelog writes are still queued. :meth:`commit` drains that queue first.
@@ -51,14 +63,17 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import faust
+import orjson
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 
 from stream.runtime.connection import client_options
+from stream.runtime.delivery import describe
 from stream.runtime.recovery import FETCH_TIMEOUT_S, true_end_offsets
 from stream.runtime.versions import require_verified
 
@@ -134,7 +149,17 @@ class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has 
     async def commit(self, topics: Any = None, start_new_transaction: bool = True) -> bool:
         if self.stopping:
             return False
-        if not await _drain_changelog_queue(self.app):
+        guard = getattr(self.app, "newsstream_commit_guard", None)
+        if guard is None:
+            return await self._commit_drained(topics, start_new_transaction)
+        committed: bool = await guard(
+            lambda: self._commit_drained(topics, start_new_transaction))
+        return committed
+
+    async def _commit_drained(self, topics: Any, start_new_transaction: bool) -> bool:
+        if self.stopping:
+            return False
+        if not await drain_changelog_queue(self.app):
             log.warning("changelog writes still queued after %.0f s: commit postponed",
                         DRAIN_TIMEOUT_S)
             return False
@@ -144,7 +169,9 @@ class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has 
         return committed
 
 
-async def _drain_changelog_queue(app: Any) -> bool:
+async def drain_changelog_queue(app: Any) -> bool:
+    """Hand every queued table changelog record to the producer (False: still queued after
+    :data:`DRAIN_TIMEOUT_S`)."""
     buffer = app.producer.buffer
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while buffer.size:
@@ -159,6 +186,11 @@ class NewsstreamApp(faust.App):  # type: ignore[misc]
     """faust.App whose consumer commits only work that is done (see the module docstring)."""
 
     newsstream_fetch_max_wait_s = 1.5  # faust's own; create_app sets the configured one
+    # Runs each commit (given as the callable), e.g. after a flush; returns whether committed.
+    newsstream_commit_guard: Callable[[Callable[[], Awaitable[bool]]], Awaitable[bool]] | None \
+        = None
+    # Awaited (bounded) when the worker begins to stop, before commits are refused.
+    newsstream_before_stop: Callable[[], Awaitable[Any]] | None = None
 
     def _new_transport(self) -> Any:
         transport = super()._new_transport()
@@ -166,6 +198,11 @@ class NewsstreamApp(faust.App):  # type: ignore[misc]
         return transport
 
     async def on_stop(self) -> None:
+        if self.newsstream_before_stop is not None:
+            try:
+                await asyncio.wait_for(self.newsstream_before_stop(), SHUTDOWN_TIMEOUT_S)
+            except Exception as error:  # the next owner counts those events again
+                log.warning("work before stopping not done: %s", describe(error))
         consumer = self._consumer
         if isinstance(consumer, WorkAlignedConsumer):
             consumer.stopping = True
@@ -200,3 +237,66 @@ class NewsstreamTableManager(TableManager):  # type: ignore[misc]
         if self._recovery is None:
             self._recovery = TrueEndRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
         return self._recovery
+
+
+def assigned_highwater(consumer: Any) -> Callable[[Any], int | None]:
+    """``consumer.highwater``, with None for a partition no longer assigned: aiokafka asserts
+    on one, and a rebalance can take a partition away between any two lines of a timer."""
+
+    def highwater(tp: Any) -> int | None:
+        try:
+            end = consumer.highwater(tp)
+        except AssertionError:
+            return None
+        return None if end is None else int(end)
+
+    return highwater
+
+
+def kafka_producer(app: Any) -> Any:
+    """The ``AIOKafkaProducer`` faust sends with (started with the app)."""
+    return app.producer._ensure_producer()
+
+
+class PartitionedTable(MutableMapping[str, Any]):
+    """A faust table read and written outside the processing of an event: writes change the
+    store at once and queue their changelog records, each for the partition
+    ``partition_of(key)``; :meth:`changelog` gives the queued records (partition, key, value
+    as faust encodes them; None for a deletion) and forgets them."""
+
+    def __init__(self, table: Any, partition_of: Callable[[str], int]) -> None:
+        self._table = table
+        self._partition_of = partition_of
+        self._queued: list[tuple[int, bytes, bytes | None]] = []
+
+    @property
+    def changelog_topic(self) -> str:
+        return str(self._table.changelog_topic.get_topic_name())
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._table.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        value = self._table.get(key)
+        return default if value is None else value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._table.data[key] = value
+        self._queued.append((self._partition_of(key), orjson.dumps(key), orjson.dumps(value)))
+
+    def __delitem__(self, key: str) -> None:
+        del self._table.data[key]
+        self._queued.append((self._partition_of(key), orjson.dumps(key), None))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table.keys())
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def changelog(self) -> list[tuple[int, bytes, bytes | None]]:
+        queued, self._queued = self._queued, []
+        return queued

@@ -51,5 +51,8 @@ class StreamClock:
     def time(self, partition: int) -> float | None:
         return self._stream_time.get(partition)
 
+    def times(self) -> dict[int, float]:
+        return dict(self._stream_time)
+
     def due(self, partition: int, now: float) -> bool:
         return self._pruning.due(now, partition)

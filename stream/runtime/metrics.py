@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter as Tally
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
-from stream.counts.apply import Counted
+from stream.counts.fold import Folded
 from stream.dedup.decision import Deduplicated
 from stream.pipeline import Result
 
@@ -59,8 +60,19 @@ class Metrics:
                          "Records in an input partition not yet processed by this worker.",
                          ["topic", "partition"], registry=r)
         self.count_updates = Counter("newsstream_count_updates_total",
-                                     "Entity count updates published to the mentions topic.",
+                                     "Entity events counted, by window (each folded into its "
+                                     "(entity, window) until the next flush).",
                                      ["window"], registry=r)
+        self.count_flushes = Counter("newsstream_count_flushes_total",
+                                     "Flushes of the folded counts, by outcome (ok, failed: "
+                                     "the changes are kept and the commit is held back).",
+                                     ["outcome"], registry=r)
+        self.count_flushed = Counter("newsstream_count_flushed_records_total",
+                                     "Records written by count flushes, by kind (changelog, "
+                                     "mentions, scores).", ["kind"], registry=r)
+        self.count_pending = Gauge("newsstream_count_pending_keys",
+                                   "(entity, window) keys changed since the last flush.",
+                                   registry=r)
         self.duplicates = Counter("newsstream_duplicate_articles_total",
                                   "Articles found to be a copy of an earlier one, by how.",
                                   ["reason"], registry=r)
@@ -190,8 +202,8 @@ class Metrics:
         for window in outcome.late_windows:
             self.late.labels(window).inc()
 
-    def observe_counted(self, counted: Counted) -> None:
+    def observe_counted(self, counted: Folded) -> None:
         if counted.redelivered:
             self.redeliveries.inc(counted.redelivered)
-        for window in counted.counted:
-            self.count_updates.labels(window).inc()
+        for window, events in Tally(counted.counted).items():
+            self.count_updates.labels(window).inc(events)

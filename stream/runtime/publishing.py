@@ -7,18 +7,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import orjson
 
-from stream.counts.apply import Counted
-from stream.counts.keys import board_key
+from stream.counts.apply import entity_batches
 from stream.dedup.decision import Deduplicated
 from stream.pipeline import Result, failed_record
 from stream.records import ArticleEnvelope, encode
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import Undeliverable, send_then_check, send_watched
 from stream.runtime.guard import dead_letter, origin_of, send_deadletter, stopping
+from stream.runtime.housekeeping import partition_of
 from stream.runtime.transport import undecodable_reason
 
 log = logging.getLogger(__name__)
@@ -61,26 +62,17 @@ async def publish_article(ctx: WorkerContext, message: Any, result: Result) -> R
     return result
 
 
-async def send_counted(ctx: WorkerContext, counted: Counted) -> None:
-    """A counted entity event's updates to ``entities.mentions``, its scores to the ranking
-    partition."""
-    failed = ctx.metrics.publish_failed
-    for key, update in counted.updates:
-        await send_watched(ctx.mentions_topic, key.encode(), orjson.dumps(update), failed)
-    for score in counted.scores:
-        key = board_key(score["window"], score["start"])
-        await send_watched(ctx.trend_scores_topic, key.encode(), encode(score), failed)
-
-
 async def send_deduplicated(ctx: WorkerContext, done: Deduplicated) -> None:
     """A de-duplicated article to ``articles.enriched``, its entity events on to counting."""
     failed = ctx.metrics.publish_failed
     if done.enriched is not None:
         await send_watched(ctx.enriched_topic, done.enriched["id"].encode(),
                            orjson.dumps(done.enriched), failed)
-    for entity in done.entity_events:
-        await send_watched(ctx.entity_events_topic, entity["entity_id"].encode(),
-                           encode(entity), failed)
+    # One record per partition the article's entities count in, keyed by the article.
+    for partition, batch in entity_batches(done.entity_events, partial(
+            partition_of, partitions=ctx.settings.partitions)):
+        await send_watched(ctx.entity_events_topic, batch["article_id"].encode(),
+                           encode(batch), failed, partition=partition)
 
 
 async def publish_boards(ctx: WorkerContext,

@@ -19,7 +19,7 @@ from stream.config import Settings
 from stream.runtime.connection import client_options
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import describe
-from stream.runtime.faust_internals import committed_offset, forget_positions
+from stream.runtime.faust_internals import assigned_highwater, committed_offset, forget_positions
 from stream.runtime.health import Verdict, liveness, readiness
 from stream.runtime.housekeeping import Pacer
 from stream.runtime.resets import (
@@ -85,9 +85,13 @@ def log_resets(ctx: WorkerContext, view: BrokerView) -> list[LogReset]:
     watched = watched_topics(ctx)
     expected = {tp: offset for tp, offset in ctx.progress.next_offset.items()
                 if tp.topic in watched and tp not in ctx.progress.resuming}
+    highwater = assigned_highwater(consumer)
+    # A partition revoked meanwhile has no high watermark here: it is not this worker's log.
+    highwaters = {tp: end for tp in expected if (end := highwater(tp)) is not None}
+    expected = {tp: offset for tp, offset in expected.items() if tp in highwaters}
     found = [*lost_topics(ctx.settings, view.partitions, ctx.topic_ids),
              *new_topics(ctx.topic_ids, view.ids),
-             *short_logs(expected, {tp: consumer.highwater(tp) for tp in expected})]
+             *short_logs(expected, highwaters)]
     for topic, topic_id in view.ids.items():
         ctx.topic_ids.setdefault(topic, topic_id)
     whole = {reset.topic for reset in found if reset.partition is None}
@@ -149,7 +153,7 @@ def watched_topics(ctx: WorkerContext) -> set[str]:
 
 def stalled_partitions(ctx: WorkerContext, after_s: float) -> list[Any]:
     consumer = ctx.app.consumer
-    return ctx.progress.stalled(consumer.highwater, time.monotonic(), after_s)
+    return ctx.progress.stalled(assigned_highwater(consumer), time.monotonic(), after_s)
 
 
 def ready(ctx: WorkerContext) -> Verdict:
@@ -199,7 +203,7 @@ async def refetch_stalled(ctx: WorkerContext, pacer: Pacer, now: float) -> list[
     partition that was only slow costs one fetch: what was done is skipped as done."""
     refetched = []
     after_s = refetch_after_s(ctx.settings)
-    for tp in ctx.progress.stalled(ctx.app.consumer.highwater, now, after_s):
+    for tp in ctx.progress.stalled(assigned_highwater(ctx.app.consumer), now, after_s):
         offset = ctx.progress.next_offset.get(tp)
         if offset is None or not pacer.due(now, tp):
             continue
@@ -235,7 +239,7 @@ def register_supervision(ctx: WorkerContext) -> None:
         if ctx.processing:
             _sync_assignment(ctx)
             await refetch_stalled(ctx, refetching, now)
-            ctx.progress.resumed(ctx.app.consumer.highwater)
+            ctx.progress.resumed(assigned_highwater(ctx.app.consumer))
         stalled = stalled_partitions(ctx, settings.stall_ready_s)
         metrics.stalled.set(len(stalled))
         metrics.ready.set(1 if ready(ctx).ok else 0)

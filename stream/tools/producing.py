@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from tqdm import tqdm
@@ -213,6 +213,41 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
                         return
     finally:
         await consumer.stop()
+
+
+async def topic_names(settings: Settings) -> list[str]:
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None)
+    await within(settings, consumer.start(), "list topics")
+    try:
+        return sorted(await consumer.topics())
+    finally:
+        await consumer.stop()
+
+
+async def every_record(settings: Settings, topics: list[str], idle_s: float = 1.0
+                       ) -> dict[str, tuple[int, int]]:
+    """Per topic: its records and their bytes (key and value), read from the start of every
+    partition until nothing more comes for ``idle_s``."""
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    await within(settings, consumer.start(), "read topics")
+    counts = {topic: (0, 0) for topic in topics}
+    try:
+        partitions = [TopicPartition(topic, p) for topic in topics
+                      for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        last = time.monotonic()
+        while time.monotonic() - last < idle_s:
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            for tp, messages in batches.items():
+                last = time.monotonic()
+                records, size = counts[tp.topic]
+                counts[tp.topic] = (records + len(messages), size + sum(
+                    len(m.key or b"") + len(m.value or b"") for m in messages))
+    finally:
+        await consumer.stop()
+    return counts
 
 
 async def tail_topic(settings: Settings, topic: str, from_beginning: bool,

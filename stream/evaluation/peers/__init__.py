@@ -1,0 +1,1 @@
+"""Peers run beside newsstream in the benchmarks, each in its own environment."""
