@@ -243,3 +243,13 @@ def test_an_entity_is_shown_by_its_name_in_the_language_of_its_articles() -> Non
     assert [e["name"] for e in state.top(language="en")["entities"]] == ["United Kingdom"]
     assert [e["entity_id"] for e in state.search("united")] == ["LOC:inggris"]
     assert [e["entity_id"] for e in state.search("inggris")] == ["LOC:inggris"]
+
+
+def test_final_records_of_closed_windows_fill_the_charts_as_windows_close() -> None:
+    """Emit mode final: one record per window, marked final, once it closed."""
+    state = DashboardState(Limits(windows=3))
+    for i in range(2):
+        start, end = minute(i)
+        state.apply_count({**count("LOC:rusia", "1m", start, 10 + i, end=end), "final": True})
+    assert [p[1] for p in state.entity("LOC:rusia")["series"]["1m"]] == [10, 11]  # type: ignore[index]
+    assert state.top("1m")["entities"][0]["mentions"] == 11

@@ -16,7 +16,7 @@ import pytest
 
 from stream.config import Settings
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
-from stream.tools.producing import consume_topic
+from stream.tools.producing import consume_topic, produce_records
 from tests.conftest import Worker, start_worker, unique_settings
 from tests.helpers import assert_valid
 from tests.streams import (
@@ -254,6 +254,46 @@ async def test_articles_sent_twice_and_copies_are_counted_once(broker: EmbeddedB
             copies)
     finally:
         worker.stop()
+
+
+async def test_final_mode_publishes_each_closed_window_once_with_its_exact_count(
+        broker: EmbeddedBroker, tmp_path: Path) -> None:
+    """NEWSSTREAM_COUNT_EMIT=final: nothing for a window while it is open, then one record,
+    marked final, with its exact count; the running total as it changes."""
+    settings = _settings(broker, tmp_path, count_windows_s=[60], count_grace_s=30.0,
+                         count_emit="final")
+    articles = make_articles(600, seed=23)
+    expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
+                               settings.count_windows_s)
+    await create_newsstream_topics(settings)
+    # One raw partition: the articles reach de-duplication in event-time order, so none is
+    # late for its window (parallel partitions would make some late, and not counted there).
+    await produce_records(settings, settings.input_topics[0],
+                          [(None, orjson.dumps(a)) for a in articles], progress=False,
+                          partition_of=lambda _key: 0)
+    totals = {key: value for key, value in expected.items() if key[1] == "total"}
+    worker = start_worker(settings, tmp_path / "worker.log")
+    finals: list[dict[str, Any]] = []
+    try:
+        async with MentionsWatcher(settings) as watcher:
+            worker.wait_ready()
+            deadline = time.monotonic() + SETTLE_TIMEOUT_S
+            while {k: v for k, v in watcher.latest.items() if k[1] == "total"} != totals:
+                assert time.monotonic() < deadline, worker.log.read_text()[-2000:]
+                await watcher.poll()
+        async for record in consume_topic(settings, settings.mentions_topic, idle_timeout=2.0):
+            assert_valid("entity-mention-count", record)
+            if record["window"] != "total":
+                finals.append(record)
+    finally:
+        worker.stop()
+    assert finals and all(record.get("final") for record in finals)
+    keys = [(r["entity"]["entity_id"], r["window"], r["window_start"]) for r in finals]
+    assert len(keys) == len(set(keys)), "a window published more than once"
+    for record, key in zip(finals, keys, strict=True):
+        assert (record["mentions"], record["articles"]) == expected[key], key
+    # 600 articles, 0.5 s apart: five minutes of event time, most of them closed by the end
+    assert len({key[2] for key in keys}) >= 3
 
 
 async def test_late_articles_miss_closed_windows_only(broker: EmbeddedBroker,
