@@ -16,8 +16,7 @@ from stream.runtime.guard import guarded
 def register(ctx: WorkerContext) -> None:
     app, settings, table = ctx.app, ctx.settings, ctx.counts_table
     flusher = CountFlusher(ctx)
-    app.newsstream_commit_guard = flusher.around_commit
-    app.newsstream_before_stop = flusher.before_stop
+    ctx.commit_guard.add(flusher)
 
     @table.on_recover
     async def rebuild_index() -> None:

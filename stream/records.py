@@ -46,20 +46,12 @@ class EntityEvent(EntityRef):
     log: NotRequired[str]  # that topic's id, where the broker has topic ids
 
 
-class EntityCount(EntityRef):
-    mentions: int
-
-
 class EntityBatch(TypedDict):
-    """dedup → the internal entity-events topic → count: the entities of one counted article
-    whose counts live in one partition (the record is sent to that partition)."""
+    """dedup → the internal entity-events topic → count: the entity events of the articles
+    de-duplicated in a short interval whose counts live in one partition (the record is sent
+    to that partition), in de-duplication order."""
 
-    article_id: str
-    event_time: float
-    window_sizes: list[int]
-    source: list[int]
-    log: NotRequired[str]
-    entities: list[EntityCount]
+    events: list[EntityEvent]
 
 
 class CountValue(TypedDict):
@@ -103,14 +95,13 @@ def decode_envelope(value: bytes) -> ArticleEnvelope:
 
 
 def decode_entity_events(value: bytes) -> list[EntityEvent]:
-    """The entity events of one record: a batch (one article, one partition), or one event
-    as records written before batches were."""
+    """The entity events of one record: a batch, or one event as records written before
+    batches were."""
     record: dict[str, Any] = orjson.loads(value)
-    if "entities" not in record:
-        return [cast(EntityEvent, record)]
-    common = {key: record[key] for key in ("article_id", "event_time", "window_sizes",
-                                           "source", "log") if key in record}
-    return [cast(EntityEvent, {**entity, **common}) for entity in record["entities"]]
+    if "events" in record:
+        batch = cast(EntityBatch, record)
+        return batch["events"]
+    return [cast(EntityEvent, record)]
 
 
 def decode_trend_scores(value: bytes) -> list[TrendScore]:

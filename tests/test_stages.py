@@ -6,7 +6,7 @@ from typing import Any
 import orjson
 import pytest
 
-from stream.counts.apply import entity_batches, prune_counts
+from stream.counts.apply import events_by_partition, prune_counts
 from stream.counts.fold import CountFold, FlushPlan
 from stream.counts.index import CountIndex
 from stream.counts.keys import board_key, count_key, parse_board_key
@@ -203,13 +203,17 @@ def test_prune_counts_drops_windows_past_their_retention() -> None:
     assert list(state) == [count_key("PER:x", Window("total", None, None))]
 
 
-def test_an_articles_entities_travel_as_one_record_per_partition() -> None:
-    events: list[EntityEvent] = [{**_event(5), "entity_id": f"PER:{name}", "log": "L"}
-                                 for name in "abcdef"]
-    batches = entity_batches(events, lambda entity: ord(entity[-1]) % 2)
-    assert [partition for partition, _batch in batches] == [0, 1]
-    decoded = [event for _p, batch in batches for event in decode_entity_events(encode(batch))]
-    assert sorted(decoded, key=lambda e: e["entity_id"]) == events
+def test_entity_events_travel_as_one_record_per_partition_in_their_order() -> None:
+    events: list[EntityEvent] = [{**_event(offset), "entity_id": f"PER:{name}", "log": "L"}
+                                 for offset, name in enumerate("abcdefab")]
+    grouped = events_by_partition(events, lambda entity: ord(entity[-1]) % 2)
+    assert [partition for partition, _events in grouped] == [0, 1]
+    decoded = [event for _p, batch in grouped
+               for event in decode_entity_events(encode({"events": batch}))]
+    assert sorted(decoded, key=lambda e: (e["entity_id"], e["source"])) == \
+        sorted(events, key=lambda e: (e["entity_id"], e["source"]))
+    for _partition, batch in grouped:  # each partition's events in de-duplication order
+        assert [e["source"] for e in batch] == sorted(e["source"] for e in batch)
     assert decode_entity_events(encode(events[0])) == [events[0]]  # written before batches
 
 

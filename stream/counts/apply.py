@@ -20,7 +20,7 @@ from stream.clock import from_epoch, to_iso
 from stream.counts.index import CountIndex
 from stream.counts.keys import count_key, parse_count_key
 from stream.counts.windows import Window, horizons, windows_for
-from stream.records import CountValue, EntityBatch, EntityEvent, EntityRef
+from stream.records import CountValue, EntityEvent, EntityRef
 
 
 def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[int],
@@ -49,24 +49,14 @@ def entity_events(enriched: Mapping[str, Any], event_time: float, sizes: list[in
     return events
 
 
-def entity_batches(events: list[EntityEvent], partition_of: Callable[[str], int]
-                   ) -> list[tuple[int, EntityBatch]]:
-    """One counted article's entity events as one record per target partition (the partition
-    of each entity's counts), in partition order."""
-    batches: dict[int, EntityBatch] = {}
+def events_by_partition(events: list[EntityEvent], partition_of: Callable[[str], int]
+                        ) -> list[tuple[int, list[EntityEvent]]]:
+    """Entity events grouped by the partition of their entity's counts, in partition order and
+    in their own order within each."""
+    grouped: dict[int, list[EntityEvent]] = {}
     for event in events:
-        partition = partition_of(event["entity_id"])
-        batch = batches.get(partition)
-        if batch is None:
-            batch = batches[partition] = {
-                "article_id": event["article_id"], "event_time": event["event_time"],
-                "window_sizes": event["window_sizes"], "source": event["source"],
-                "entities": []}
-            if "log" in event:
-                batch["log"] = event["log"]
-        batch["entities"].append({"entity_id": event["entity_id"], "name": event["name"],
-                                  "label": event["label"], "mentions": event["mentions"]})
-    return sorted(batches.items())
+        grouped.setdefault(partition_of(event["entity_id"]), []).append(event)
+    return sorted(grouped.items())
 
 
 def _source_key(event: EntityEvent) -> str:

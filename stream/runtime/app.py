@@ -13,11 +13,13 @@ from stream.runtime import transport
 from stream.runtime.connection import compression, faust_credentials
 from stream.runtime.context import WorkerContext
 from stream.runtime.enricher import Enricher
+from stream.runtime.failpoints import Failpoints
 from stream.runtime.faust_internals import (
     NewsstreamApp,
     NewsstreamTableManager,
     check_faust_version,
 )
+from stream.runtime.flushing import CommitGuard
 from stream.runtime.metrics import Metrics
 from stream.runtime.tables import COUNTS, FINGERPRINTS, LINES, TRENDS, table_partitions
 
@@ -77,6 +79,7 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
     single = dict(raw, partitions=1)
     metrics = Metrics()
     partitions = table_partitions(settings)
+    failpoints = Failpoints(settings.failpoint)
     context = WorkerContext(
         settings=settings,
         app=app,
@@ -105,6 +108,8 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
             help="URL, body and SimHash keys of recent articles, for de-duplication.",
         ),
         topic_ids=dict(topic_ids or {}),
+        failpoints=failpoints,
+        commit_guard=CommitGuard(failpoints),
         trends_table=app.Table(
             TRENDS, default=None, partitions=partitions[TRENDS], key_type=str,
             help="Per window: the entities scoring highest against their baseline.",
@@ -116,6 +121,8 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
     from stream.runtime.web import register_pages
 
     register_agents(context)
+    app.newsstream_commit_guard = context.commit_guard.around_commit
+    app.newsstream_before_stop = context.commit_guard.before_stop
     register_pages(context)
     register_supervision(context)
     metrics.watch_child(context.enricher.child_pid)

@@ -8,6 +8,8 @@ from typing import Any
 from stream.config import Settings
 from stream.counts.index import CountIndex
 from stream.runtime.enricher import Enricher
+from stream.runtime.failpoints import Failpoints
+from stream.runtime.flushing import CommitGuard
 from stream.runtime.health import BrokerState, Progress
 from stream.runtime.metrics import Metrics
 
@@ -35,6 +37,9 @@ class WorkerContext:
     # Per window: the best-scoring entities; see stream.counts.trending.
     trends_table: Any
     count_index: CountIndex = field(default_factory=CountIndex)
+    failpoints: Failpoints = field(default_factory=lambda: Failpoints(""))
+    # Flushes what agents hold in memory before every commit (set up by the agents).
+    commit_guard: CommitGuard = field(default_factory=lambda: CommitGuard(Failpoints("")))
     processing: bool = False
     progress: Progress = field(default_factory=Progress)
     broker: BrokerState = field(default_factory=lambda: BrokerState(timeout_s=6.0))

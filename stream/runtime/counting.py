@@ -10,8 +10,9 @@ Order of a flush, and why each step waits for the one before:
 2. the ``entities.mentions`` records and one record of trend scores, delivered;
 3. final mode: the windows whose final record was delivered are marked ``final`` in the table
    (marked before delivery, a crash in between would lose that record for good);
-4. the commit, which the flush holds a lock across: an event folded after the flush took the
-   changes must not have its offset committed by this commit.
+4. the commit (:class:`~stream.runtime.flushing.CommitGuard` holds the lock across the flush
+   and the commit: an event folded after the flush took the changes must not have its offset
+   committed by this commit).
 
 A flush that fails keeps its changes for the next one and holds the commit back.
 """
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -37,7 +37,6 @@ from stream.records import EntityEvent, TrendScores, encode
 from stream.runtime.batches import send_batched
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import describe
-from stream.runtime.failpoints import Failpoints
 from stream.runtime.faust_internals import PartitionedTable, kafka_producer
 from stream.runtime.housekeeping import StreamClock, partition_of
 
@@ -60,7 +59,7 @@ class CountFlusher:
         self.clock = StreamClock()
         self.retention = {window_name(size): keep
                           for size, keep in settings.window_retention_s.items()}
-        self.failpoints = Failpoints(settings.failpoint)
+        self.failpoints = ctx.failpoints
         self.lock = asyncio.Lock()
 
     def recovered(self, partitions: set[int]) -> None:
@@ -162,14 +161,6 @@ class CountFlusher:
         except Exception as error:  # deletions: the next recovery finds the keys, pruned again
             log.warning("pruned count keys not confirmed: %s", describe(error))
         return True
-
-    async def around_commit(self, commit: Callable[[], Awaitable[bool]]) -> bool:
-        """The commit guard: flush, then commit, holding the agent off in between."""
-        async with self.lock:
-            if not await self.flush():
-                return False
-            self.failpoints.reach("count-after-flush")
-            return await commit()
 
     async def on_revoked(self, revoked: set[Any]) -> None:
         """Before partitions go to another worker: flush, so that their new owner recovers the

@@ -135,13 +135,11 @@ _background: set[Any] = set()
 
 
 async def send_watched(topic: Any, key: bytes | None, value: bytes,
-                       on_failure: Callable[[str, BaseException], None],
-                       partition: int | None = None) -> None:
-    """Send without waiting for delivery (to ``partition``, or the key's);
-    ``on_failure(topic, error)`` if it fails."""
+                       on_failure: Callable[[str, BaseException], None]) -> None:
+    """Send without waiting for delivery; ``on_failure(topic, error)`` if it fails."""
     name = topic.get_topic_name()
     try:
-        pending = await topic.send(key=key, value=value, partition=partition)
+        pending = await topic.send(key=key, value=value)
     except asyncio.CancelledError:
         raise
     except Exception as error:

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
-from functools import partial
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
-from stream.counts.apply import entity_batches
 from stream.dedup.decision import Deduplicated
 from stream.pipeline import Result, failed_record
-from stream.records import ArticleEnvelope, encode
+from stream.records import ArticleEnvelope, EntityEvent, encode
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import Undeliverable, send_then_check, send_watched
 from stream.runtime.guard import dead_letter, origin_of, send_deadletter, stopping
-from stream.runtime.housekeeping import partition_of
 from stream.runtime.transport import undecodable_reason
 
 log = logging.getLogger(__name__)
@@ -62,17 +59,14 @@ async def publish_article(ctx: WorkerContext, message: Any, result: Result) -> R
     return result
 
 
-async def send_deduplicated(ctx: WorkerContext, done: Deduplicated) -> None:
-    """A de-duplicated article to ``articles.enriched``, its entity events on to counting."""
-    failed = ctx.metrics.publish_failed
+async def send_deduplicated(ctx: WorkerContext, done: Deduplicated,
+                            count: Callable[[list[EntityEvent]], None]) -> None:
+    """A de-duplicated article to ``articles.enriched``; its entity events to ``count`` (on
+    to counting in batches: :mod:`stream.runtime.event_batches`)."""
     if done.enriched is not None:
         await send_watched(ctx.enriched_topic, done.enriched["id"].encode(),
-                           orjson.dumps(done.enriched), failed)
-    # One record per partition the article's entities count in, keyed by the article.
-    for partition, batch in entity_batches(done.entity_events, partial(
-            partition_of, partitions=ctx.settings.partitions)):
-        await send_watched(ctx.entity_events_topic, batch["article_id"].encode(),
-                           encode(batch), failed, partition=partition)
+                           orjson.dumps(done.enriched), ctx.metrics.publish_failed)
+    count(done.entity_events)
 
 
 async def publish_boards(ctx: WorkerContext,
