@@ -21,18 +21,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from stream.config import Settings
-from stream.evaluation.harness import Cluster, cluster, total_updates, until_enriched
+from stream.evaluation.harness import Cluster, cluster, cpu_seconds, total_updates, until_enriched
 from stream.evaluation.report import Table, write_report
+from stream.evaluation.topic_records import Written, per_article, written_when_quiet
 from stream.records import ArticleEnvelope, encode
 from stream.tools.broker import EmbeddedBroker
 from stream.tools.producing import produce_records
@@ -105,10 +108,19 @@ def _counted(running: Cluster) -> float:
     return sum(total_updates(port) for port in running.ports)
 
 
-def run(records: list[bytes], workers: int, events: int) -> tuple[float, float]:
-    """(seconds until every article is de-duplicated, seconds until every event is counted)."""
+@dataclass
+class CountRun:
+    deduplicated_s: float  # until every article is de-duplicated
+    counted_s: float  # until every event is counted
+    cpu_s: dict[str, float]  # CPU seconds of the workers' main processes and of the broker
+    written: Written | None = None  # what the run wrote, per topic
+
+
+def run(records: list[bytes], workers: int, events: int,
+        count_written: bool = False) -> CountRun:
     with cluster(workers) as running:
         settings = running.settings
+        cpu_before = _cpu(running)
         started = time.perf_counter()
         asyncio.run(produce_records(settings, settings.articles_topic,
                                     [(None, value) for value in records], progress=False))
@@ -118,7 +130,15 @@ def run(records: list[bytes], workers: int, events: int) -> tuple[float, float]:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{_counted(running):.0f} of {events} events counted")
             time.sleep(0.05)
-        return deduplicated, time.perf_counter() - started
+        counted = time.perf_counter() - started
+        cpu = {part: seconds - cpu_before[part] for part, seconds in _cpu(running).items()}
+        written = asyncio.run(written_when_quiet(settings)) if count_written else None
+        return CountRun(deduplicated, counted, cpu, written)
+
+
+def _cpu(running: Cluster) -> dict[str, float]:
+    return {"worker main processes": sum(cpu_seconds(pid) for pid in running.pids),
+            "broker": cpu_seconds(running.broker.pid) if running.broker.pid else 0.0}
 
 
 def main() -> None:
@@ -130,14 +150,15 @@ def main() -> None:
     table = Table("run", "articles", "entity events", "seconds", "articles/s",
                   "entity events/s")
     bare = envelopes(args.articles, 0)
-    seconds, _ = run(bare, 1, 0)
+    seconds = run(bare, 1, 0).deduplicated_s
     table.add("de-duplication alone (no entities), one worker", args.articles, 0,
               f"{seconds:.1f}", f"{args.articles / seconds:,.0f}", "-")
     records = envelopes(args.articles, args.entities)
     events = sum(len(orjson.loads(r)["enriched"]["entity_counts"]) for r in records)
-    rates = {}
+    rates, runs = {}, {}
     for workers in (1, 2):
-        _, seconds = run(records, workers, events)
+        done = runs[workers] = run(records, workers, events, count_written=workers == 1)
+        seconds = done.counted_s
         rates[workers] = events / seconds
         table.add(f"de-duplication and counting, {workers} worker{'s' * (workers > 1)}",
                   args.articles, events, f"{seconds:.1f}", f"{args.articles / seconds:,.0f}",
@@ -154,6 +175,15 @@ def main() -> None:
         peer.add(f"newsstream, {workers} worker{'s' * (workers > 1)} (de-duplication "
                  "included)", f"{rate:,.0f}", ratio)
     peer.add("newsstream, two workers / one", "", f"{rates[2] / rates[1]:.2f}")
+    cpu = Table("CPU ms per 1,000 entity events", "one worker", "two workers")
+    for part in runs[1].cpu_s:
+        cpu.add(part, *(f"{1e6 * runs[w].cpu_s[part] / events:,.0f}" for w in (1, 2)))
+    cores = len(os.sched_getaffinity(0))
+    per_event = sum(runs[2].cpu_s.values()) / events
+    cpu.add(f"ceiling of two workers: {cores} cores / that CPU per event (events/s)", "",
+            f"{cores / per_event:,.0f}")
+    written = runs[1].written
+    assert written is not None
     write_report(
         args.out,
         "The counting path without NLP (`make bench`): article envelopes written straight to "
@@ -161,7 +191,11 @@ def main() -> None:
         "tail; counted in the running total and three windows, on the embedded broker.",
         table.markdown,
         "Against Quix Streams on the same events, windows and broker, in this run (its app: "
-        "`stream/evaluation/peers/quix_counting.py`):", peer.markdown)
+        "`stream/evaluation/peers/quix_counting.py`):", peer.markdown,
+        "Where the CPU goes (the bench client producing and reading shares the cores too); "
+        "the broker's is the embedded one's:", cpu.markdown,
+        "Records written by the one-worker run, per article, on each topic:",
+        per_article(written, args.articles, []).markdown)
 
 
 if __name__ == "__main__":
