@@ -96,7 +96,11 @@ def trending_payload(key: str, board: dict[str, Any], top_n: int,
 class TrendBoards:
     """The ranking partition's state: a board per window in ``table`` (board key → entity id
     → its latest score, cut to the ``keep`` best), which boards changed since they were last
-    published, and per window size the latest window end ranked (what expiry counts from)."""
+    published, and per window size the latest window end ranked (what expiry counts from).
+
+    A changed board is held here and written to ``table`` by :meth:`flush`, once however many
+    scores changed it (a board is a few KB: written per score, the boards' changelog was the
+    largest topic per article after the counts were folded)."""
 
     def __init__(self, table: MutableMapping[str, Any], keep: int,
                  retention_s: Mapping[int, float]) -> None:
@@ -105,19 +109,38 @@ class TrendBoards:
         self.retention_s = retention_s
         self.changed: set[str] = set()
         self.latest_end: dict[str, int] = {}
+        self._unwritten: dict[str, dict[str, Any]] = {}
+
+    def board(self, key: str) -> dict[str, Any] | None:
+        held = self._unwritten.get(key)
+        return held if held is not None else self.table.get(key)
 
     def add(self, update: TrendScore) -> None:
         key = board_key(update["window"], update["start"])
-        self.table[key] = merge(self.table.get(key), update, self.keep)
+        self._unwritten[key] = merge(self.board(key), update, self.keep)
         self.changed.add(key)
         end = update["end"] or 0
         self.latest_end[update["window"]] = max(self.latest_end.get(update["window"], 0), end)
 
-    def prune(self) -> list[str]:
-        """Drop the boards of windows past their retention; their keys."""
-        old = expired_boards(list(self.table.keys()), self.latest_end, self.retention_s)
+    def flush(self, table: MutableMapping[str, Any] | None = None) -> int:
+        """Write the changed boards to ``table`` (default: the one given at start); how many."""
+        target = self.table if table is None else table
+        written = len(self._unwritten)
+        for key, board in self._unwritten.items():
+            target[key] = board
+        self._unwritten.clear()
+        return written
+
+    def prune(self, table: MutableMapping[str, Any] | None = None) -> list[str]:
+        """Drop the boards of windows past their retention (from ``table``, default the one
+        given at start); their keys."""
+        target = self.table if table is None else table
+        keys = set(self.table.keys()) | set(self._unwritten)
+        old = expired_boards(sorted(keys), self.latest_end, self.retention_s)
         for key in old:
-            del self.table[key]
+            self._unwritten.pop(key, None)
+            if key in self.table:
+                del target[key]
             self.changed.discard(key)
         return old
 
@@ -127,7 +150,7 @@ class TrendBoards:
         bad board must not keep the others back), marked as published."""
         for key in sorted(self.changed):
             self.changed.discard(key)
-            board = self.table.get(key)
+            board = self.board(key)
             if not board:
                 continue
             payload: dict[str, Any] | Exception
