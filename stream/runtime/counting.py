@@ -174,6 +174,3 @@ class CountFlusher:
         if not flushed and dropped:
             log.warning("count changes of revoked partitions %s forgotten: %d keys",
                         sorted(partitions), dropped)
-
-    async def before_stop(self) -> None:
-        await self.flush_now()
