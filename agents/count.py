@@ -10,6 +10,7 @@ from stream.records import decode_entity_events
 from stream.runtime.context import WorkerContext
 from stream.runtime.counting import CountFlusher
 from stream.runtime.events import finished_events
+from stream.runtime.flushing import flush_holding_lock
 from stream.runtime.guard import guarded
 
 
@@ -30,7 +31,7 @@ def register(ctx: WorkerContext) -> None:
 
     @app.timer(interval=settings.count_flush_s)
     async def flush_counts() -> None:
-        await flusher.flush_now()
+        await flush_holding_lock(flusher)
 
     @app.agent(ctx.entity_events_topic, name="count")
     async def count_mentions(stream: Any) -> None:

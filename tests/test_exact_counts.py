@@ -8,6 +8,8 @@ import random
 import re
 import signal
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,21 @@ def _metric(worker: Worker, name: str, labels: str = "") -> float:
     return float(match.group(1)) if match else 0.0
 
 
+@asynccontextmanager
+async def _taking_over(settings: Settings, log: Path, watcher: MentionsWatcher,
+                       expected: dict[CountKey, tuple[int, int]]) -> AsyncIterator[Worker]:
+    """A second worker that takes over from one that died: ready, and the counts end exact
+    (then yielded, for more checks, and stopped)."""
+    second = start_worker(_another(settings), log)
+    try:
+        second.wait_ready()
+        final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
+        assert final == expected, _diff(expected, final)
+        yield second
+    finally:
+        second.stop()
+
+
 async def test_counts_are_exact_after_kill_9_mid_stream(broker: EmbeddedBroker,
                                                         tmp_path: Path) -> None:
     settings, expected = await _all_produced(broker, tmp_path, make_articles(2000))
@@ -87,19 +104,13 @@ async def test_counts_are_exact_after_kill_9_mid_stream(broker: EmbeddedBroker,
         first.process.kill()  # SIGKILL: no flush, no commit, no goodbye to the group
         first.process.wait()
         assert watcher.latest != expected  # it really died mid-stream
-        second = start_worker(_another(settings), log)
-        try:
-            second.wait_ready()
-            final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
-            assert final == expected, _diff(expected, final)
+        async with _taking_over(settings, log, watcher, expected) as second:
             # the restarted worker answers from its recovered table, exactly
             entity_id, _, _ = max(expected, key=lambda k: expected[k])
             status, body = second.get(f"/entities/{entity_id}")
             assert status == 200
             total = expected[(entity_id, "total", None)]
             assert orjson.loads(body)["total"] == {"mentions": total[0], "articles": total[1]}
-        finally:
-            second.stop()
 
 
 async def _exact_after_dying_at(broker: EmbeddedBroker, tmp_path: Path, failpoint: str) -> None:
@@ -114,13 +125,8 @@ async def _exact_after_dying_at(broker: EmbeddedBroker, tmp_path: Path, failpoin
         assert f"failpoint {failpoint.split(':')[0]}: killing the worker" in log.read_text()
         await watcher.poll()
         assert watcher.latest != expected  # it really died mid-stream
-        second = start_worker(_another(settings), log)
-        try:
-            second.wait_ready()
-            final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
-            assert final == expected, _diff(expected, final)
-        finally:
-            second.stop()
+        async with _taking_over(settings, log, watcher, expected):
+            pass
 
 
 async def test_counts_are_exact_after_a_kill_between_changelog_and_mentions(

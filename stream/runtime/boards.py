@@ -5,12 +5,11 @@ changed board once (:meth:`stream.counts.trending.TrendBoards.flush`)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from stream.counts.trending import TrendBoards
-from stream.runtime.batches import send_batched
 from stream.runtime.context import WorkerContext
-from stream.runtime.faust_internals import PartitionedTable, kafka_producer
+from stream.runtime.faust_internals import PartitionedTable
+from stream.runtime.flushing import flush_on_revoke
 
 
 class BoardsFlusher:
@@ -20,21 +19,16 @@ class BoardsFlusher:
         self.lock = asyncio.Lock()
         # The ranking table has one partition.
         self.table = PartitionedTable(ctx.trends_table, lambda _key: 0)
-        self._unsent: list[tuple[int, bytes, bytes | None]] = []
 
     async def flush(self) -> bool:
         """Write the changed boards (the caller holds :attr:`lock`); False if their changelog
         records were not delivered (sent again with the next flush)."""
         self.boards.flush(self.table)
-        queued, self._unsent = self._unsent + self.table.changelog(), []
-        if not queued:
-            return True
         try:
-            await asyncio.gather(*await send_batched(
-                kafka_producer(self.ctx.app), self.table.changelog_topic, queued))
+            await self.table.send_changelog(self.ctx.app)
         except Exception as error:
-            self._unsent = queued
-            self.ctx.metrics.publish_failed(self.table.changelog_topic, error)
+            self.ctx.metrics.publish_failed(self.ctx.trends_table.changelog_topic.get_topic_name(),
+                                            error)
             return False
         return True
 
@@ -42,10 +36,5 @@ class BoardsFlusher:
     def installed(cls, ctx: WorkerContext, boards: TrendBoards) -> BoardsFlusher:
         flusher = cls(ctx, boards)
         ctx.commit_guard.add(flusher)
-
-        async def flush_before_revoking(_app: Any, _revoked: Any, **_kwargs: Any) -> None:
-            async with flusher.lock:
-                await flusher.flush()
-
-        ctx.app.on_partitions_revoked.connect(flush_before_revoking)
+        flush_on_revoke(ctx.app, flusher)
         return flusher

@@ -69,10 +69,6 @@ class CountFlusher:
         self.index.rebuild(items, self.partition_of, partitions)
         self.fold.rebuild(items, self.partition_of, partitions)
 
-    async def flush_now(self) -> bool:
-        async with self.lock:
-            return await self.flush()
-
     def add(self, events: list[EntityEvent], partition: int) -> None:
         """Fold the entity events of one record (the caller holds :attr:`lock`)."""
         counted = Folded()
@@ -119,7 +115,7 @@ class CountFlusher:
         ctx, metrics = self.ctx, self.ctx.metrics
         for _partition, key, value in plan.writes:
             self.table[key] = value
-        await self._write_changelog()
+        await self.table.send_changelog(self.ctx.app)
         metrics.count_flushed.labels("changelog").inc(len(plan.writes))
         self.failpoints.reach("count-after-changelog")
         producer = kafka_producer(ctx.app)
@@ -136,16 +132,7 @@ class CountFlusher:
         if plan.closed:
             for _partition, key, value in plan.closed:
                 self.table[key] = value
-            await self._write_changelog()
-
-    async def _write_changelog(self) -> None:
-        """Send the table writes queued since the last call, and wait until the broker has
-        them."""
-        queued = self.table.changelog()
-        if queued:
-            sent = await send_batched(kafka_producer(self.ctx.app), self.table.changelog_topic,
-                                      queued)
-            await asyncio.gather(*sent)
+            await self.table.send_changelog(self.ctx.app)
 
     async def _prune(self) -> bool:
         """Drop the windows past their retention (at most every 30 s per partition)."""
@@ -157,7 +144,7 @@ class CountFlusher:
                                     self.retention):
                 self.fold.forget(key)
         try:
-            await self._write_changelog()
+            await self.table.send_changelog(self.ctx.app)
         except Exception as error:  # deletions: the next recovery finds the keys, pruned again
             log.warning("pruned count keys not confirmed: %s", describe(error))
         return True

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Any
 
 from stream.counts.apply import events_by_partition
 from stream.records import EntityBatch, EntityEvent, encode
 from stream.runtime.context import WorkerContext
+from stream.runtime.flushing import flush_holding_lock, flush_on_revoke
 from stream.runtime.housekeeping import partition_of
 
 # How long events wait for others: a tenth of a second adds that to a dashboard's latency and
@@ -54,10 +54,6 @@ class EntityEventBatcher:
             return False
         return True
 
-    async def flush_now(self) -> bool:
-        async with self.lock:
-            return await self.flush()
-
     @classmethod
     def installed(cls, ctx: WorkerContext) -> EntityEventBatcher:
         """A batcher flushed every :data:`BATCH_S`, before every commit and when partitions
@@ -66,11 +62,8 @@ class EntityEventBatcher:
         ctx.commit_guard.add(batcher)
 
         async def send_entity_events() -> None:
-            await batcher.flush_now()
-
-        async def send_before_revoking(_app: Any, _revoked: Any, **_kwargs: Any) -> None:
-            await batcher.flush_now()
+            await flush_holding_lock(batcher)
 
         ctx.app.timer(interval=BATCH_S)(send_entity_events)
-        ctx.app.on_partitions_revoked.connect(send_before_revoking)
+        flush_on_revoke(ctx.app, batcher)
         return batcher

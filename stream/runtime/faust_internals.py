@@ -72,6 +72,7 @@ from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 
+from stream.runtime.batches import send_batched
 from stream.runtime.connection import client_options
 from stream.runtime.delivery import describe
 from stream.runtime.recovery import FETCH_TIMEOUT_S, true_end_offsets
@@ -261,17 +262,13 @@ def kafka_producer(app: Any) -> Any:
 class PartitionedTable(MutableMapping[str, Any]):
     """A faust table read and written outside the processing of an event: writes change the
     store at once and queue their changelog records, each for the partition
-    ``partition_of(key)``; :meth:`changelog` gives the queued records (partition, key, value
-    as faust encodes them; None for a deletion) and forgets them."""
+    ``partition_of(key)`` (key and value as faust encodes them; no value for a deletion),
+    sent by :meth:`send_changelog`."""
 
     def __init__(self, table: Any, partition_of: Callable[[str], int]) -> None:
         self._table = table
         self._partition_of = partition_of
         self._queued: list[tuple[int, bytes, bytes | None]] = []
-
-    @property
-    def changelog_topic(self) -> str:
-        return str(self._table.changelog_topic.get_topic_name())
 
     def __getitem__(self, key: str) -> Any:
         value = self._table.get(key)
@@ -297,6 +294,15 @@ class PartitionedTable(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self._table)
 
-    def changelog(self) -> list[tuple[int, bytes, bytes | None]]:
+    async def send_changelog(self, app: Any) -> None:
+        """Send the queued changelog records in batches and wait until the broker has them;
+        records not delivered stay queued for the next call."""
         queued, self._queued = self._queued, []
-        return queued
+        if not queued:
+            return
+        try:
+            await asyncio.gather(*await send_batched(
+                kafka_producer(app), self._table.changelog_topic.get_topic_name(), queued))
+        except BaseException:
+            self._queued = queued + self._queued
+            raise

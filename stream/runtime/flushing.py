@@ -24,6 +24,21 @@ class Flusher(Protocol):
         ...
 
 
+async def flush_holding_lock(flusher: Flusher) -> bool:
+    async with flusher.lock:
+        return await flusher.flush()
+
+
+def flush_on_revoke(app: Any, flusher: Flusher) -> None:
+    """Flush ``flusher`` when partitions are revoked (one that fails there: the records'
+    next owner processes them again from the last commit)."""
+
+    async def flush_before_revoking(_app: Any, _revoked: Any, **_kwargs: Any) -> None:
+        await flush_holding_lock(flusher)
+
+    app.on_partitions_revoked.connect(flush_before_revoking)
+
+
 class CommitGuard:
     def __init__(self, failpoints: Failpoints) -> None:
         self._flushers: list[Flusher] = []
@@ -46,5 +61,4 @@ class CommitGuard:
 
     async def before_stop(self) -> None:
         for flusher in self._flushers:
-            async with flusher.lock:
-                await flusher.flush()
+            await flush_holding_lock(flusher)
