@@ -78,6 +78,12 @@ def _metric(worker: Worker, name: str, labels: str = "") -> float:
     return float(match.group(1)) if match else 0.0
 
 
+def _metric_total(worker: Worker, name: str) -> float:
+    """The sum of every labelled sample of ``name``."""
+    _, text = worker.get("/metrics")
+    return sum(float(value) for value in re.findall(rf"^{name}{{.*}} (\S+)$", text, re.MULTILINE))
+
+
 @asynccontextmanager
 async def _taking_over(settings: Settings, log: Path, watcher: MentionsWatcher,
                        expected: dict[CountKey, tuple[int, int]]) -> AsyncIterator[Worker]:
@@ -141,32 +147,41 @@ async def test_counts_are_exact_after_a_kill_between_flush_and_commit(
     await _exact_after_dying_at(broker, tmp_path, "count-after-flush:4")
 
 
-async def test_counts_are_exact_when_a_worker_joins_while_changes_are_unflushed(
+async def test_counts_are_exact_when_a_worker_joins_before_any_commit_with_changes_unflushed(
         broker: EmbeddedBroker, tmp_path: Path) -> None:
-    """A long flush interval and a commit every 5 s, so that the first worker holds folded
-    changes when a second joins: they are flushed as its partitions are revoked, or counted
-    again by their new owner, never lost or doubled. The join waits for a first commit: a
-    rebalance before any commit is another matter (see the closing note of issue 26)."""
-    settings, expected = await _all_produced(
-        broker, tmp_path, make_articles(1200, seed=19), count_flush_s=60.0,
-        commit_interval_s=5.0)
+    """A second worker joins a new stream while the first holds folded changes and has
+    committed nothing (long flush and commit intervals): the changes are flushed as the
+    partitions are revoked, or counted again by their new owner, never lost or doubled; every
+    article is processed (the first worker had fetched its partitions' whole backlog, and with
+    no commit to seek back to, the records dropped at the rebalance were never fetched again);
+    and no worker reports lag for a partition it gave away."""
+    articles = make_articles(1200, seed=19)
+    settings, expected = await _all_produced(broker, tmp_path, articles, count_flush_s=60.0,
+                                             commit_interval_s=60.0)
     first = start_worker(settings, tmp_path / "first.log")
     joining: Worker | None = None
     try:
         first.wait_ready()
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while _metric(first, "newsstream_count_flushes_total", 'outcome="ok"') < 1 \
-                or _metric(first, "newsstream_count_pending_keys") < 20:
+        while _metric(first, "newsstream_count_pending_keys") < 20:
             assert time.monotonic() < deadline, first.log.read_text()[-3000:]
             time.sleep(0.1)
-        flushes = _metric(first, "newsstream_count_flushes_total", 'outcome="ok"')
+        assert _metric(first, "newsstream_count_flushes_total", 'outcome="ok"') == 0
         joining = start_worker(_another(settings), tmp_path / "joining.log")
         joining.wait_ready()
         async with MentionsWatcher(settings) as watcher:
             final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
             assert final == expected, _diff(expected, final)
-        assert _metric(first, "newsstream_count_flushes_total", 'outcome="ok"') > flushes
+        assert _metric(first, "newsstream_count_flushes_total", 'outcome="ok"') >= 1
         assert _metric(first, "newsstream_count_flushes_total", 'outcome="failed"') == 0
+        urls = {record["url"] async for record in consume_topic(
+            settings, settings.enriched_topic, idle_timeout=3)}
+        assert urls == {article["url"] for article in articles}
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while _metric_total(first, "newsstream_consumer_lag_records") \
+                + _metric_total(joining, "newsstream_consumer_lag_records") > 0:
+            assert time.monotonic() < deadline, "lag reported after everything was processed"
+            time.sleep(0.2)
     finally:
         if joining is not None:
             joining.stop()

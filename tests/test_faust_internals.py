@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from faust.tables.recovery import Recovery
+from faust.types import TP as FaustTP
 
 from stream.config import Settings
 from stream.runtime import faust_internals
@@ -17,6 +18,7 @@ from stream.runtime.faust_internals import (
     WorkAlignedConsumer,
     check_faust_version,
     committed_offset,
+    start_offset,
 )
 from stream.runtime.transport import check_aiokafka_version
 from stream.runtime.versions import UnverifiedLibrary
@@ -78,6 +80,46 @@ def test_committed_offsets_are_read_where_faust_keeps_them(app: Any) -> None:
     app.consumer._committed_offset[tp] = 12
     assert committed_offset(app.consumer, tp) == 12
     assert committed_offset(app.consumer, TP("other")) is None
+
+
+async def test_partitions_with_no_commit_are_sought_to_their_log_start(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    consumer = app.consumer
+    committed, fresh = FaustTP("articles.raw", 0), FaustTP("articles.raw", 1)
+    changelog = FaustTP("x-changelog", 0)
+    sought: list[tuple[Any, int]] = []
+    rewound: list[Any] = []
+
+    async def seek_to_committed() -> dict[Any, int | None]:
+        return {committed: 5, fresh: None, changelog: None}
+
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
+        return {tp: 3 for tp in tps}
+
+    async def seek(tp: Any, offset: int) -> None:
+        sought.append((tp, offset))
+
+    async def seek_to_log_start(tps: list[Any]) -> None:
+        rewound.extend(tps)
+
+    monkeypatch.setattr(consumer, "seek_to_committed", seek_to_committed)
+    monkeypatch.setattr(consumer, "assignment", lambda: {committed, fresh, changelog})
+    monkeypatch.setattr(consumer, "_is_changelog_tp", lambda tp: tp == changelog)
+    monkeypatch.setattr(consumer, "earliest_offsets", earliest_offsets)
+    monkeypatch.setattr(consumer, "seek", seek)
+    monkeypatch.setattr(consumer, "seek_to_log_start", seek_to_log_start)
+    await consumer.perform_seek()
+    # faust's own seek left the partition with no commit where its fetch had got to
+    assert sought == [(fresh, 3)]
+    assert start_offset(consumer, committed) == 5 and start_offset(consumer, fresh) == 3
+    assert start_offset(consumer, changelog) is None  # recovery places changelogs
+
+    async def unreachable(*tps: Any) -> dict[Any, int]:
+        raise OSError("broker gone")
+
+    monkeypatch.setattr(consumer, "earliest_offsets", unreachable)
+    await consumer.perform_seek()
+    assert rewound == [fresh] and start_offset(consumer, fresh) is None
 
 
 async def test_no_commit_once_the_worker_stops(app: Any) -> None:

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from stream.runtime.faust_internals import committed_offset
+from stream.runtime.faust_internals import start_offset
 from stream.runtime.health import Progress
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,9 @@ async def finished_events(stream: Any, progress: Progress | None = None) -> Asyn
                 continue
         expected = following.get(tp)
         if expected is None:
-            # faust's record of the committed offset, where the partition was sought to
-            committed = committed_offset(app.consumer, tp)
-            expected = committed if committed is not None else offset
+            # where the partition was sought to at its assignment
+            start = start_offset(app.consumer, tp)
+            expected = start if start is not None else offset
         if offset > expected:
             start = await _log_start_past(app, tp, expected, ahead, progress)
             if start is not None:

@@ -16,6 +16,9 @@ internals. Each is named here with why, and has a unit test of its own
   (:func:`committed_offset`), where ordered processing resumes after a rebalance; with
   ``_acked``, ``_acked_index`` and ``_gap``, forgotten for a partition whose log started over
   (:func:`forget_positions`);
+- ``Consumer.perform_seek`` extended, and ``Consumer._thread.seek_to_beginning`` called: a
+  partition with no committed offset is sought to the
+  start of its log at every assignment (see "Partitions with no commit" below);
 - ``Recovery._build_highwaters`` extended and ``TableManager.recovery`` (its body copied, to
   build :class:`TrueEndRecovery`): changelog end offsets from Fetch, see
   :mod:`stream.runtime.recovery`;
@@ -48,6 +51,16 @@ message delivered twice is processed twice, and the stages are idempotent (de-du
 URL and by log position, counts by log position). The offsets of the topics newsstream reads
 have no gaps (no compaction, no transaction markers), which that bookkeeping was for.
 
+Partitions with no commit: at a rebalance faust drops the records it had fetched but not yet
+delivered, and seeks each partition back to its committed offset so that they come again.
+aiokafka seeks only partitions whose committed offset is past 0; one with none keeps its fetch
+position, past the dropped records, and nothing brings them again. Measured: a worker that
+held the whole backlog of a new stream lost its partitions' records to a second worker joining
+before the first commit, and both then waited, ready and idle, with records left. Here such a
+partition is sought to the start of its log (what ``auto_offset_reset=earliest`` means for it
+anyway), and ordered processing resumes there (:func:`start_offset`); what this worker had
+already done is done again, and the stages are idempotent.
+
 Before a commit, the commit guard runs (:attr:`NewsstreamApp.newsstream_commit_guard`, the
 counting's flush: the folded counts of the events whose offsets are committed must be
 written first); a guard that cannot do its part holds the commit back.
@@ -71,6 +84,7 @@ import orjson
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+from faust.transport.drivers.aiokafka import ensure_aiokafka_TP
 
 from stream.runtime.batches import send_batched
 from stream.runtime.connection import client_options
@@ -91,10 +105,21 @@ def check_faust_version(installed: str | None = None) -> None:
 
 
 def committed_offset(consumer: Any, tp: Any) -> int | None:
-    """The offset faust sought ``tp`` to at its assignment: the committed one (None if none)."""
+    """The committed offset of ``tp`` as faust last sought or committed it (None if none)."""
     offsets = getattr(consumer, "_committed_offset", None) or {}
     offset = offsets.get(tp)
     return None if offset is None else int(offset)
+
+
+def start_offset(consumer: Any, tp: Any) -> int | None:
+    """Where ``tp`` was sought to at its assignment: its committed offset, or for one with no
+    commit the start of its log (None: not known, the broker did not answer)."""
+    committed = committed_offset(consumer, tp)
+    if committed is not None:
+        return committed
+    starts = getattr(consumer, "newsstream_log_starts", None) or {}
+    start = starts.get(tp)
+    return None if start is None else int(start)
 
 
 def forget_positions(consumer: Any, tp: Any) -> None:
@@ -129,6 +154,31 @@ class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _StreamReadOffsets()
+        # Partitions with no committed offset → the log start they were sought to.
+        self.newsstream_log_starts: dict[Any, int] = {}
+
+    async def perform_seek(self) -> None:
+        await super().perform_seek()
+        self.newsstream_log_starts = {}
+        uncommitted = [tp for tp in self.assignment()
+                       if not self._is_changelog_tp(tp) and not self._committed_offset.get(tp)]
+        if not uncommitted:
+            return
+        try:
+            starts = await self.earliest_offsets(*uncommitted)
+        except Exception as error:  # Kafka errors have no common base below Exception
+            # The partitions are still sought to their start; ordered processing then begins
+            # at the first record that comes, as it did before this seek existed.
+            log.warning("log starts of %d partitions not read: %s", len(uncommitted),
+                        describe(error))
+            await self.seek_to_log_start(uncommitted)
+            return
+        for tp, start in starts.items():
+            await self.seek(tp, start)
+        self.newsstream_log_starts = {tp: int(start) for tp, start in starts.items()}
+
+    async def seek_to_log_start(self, tps: list[Any]) -> None:
+        await self._thread.seek_to_beginning(*(ensure_aiokafka_TP(tp) for tp in tps))
 
     def _new_consumer_thread(self) -> Any:
         thread = super()._new_consumer_thread()

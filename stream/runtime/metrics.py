@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import Counter as Tally
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import (
@@ -191,6 +192,13 @@ class Metrics:
         if highwater is not None:
             self.lag.labels(message.topic, str(message.partition)).set(
                 max(0, highwater - message.offset - 1))
+
+    def forget_lag(self, tps: Iterable[Any]) -> None:
+        """Partitions this worker no longer owns: their lag is their new owner's to report
+        (a stale value here would hold a lag alert up for records already processed)."""
+        for tp in tps:
+            with contextlib.suppress(KeyError):  # never observed here
+                self.lag.remove(tp.topic, str(tp.partition))
 
     def observe_dedup(self, outcome: Deduplicated) -> None:
         if outcome.decision.replay:

@@ -19,7 +19,7 @@ from stream.config import Settings
 from stream.runtime.connection import client_options
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import describe
-from stream.runtime.faust_internals import assigned_highwater, committed_offset, forget_positions
+from stream.runtime.faust_internals import assigned_highwater, forget_positions, start_offset
 from stream.runtime.health import Verdict, liveness, readiness
 from stream.runtime.housekeeping import Pacer
 from stream.runtime.resets import (
@@ -183,7 +183,8 @@ def _sync_assignment(ctx: WorkerContext) -> None:
     topics = watched_topics(ctx)
     current = {tp for tp in consumer.assignment() if tp.topic in topics}
     if current != set(ctx.progress.since):
-        ctx.progress.assigned(current, time.monotonic(), partial(committed_offset, consumer))
+        ctx.metrics.forget_lag(set(ctx.progress.since) - current)
+        ctx.progress.assigned(current, time.monotonic(), partial(start_offset, consumer))
 
 
 def refetch_after_s(settings: Settings) -> float:
