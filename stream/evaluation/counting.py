@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import os
 import random
+import statistics
 import subprocess
 import time
 import uuid
@@ -38,7 +39,7 @@ from stream.evaluation.report import Table, write_report
 from stream.evaluation.topic_records import Written, per_article, written_when_quiet
 from stream.records import ArticleEnvelope, encode
 from stream.tools.broker import EmbeddedBroker
-from stream.tools.producing import produce_records
+from stream.tools.producing import consume_topic, produce_records
 
 ENTITY_POOL = 5_000
 TIMEOUT_S = 600.0
@@ -114,10 +115,54 @@ class CountRun:
     counted_s: float  # until every event is counted
     cpu_s: dict[str, float]  # CPU seconds of the workers' main processes and of the broker
     written: Written | None = None  # what the run wrote, per topic
+    latency_ms: list[float] | None = None  # article to its count on entities.mentions
+
+
+PROBES = 40
+PROBE_GAP_S = 0.23  # not a divisor of the flush interval: probes land all through a flush
+
+
+def _probe(n: int) -> bytes:
+    """An article naming one entity no other article names, so its first count is its own."""
+    enriched: dict[str, Any] = {
+        "id": f"probe-{n}", "url": f"https://probe.example/{n}", "text": "", "language": "id",
+        "entities": [], "entity_counts": [{"entity_id": f"PER:probe{n}", "name": f"Probe {n}",
+                                           "label": "PER", "mentions": 1}]}
+    return encode({"enriched": enriched, "fingerprint": {
+        "id": f"probe-{n}", "url": f"p{n}", "body": None, "simhash": None,
+        "event_time": time.time()}})
+
+
+async def live_latency(settings: Settings) -> list[float]:
+    """Milliseconds from an article's send (to the internal articles topic, after enrichment)
+    to the first ``entities.mentions`` record of its entity, one article at a time under no
+    other load: de-duplication, the entity-event batching and the count flush, what the
+    dashboard's live update waits for before its own redraw."""
+    sent: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+
+    async def watch() -> None:
+        async for value in consume_topic(settings, settings.mentions_topic,
+                                         from_beginning=False):
+            entity = value["entity"]["entity_id"]
+            if entity in sent and entity not in arrived:
+                arrived[entity] = time.perf_counter()
+                if len(arrived) == PROBES:
+                    return
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(2.0)  # the reader's partitions assigned before the first probe
+    for n in range(PROBES):
+        sent[f"PER:probe{n}"] = time.perf_counter()
+        await produce_records(settings, settings.articles_topic, [(None, _probe(n))],
+                              progress=False)
+        await asyncio.sleep(PROBE_GAP_S)
+    await asyncio.wait_for(watcher, TIMEOUT_S)
+    return [1000 * (arrived[entity] - at) for entity, at in sent.items()]
 
 
 def run(records: list[bytes], workers: int, events: int,
-        count_written: bool = False) -> CountRun:
+        count_written: bool = False, latency: bool = False) -> CountRun:
     with cluster(workers) as running:
         settings = running.settings
         cpu_before = _cpu(running)
@@ -133,7 +178,8 @@ def run(records: list[bytes], workers: int, events: int,
         counted = time.perf_counter() - started
         cpu = {part: seconds - cpu_before[part] for part, seconds in _cpu(running).items()}
         written = asyncio.run(written_when_quiet(settings)) if count_written else None
-        return CountRun(deduplicated, counted, cpu, written)
+        latency_ms = asyncio.run(live_latency(settings)) if latency else None
+        return CountRun(deduplicated, counted, cpu, written, latency_ms)
 
 
 def _cpu(running: Cluster) -> dict[str, float]:
@@ -157,7 +203,8 @@ def main() -> None:
     events = sum(len(orjson.loads(r)["enriched"]["entity_counts"]) for r in records)
     rates, runs = {}, {}
     for workers in (1, 2):
-        done = runs[workers] = run(records, workers, events, count_written=workers == 1)
+        done = runs[workers] = run(records, workers, events, count_written=workers == 1,
+                                   latency=workers == 1)
         seconds = done.counted_s
         rates[workers] = events / seconds
         table.add(f"de-duplication and counting, {workers} worker{'s' * (workers > 1)}",
@@ -182,8 +229,15 @@ def main() -> None:
     per_event = sum(runs[2].cpu_s.values()) / events
     cpu.add(f"ceiling of two workers: {cores} cores / that CPU per event (events/s)", "",
             f"{cores / per_event:,.0f}")
-    written = runs[1].written
-    assert written is not None
+    written, latency_ms = runs[1].written, runs[1].latency_ms
+    assert written is not None and latency_ms is not None
+    flush_s = Settings().count_flush_s
+    live = Table("article to its count on `entities.mentions`, one worker, "
+                 f"{len(latency_ms)} articles {PROBE_GAP_S} s apart", "p50", "p95", "max",
+                 "bound: flush interval + 200 ms")
+    live.add("milliseconds", *(f"{statistics.quantiles(latency_ms, n=20)[i]:.0f}"
+                               for i in (9, 18)), f"{max(latency_ms):.0f}",
+             f"{1000 * flush_s + 200:.0f}")
     write_report(
         args.out,
         "The counting path without NLP (`make bench`): article envelopes written straight to "
@@ -194,6 +248,9 @@ def main() -> None:
         "`stream/evaluation/peers/quix_counting.py`):", peer.markdown,
         "Where the CPU goes (the bench client producing and reading shares the cores too); "
         "the broker's is the embedded one's:", cpu.markdown,
+        "The live update's wait in the worker (de-duplication, entity-event batching, the count "
+        "flush); the dashboard's own record-to-redrawn-page time is in "
+        "`eval/dashboard.md`:", live.markdown,
         "Records written by the one-worker run, per article, on each topic:",
         per_article(written, args.articles, []).markdown)
 
