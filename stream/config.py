@@ -99,6 +99,11 @@ class Settings(BaseSettings):
 
     # Bad input and bounded work
     max_payload_bytes: int = 5_000_000
+    max_batch_bytes: int = Field(
+        default=64_000_000, ge=1_000_000,
+        description="Largest decompressed size of one fetched record batch; the records of a "
+                    "batch past it (a decompression bomb) are dead-lettered oversize, checked "
+                    "while unpacking.")
     article_budget_s: float = Field(
         default=20.0, ge=0,
         description="Time budget to enrich one record; 0 disables the watchdog.")

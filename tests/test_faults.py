@@ -43,6 +43,7 @@ from tests.streams import (
 
 pytestmark = pytest.mark.integration
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
+BOMB_RECORDS = 20
 
 
 def librdkafka_producer(settings: Settings, codec: str) -> Producer:
@@ -197,6 +198,37 @@ async def test_records_of_every_codec_are_enriched(broker: EmbeddedBroker, worke
     tailed = [v async for v in consume_topic(worker.settings, worker.settings.input_topics[0],
                                              idle_timeout=2)]
     assert sorted(v["url"] for v in tailed) == sorted(a["url"] for a in articles)
+
+
+async def test_a_decompression_bomb_is_dead_lettered_oversize_and_the_partition_goes_on(
+        broker: EmbeddedBroker, worker_on: Any) -> None:
+    """A zstd batch from librdkafka, a small fraction of its decompressed size: past the cap,
+    each of its records is dead-lettered oversize with its offset (each record alone is under
+    the payload limit: only the batch is over), and the records after it are enriched."""
+    worker = worker_on(broker, max_batch_bytes=2_000_000, partitions=1)
+    worker.wait_ready()
+    topic = worker.settings.input_topics[0]
+    bomb = Producer({"bootstrap.servers": worker.settings.bootstrap_servers,
+                     "compression.codec": "zstd", "linger.ms": 1000,
+                     "batch.size": 50_000_000, "message.max.bytes": 50_000_000})
+    for _ in range(BOMB_RECORDS):  # 150 KB of valid JSON each, 3 MB in the batch
+        bomb.produce(topic, value=b"{" + b" " * 150_000 + b"}")
+    assert bomb.flush(30) == 0
+    articles = make_articles(3, seed=41)
+    good = librdkafka_producer(worker.settings, "zstd")
+    for article in articles:
+        good.produce(topic, value=orjson.dumps(article))
+    assert good.flush(30) == 0
+
+    seen, enriched = await outcomes(worker.settings, BOMB_RECORDS + 3, timeout=90)
+    assert {article["url"] for article in enriched} == {article["url"] for article in articles}
+    assert seen == {**{(0, offset): ["oversize"] for offset in range(BOMB_RECORDS)},
+                    **{(0, BOMB_RECORDS + i): ["enriched"] for i in range(3)}}
+    letters = [letter async for letter in consume_topic(
+        worker.settings, worker.settings.deadletter_topic, idle_timeout=2)]
+    assert sorted(letter["offset"] for letter in letters) == list(range(BOMB_RECORDS))
+    assert all("2,000,000-byte limit" in letter["reason"] for letter in letters)
+    assert worker.process.poll() is None and worker.get("/healthz")[0] == 200
 
 
 async def test_hostile_input_every_offset_once_and_the_counts_of_a_clean_pass(

@@ -30,6 +30,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from stream.config import Settings
 from stream.dashboard.state import TOTAL, DashboardState, Invalid, Limits
+from stream.runtime import transport
 from stream.runtime.connection import client_options
 
 log = logging.getLogger("newsstream.dashboard")
@@ -129,6 +130,7 @@ class Dashboard:
                         topic, error)
 
     async def consume(self) -> None:
+        transport.install(self.settings.max_batch_bytes)
         group = self.settings.dashboard_group or f"{self.settings.app_id}-dashboard"
         consumer = AIOKafkaConsumer(**client_options(self.settings), group_id=group,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
@@ -171,6 +173,9 @@ class Dashboard:
             started = time.perf_counter()
             for tp, messages in batches.items():
                 for message in messages:
+                    if transport.undecodable_reason(message.headers) is not None:
+                        self.metrics.invalid.labels(tp.topic).inc()  # the batch was logged
+                        continue
                     self.apply(tp.topic, message.key, message.value)
             if batches:
                 self.metrics.apply_seconds.observe(time.perf_counter() - started)

@@ -37,7 +37,8 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
     or aiokafka is not a version whose internals newsstream was checked against.
     ``topic_ids``: the ids of the topics as the worker starts (where the broker has them)."""
     check_faust_version()
-    transport.install()  # an undecodable batch is dead-lettered, never a dead consumer
+    # an undecodable or oversize batch is dead-lettered, never a dead consumer
+    transport.install(settings.max_batch_bytes)
     app = NewsstreamApp(
         settings.app_id,
         broker=settings.broker_url,

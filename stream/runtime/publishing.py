@@ -12,12 +12,13 @@ from typing import Any
 import orjson
 
 from stream.dedup.decision import Deduplicated
+from stream.ingest.deadletters import ReasonCode
 from stream.pipeline import Result, failed_record
 from stream.records import ArticleEnvelope, EntityEvent, encode
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import Undeliverable, send_then_check, send_watched
 from stream.runtime.guard import dead_letter, origin_of, send_deadletter, stopping
-from stream.runtime.transport import undecodable_reason
+from stream.runtime.transport import undecodable_code, undecodable_reason
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ async def enrich_message(ctx: WorkerContext, message: Any) -> Result:
     origin = origin_of(message)
     undecodable = undecodable_reason(message.headers)
     if undecodable is not None:
-        return failed_record(None, origin, "undecodable", "transport", undecodable,
+        code: ReasonCode = ("oversize" if undecodable_code(message.headers) == "oversize"
+                            else "undecodable")
+        return failed_record(None, origin, code, "transport", undecodable,
                              max_payload_bytes=ctx.settings.deadletter_payload_bytes)
     # The boilerplate memory is kept per partition: its changelog must follow the partition
     # of the record that changed it.

@@ -10,6 +10,10 @@ its partition and offset and the partition moves on.
 
 Everything a Kafka producer may use (none, gzip, snappy, lz4, zstd) is decoded: ``cramjam`` is
 a dependency. This guard is for what remains: corrupt batches and codecs Kafka may add.
+
+A batch is decompressed with a cap on its decompressed size (:mod:`stream.runtime.bounded_codecs`,
+in place of aiokafka's decoders): past it, each offset of the batch is delivered marked
+``oversize`` in the same way, and dead-lettered with its partition and offset.
 """
 
 from __future__ import annotations
@@ -20,13 +24,20 @@ from typing import Any
 
 from aiokafka.consumer import fetcher
 from aiokafka.errors import CorruptRecordException
+from aiokafka.record import default_records, legacy_records
+from aiokafka.record._crecords import default_records as c_default_records
+from aiokafka.record._crecords import legacy_records as c_legacy_records
 from aiokafka.structs import ConsumerRecord
 
+from stream.runtime.bounded_codecs import OversizeBatch, decoders
 from stream.runtime.versions import require_verified
 
 log = logging.getLogger(__name__)
 
 UNDECODABLE = "newsstream-undecodable"
+UNDECODABLE_CODE = "newsstream-undecodable-code"
+# The decompressed size of one record batch a consumer of this process accepts.
+DEFAULT_MAX_BATCH_BYTES = 64_000_000
 _READ_COMMITTED = 1
 
 
@@ -38,9 +49,19 @@ def undecodable_reason(headers: Any) -> str | None:
     return None
 
 
-def _marker(tp: Any, offset: int, timestamp: int, reason: str) -> ConsumerRecord[Any, Any]:
+def undecodable_code(headers: Any) -> str:
+    """The dead-letter reason code of a marked record: ``oversize`` or ``undecodable``."""
+    for name, value in headers or ():
+        if name == UNDECODABLE_CODE:
+            return bytes(value).decode("ascii", errors="replace")
+    return "undecodable"
+
+
+def _marker(tp: Any, offset: int, timestamp: int, code: str, reason: str
+            ) -> ConsumerRecord[Any, Any]:
     return ConsumerRecord(tp.topic, tp.partition, offset, timestamp, 0, None, None, None, -1, -1,
-                          ((UNDECODABLE, reason.encode("utf-8")),))
+                          ((UNDECODABLE, reason.encode("utf-8")),
+                           (UNDECODABLE_CODE, code.encode("ascii"))))
 
 
 def _guarded_unpack(self: Any) -> Iterator[ConsumerRecord[Any, Any]]:
@@ -59,13 +80,14 @@ def _guarded_unpack(self: Any) -> Iterator[ConsumerRecord[Any, Any]]:
                 continue
             decoded = list(batch)
         except Exception as exc:
+            code = "oversize" if isinstance(exc, OversizeBatch) else "undecodable"
             reason = f"record batch cannot be decoded ({type(exc).__name__}): {exc}"
             log.error("%s %s, offsets %d-%d: %s", tp.topic, tp.partition, first,
                       batch.next_offset - 1, reason)
             timestamp = getattr(batch, "first_timestamp", None) or -1
             for offset in range(first, batch.next_offset):
                 self.next_fetch_offset = offset + 1
-                yield _marker(tp, offset, timestamp, reason)
+                yield _marker(tp, offset, timestamp, code, reason)
             self.next_fetch_offset = batch.next_offset
             continue
         for record in decoded:
@@ -92,7 +114,15 @@ def _unpack(self: Any) -> Iterator[ConsumerRecord[Any, Any]]:
     return _guarded_unpack(self)
 
 
-def install() -> None:
-    """Every aiokafka consumer of this process delivers undecodable batches as marked records."""
+def install(max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES) -> None:
+    """Every aiokafka consumer of this process delivers undecodable batches, and batches that
+    decompress to more than ``max_batch_bytes``, as marked records."""
     check_aiokafka_version()
     fetcher.PartitionRecords._unpack_records = _unpack
+    bounded = decoders(max_batch_bytes)
+    # aiokafka's compiled record classes look their decoders up in their module's globals at
+    # each call, as the pure-Python ones do (AIOKAFKA_NO_EXTENSIONS).
+    for module in (default_records, legacy_records, c_default_records, c_legacy_records):
+        for name, decoder in bounded.items():
+            if hasattr(module, name):
+                setattr(module, name, decoder)
