@@ -185,6 +185,18 @@ class Settings(BaseSettings):
         description="URL other workers reach this one at, for routed queries "
                     "(default: http://<web_host>:<web_port>; set it when binding 0.0.0.0); "
                     "{hostname} is replaced by this host's name, e.g. http://{hostname}:6066.")
+    web_token: SecretStr | None = Field(
+        default=None,
+        description="When set, the dashboard and the worker's /entities pages need it: "
+                    "'Authorization: Bearer <token>', or HTTP Basic with the token as the "
+                    "password (a browser asks); /healthz, /readyz and /metrics stay open. "
+                    "Off by default (loopback).")
+    web_token_file: str | None = Field(
+        default=None, description="File holding the web token (a mounted secret), read at "
+                                  "each request, instead of NEWSSTREAM_WEB_TOKEN.")
+    peer_max_bytes: int = Field(
+        default=4_000_000, ge=1024,
+        description="Largest answer read from another worker for a routed query.")
     # The dashboard (`newsstream dashboard`): its own process, fed by the output topics.
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8088, ge=0, le=65535,
@@ -197,6 +209,9 @@ class Settings(BaseSettings):
     dashboard_entities: int = Field(
         default=20_000, ge=1,
         description="Entities the dashboard keeps (the most mentioned), in total and per window.")
+    dashboard_max_clients: int = Field(
+        default=200, ge=1, description="Pages connected for live updates at once; more are "
+                                       "refused (503) until one leaves.")
     dashboard_update_interval_s: float = Field(
         default=0.25, gt=0, description="The page is told of changes at most this often.")
     dashboard_group: str = Field(
@@ -254,7 +269,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("sasl_password_file", "sasl_oauth_token_file", "ssl_cafile",
-                     "ssl_certfile", "ssl_keyfile", mode="after")
+                     "ssl_certfile", "ssl_keyfile", "web_token_file", mode="after")
     @classmethod
     def _readable_file(cls, value: str | None) -> str | None:
         if not value:
@@ -273,6 +288,8 @@ class Settings(BaseSettings):
                 raise ValueError("OAUTHBEARER needs NEWSSTREAM_SASL_OAUTH_TOKEN_FILE")
             if self.sasl_mechanism != "OAUTHBEARER" and not self.sasl_username:
                 raise ValueError(f"{self.sasl_mechanism} needs NEWSSTREAM_SASL_USERNAME")
+        if self.web_token is not None and self.web_token_file:
+            raise ValueError("set NEWSSTREAM_WEB_TOKEN or NEWSSTREAM_WEB_TOKEN_FILE, not both")
         if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
             raise ValueError("a client certificate needs both NEWSSTREAM_SSL_CERTFILE and "
                              "NEWSSTREAM_SSL_KEYFILE")
@@ -284,6 +301,12 @@ class Settings(BaseSettings):
         if self.sasl_password_file:
             return Path(self.sasl_password_file).read_text(encoding="utf-8").strip()
         return self.sasl_password.get_secret_value() if self.sasl_password else None
+
+    def web_secret(self) -> str | None:
+        """The web token, from its file when one is given (read when asked: rotation)."""
+        if self.web_token_file:
+            return Path(self.web_token_file).read_text(encoding="utf-8").strip() or None
+        return self.web_token.get_secret_value() if self.web_token else None
 
     @field_validator("input_topics", "count_windows_s", mode="before")
     @classmethod

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,6 +31,7 @@ from stream.config import Settings
 from stream.dashboard.state import TOTAL, DashboardState, Invalid, Limits
 from stream.runtime import transport
 from stream.runtime.connection import client_options
+from stream.web_guard import add_security_headers, auth_middleware, same_origin
 
 log = logging.getLogger("newsstream.dashboard")
 
@@ -43,14 +43,12 @@ PARTITIONS_EVERY_S = 5.0
 COMMIT_EVERY_S = 10.0
 KEEPALIVE_S = 15.0
 FEED_ITEMS = 30
-# The page and its assets come from this process only (no CDN): the policy says so to the
-# browser too. uPlot sizes its canvas with inline styles.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data:",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+# Caps on what one request may ask for: the page asks for 25 entities and types search terms.
+MAX_TOP = 100
+MAX_QUERY_CHARS = 200
+MAX_ID_CHARS = 512
+# The page sends nothing but the WebSocket's close.
+MAX_SOCKET_MESSAGE_BYTES = 1024
 
 
 class DashboardMetrics:
@@ -112,6 +110,7 @@ class Dashboard:
         self._changed = asyncio.Event()  # replaced after each announcement
         self._announced = -1
         self._tasks: list[asyncio.Task[None]] = []
+        self._clients = 0  # pages connected for updates
 
     # ---- reading the topics -----------------------------------------------------------------
 
@@ -144,7 +143,7 @@ class Dashboard:
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            self.status.consumer_failed = f"{type(error).__name__}: {error}"
+            self.status.consumer_failed = type(error).__name__
             log.exception("the dashboard's consumer failed")
             raise
         finally:
@@ -240,9 +239,12 @@ class Dashboard:
             self.status.caught_up = True
 
     def _broker_failed(self, error: BaseException) -> None:
+        # The page and the health endpoints say what kind of failure; the log says the rest
+        # (broker addresses and messages stay off unauthenticated responses).
+        if self.status.broker_ok or self.status.broker_error != type(error).__name__:
+            log.warning("broker: %s: %s", type(error).__name__, error)
         self.status.broker_ok = False
-        self.status.broker_error = f"{type(error).__name__}: {error}" if str(error) \
-            else type(error).__name__
+        self.status.broker_error = type(error).__name__
 
     async def _commit(self, consumer: AIOKafkaConsumer) -> None:
         with contextlib.suppress(KafkaError, OSError, TimeoutError):
@@ -265,7 +267,9 @@ class Dashboard:
             await asyncio.sleep(self.settings.dashboard_update_interval_s)
 
     def web_app(self) -> web.Application:
-        app = web.Application(middlewares=[_headers])
+        app = web.Application(middlewares=[auth_middleware(self.settings.web_secret)],
+                              client_max_size=64 * 1024)
+        app.on_response_prepare.append(add_security_headers)
         app.add_routes([
             web.get("/", self.index), web.get("/api/home", self.home),
             web.get("/api/entity/{entity_id}", self.entity),
@@ -306,8 +310,9 @@ class Dashboard:
     async def home(self, request: web.Request) -> web.Response:
         query = request.query
         window = query.get("window") or TOTAL
+        n = min(max(_int(query.get("n")) or 25, 1), MAX_TOP)
         top = self.state.top(window, _int(query.get("start")), query.get("label") or None,
-                             query.get("language") or None, n=_int(query.get("n")) or 25)
+                             query.get("language") or None, n=n)
         feed = self.state.feed(FEED_ITEMS, since=_int(query.get("since")))
         return _json({"version": self.state.version, "windows": self.state.window_names(),
                       "languages": self.state.language_names(),
@@ -318,28 +323,38 @@ class Dashboard:
                       "held": self.state.sizes()})
 
     async def entity(self, request: web.Request) -> web.Response:
-        found = self.state.entity(request.match_info["entity_id"])
+        entity_id = request.match_info["entity_id"]
+        found = None if len(entity_id) > MAX_ID_CHARS else self.state.entity(entity_id)
         if found is None:
             return _json({"error": "no such entity in the dashboard's state"}, status=404)
         return _json(found)
 
     async def article(self, request: web.Request) -> web.Response:
-        found = self.state.article(request.match_info["article_id"])
+        article_id = request.match_info["article_id"]
+        found = None if len(article_id) > MAX_ID_CHARS else self.state.article(article_id)
         if found is None:
             return _json({"error": "article not (or no longer) held: the dashboard keeps the "
                                    f"latest {self.state.limits.articles}"}, status=404)
         return _json(found)
 
     async def search(self, request: web.Request) -> web.Response:
-        return _json({"entities": self.state.search(request.query.get("q", ""))})
+        return _json({"entities": self.state.search(request.query.get("q", "")[:MAX_QUERY_CHARS])})
 
-    async def updates(self, request: web.Request) -> web.WebSocketResponse:
+    async def updates(self, request: web.Request) -> web.StreamResponse:
         """A WebSocket that says "changed" (with the version and the read status) at most once
         per update interval. A WebSocket, not server-sent events: those hold one of the
         browser's six HTTP/1.1 connections per host for as long as the page is open, so a
         seventh tab (or a page kept in the back-forward cache) would wait for a free one."""
-        socket = web.WebSocketResponse(heartbeat=KEEPALIVE_S)
+        if not same_origin(request.headers.get("Origin"), request.host):
+            # Another site's page in the user's browser (which would send the user's
+            # credentials along): refused.
+            return _json({"error": "cross-origin WebSocket refused"}, status=403)
+        if self._clients >= self.settings.dashboard_max_clients:
+            return _json({"error": "too many pages connected"}, status=503)
+        socket = web.WebSocketResponse(heartbeat=KEEPALIVE_S,
+                                       max_msg_size=MAX_SOCKET_MESSAGE_BYTES)
         await socket.prepare(request)
+        self._clients += 1
         self.metrics.clients.inc()
         closed = asyncio.create_task(_drain(socket))  # reads the close (and ignores the rest)
         try:
@@ -356,6 +371,7 @@ class Dashboard:
             pass
         finally:
             closed.cancel()
+            self._clients -= 1
             self.metrics.clients.dec()
             await socket.close()
         return socket
@@ -374,15 +390,6 @@ class Dashboard:
     async def prometheus(self, request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(self.metrics.registry),
                             headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-@web.middleware
-async def _headers(request: web.Request,
-                   handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                   ) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.update(SECURITY_HEADERS)
-    return response
 
 
 def _json(value: Any, status: int = 200) -> web.Response:

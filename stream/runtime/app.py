@@ -22,6 +22,7 @@ from stream.runtime.faust_internals import (
 from stream.runtime.flushing import CommitGuard
 from stream.runtime.metrics import Metrics
 from stream.runtime.tables import COUNTS, FINGERPRINTS, LINES, TRENDS, table_partitions
+from stream.web_guard import auth_middleware
 
 
 def canonical_url(settings: Settings, hostname: str) -> str:
@@ -57,6 +58,9 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
         producer_linger=settings.producer_linger_s,
         consumer_auto_offset_reset="earliest",
         web_bind=settings.web_host,
+        # The query pages need the token when one is set; requests carry small bodies only.
+        web_application_options={"middlewares": [auth_middleware(settings.web_secret)],
+                                 "client_max_size": 64 * 1024},
         web_host=settings.web_host,
         web_port=settings.web_port,
         canonical_url=canonical_url(settings, socket.gethostname()),

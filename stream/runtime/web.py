@@ -3,7 +3,11 @@ queries /entities/top and /entities/{entity_id}, answered from the counts table.
 
 Each worker holds the counts of its own partitions. /entities/top asks every worker of the
 group (from the partition assignment) for its local top and merges them; /entities/{id} is
-forwarded to the worker that holds the entity's partition.
+forwarded to the worker that holds the entity's partition. A peer's URL comes from the
+group's metadata, which any member can write: only URLs that match this deployment's
+canonical-URL pattern are asked (:mod:`stream.web_guard`), with the web token when one is set,
+and their answers are read up to ``NEWSSTREAM_PEER_MAX_BYTES``. What goes out names no peer
+and carries no error text: the details are in the log.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from stream.counts.queries import (
@@ -27,13 +32,19 @@ from stream.counts.queries import (
 from stream.runtime.context import WorkerContext
 from stream.runtime.housekeeping import partition_of
 from stream.runtime.supervision import live, ready
+from stream.web_guard import add_security_headers, peer_allowed, peer_pattern, read_capped
 
 log = logging.getLogger(__name__)
 PEER_TIMEOUT_S = 2.0
 
 
+class PeerRefused(Exception):
+    """A peer URL outside the canonical-URL pattern: never asked."""
+
+
 def register_pages(ctx: WorkerContext) -> None:
     app = ctx.app
+    app.web.web_app.on_response_prepare.append(add_security_headers)
     register_queries(ctx)
 
     @app.page("/metrics")
@@ -84,11 +95,17 @@ def _self_url(ctx: WorkerContext) -> str:
     return str(ctx.app.conf.canonical_url).rstrip("/")
 
 
-async def _peer_json(ctx: WorkerContext, url: str) -> Any:
+async def _peer_json(ctx: WorkerContext, base: str, path: str) -> Any:
+    settings = ctx.settings
+    if not peer_allowed(base, peer_pattern(settings.canonical_url, settings.web_host)):
+        raise PeerRefused(f"{base} does not match the canonical URL pattern")
+    token = settings.web_secret()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_S)
-    async with ctx.app.http_client.get(url, timeout=timeout) as response:
+    async with ctx.app.http_client.get(base + path, timeout=timeout, headers=headers,
+                                       allow_redirects=False) as response:
         response.raise_for_status()
-        return await response.json()
+        return orjson.loads(await read_capped(response, settings.peer_max_bytes))
 
 
 def register_queries(ctx: WorkerContext) -> None:
@@ -107,18 +124,18 @@ def register_queries(ctx: WorkerContext) -> None:
         me = _self_url(ctx)
         peers = [url for url in _counts_hosts(ctx) if url != me]
         query = f"/entities/top?window={window}&n={n}&local=1"
-        results = await asyncio.gather(*(_peer_json(ctx, url + query) for url in peers),
+        results = await asyncio.gather(*(_peer_json(ctx, url, query) for url in peers),
                                        return_exceptions=True)
-        answers, missing = [answer], []
+        answers, missing = [answer], 0
         for url, result in zip(peers, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning("worker %s did not answer: %s", url, result)
-                missing.append(url)
+                missing += 1
             else:
                 answers.append(result)
         merged = merge_top(answers, n)
         if missing:  # say so rather than present a partial ranking as the whole
-            merged["incomplete"] = missing
+            merged["incomplete"] = {"workers_not_answering": missing}
         return web.json(merged)
 
     @app.page("/entities/{entity_id}")
@@ -126,13 +143,18 @@ def register_queries(ctx: WorkerContext) -> None:
         owner = _owner(ctx, entity_id)
         if owner is not None and owner != _self_url(ctx) and not request.query.get("local"):
             try:
-                answer = await _peer_json(ctx, f"{owner}/entities/{quote(entity_id)}?local=1")
+                answer = await _peer_json(ctx, owner, f"/entities/{quote(entity_id)}?local=1")
             except aiohttp.ClientResponseError as error:
-                return web.json({"error": f"no counts for {entity_id}"}, status=error.status)
-            except (aiohttp.ClientError, TimeoutError) as error:
-                return web.json({"error": f"worker {owner} did not answer: {error}"}, status=503)
+                if error.status == 404:
+                    return web.json({"error": "no counts for this entity"}, status=404)
+                log.warning("worker %s answered %d for %s", owner, error.status, entity_id)
+                return web.json({"error": "the worker holding this entity failed"}, status=502)
+            except (aiohttp.ClientError, TimeoutError, ValueError, PeerRefused) as error:
+                log.warning("worker %s did not answer for %s: %s", owner, entity_id, error)
+                return web.json({"error": "the worker holding this entity did not answer"},
+                                status=503)
             return web.json(answer)
         detail = entity_detail(ctx.count_index, entity_id)
         if detail is None:
-            return web.json({"error": f"no counts for {entity_id}"}, status=404)
+            return web.json({"error": "no counts for this entity"}, status=404)
         return web.json(detail)

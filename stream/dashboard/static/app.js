@@ -69,6 +69,15 @@ function startName(seconds, window, sizes) {
   return date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
 }
 
+// A link built from topic data: only http(s) URLs become links ("javascript:" and the like
+// are shown as text).
+function webLink(url) {
+  if (typeof url === "string" && /^https?:\/\//i.test(url)) {
+    return el("a", { href: url, rel: "noopener noreferrer", target: "_blank", text: url });
+  }
+  return el("span", { class: "url", text: url || "" });
+}
+
 async function getJSON(url) {
   const response = await fetch(url, { headers: { Accept: "application/json" } });
   if (!response.ok && response.status !== 404) throw new Error(url + ": " + response.status);
@@ -319,7 +328,7 @@ async function loadArticle(id) {
   fill(box,
     el("h1", { text: data.title || data.url }),
     articleMeta(data),
-    el("p", { class: "hint" }, el("a", { href: data.url, rel: "noopener noreferrer", text: data.url })),
+    el("p", { class: "hint" }, webLink(data.url)),
     highlighted(data.segments, "full"),
     data.more ? el("p", { class: "hint", text: "(the dashboard keeps the first 20,000 characters)" }) : null,
     el("section", { class: "entities" }, el("h2", { text: "Entities" }),
