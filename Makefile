@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements/dev.lock
+# How the lock files are made (`make lock`); Linux, Python 3.11, as CI and the image run.
+COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --generate-hashes \
+	--python-version 3.11 --python-platform x86_64-manylinux_2_28 --quiet \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 # The stream library a user would otherwise pick, run beside newsstream by `make bench`'s counting
 # part. Its own environment: quixstreams pins confluent-kafka < 2.13 and pydantic < 2.14, older
 # than what newsstream and its contract tests use.
@@ -12,15 +17,23 @@ QUIX_VERSION := 3.28.1
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv run test unit integration lint format train-ner train-ner-accurate eval-clean eval-general eval-ner bench soak clean
+.PHONY: venv lock run test unit integration lint format train-ner train-ner-accurate eval-clean eval-general eval-ner bench soak clean
 
-$(STAMP): pyproject.toml
+# Reproducible installs: every package, pip and the build backend included, at the version and
+# with the hashes of requirements/dev.lock; then the project itself, with nothing more fetched.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $@
 
 venv: $(STAMP)
+
+## Refresh the hashed lock files after a change to pyproject.toml's dependencies: the versions
+## already locked are kept where they still fit (UPGRADE=1: the newest that fit). Commit both.
+lock: $(STAMP)
+	$(COMPILE) --extra dev -o requirements/dev.lock
+	$(COMPILE) -o requirements/runtime.lock
 
 $(QUIX_STAMP):
 	@test -x $(QUIX_VENV)/bin/python || $(PYTHON) -m venv $(QUIX_VENV)

@@ -306,7 +306,7 @@ class Settings(BaseSettings):
         """The web token, from its file when one is given (read when asked: rotation)."""
         if self.web_token_file:
             return Path(self.web_token_file).read_text(encoding="utf-8").strip() or None
-        return self.web_token.get_secret_value() if self.web_token else None
+        return (self.web_token.get_secret_value() or None) if self.web_token else None
 
     @field_validator("input_topics", "count_windows_s", mode="before")
     @classmethod
