@@ -13,9 +13,9 @@ import orjson
 import pytest
 
 from stream.config import Settings
+from stream.runtime.web_guard import SECURITY_HEADERS
 from stream.tools.broker import EmbeddedBroker, free_port
 from stream.tools.processes import stop_process
-from stream.web_guard import SECURITY_HEADERS
 from tests.conftest import start_dashboard, start_worker, unique_settings
 from tests.test_dashboard_server import get, produce, until
 

@@ -1,9 +1,9 @@
-"""The HTTP hardening shared by the worker's and the dashboard's pages (stream/web_guard.py),
-without a server."""
+"""The HTTP hardening shared by the worker's and the dashboard's pages
+(stream/runtime/web_guard.py), without a server."""
 
 import base64
 
-from stream.web_guard import authorized, peer_allowed, peer_pattern, same_origin
+from stream.runtime.web_guard import authorized, peer_allowed, peer_pattern, same_origin
 
 
 def _basic(user: str, password: str) -> str:

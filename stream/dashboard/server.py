@@ -31,7 +31,7 @@ from stream.config import Settings
 from stream.dashboard.state import TOTAL, DashboardState, Invalid, Limits
 from stream.runtime import transport
 from stream.runtime.connection import client_options
-from stream.web_guard import add_security_headers, auth_middleware, same_origin
+from stream.runtime.web_guard import add_security_headers, auth_middleware, same_origin
 
 log = logging.getLogger("newsstream.dashboard")
 

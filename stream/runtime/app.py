@@ -22,7 +22,7 @@ from stream.runtime.faust_internals import (
 from stream.runtime.flushing import CommitGuard
 from stream.runtime.metrics import Metrics
 from stream.runtime.tables import COUNTS, FINGERPRINTS, LINES, TRENDS, table_partitions
-from stream.web_guard import auth_middleware
+from stream.runtime.web_guard import auth_middleware
 
 
 def canonical_url(settings: Settings, hostname: str) -> str:

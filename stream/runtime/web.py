@@ -5,8 +5,8 @@ Each worker holds the counts of its own partitions. /entities/top asks every wor
 group (from the partition assignment) for its local top and merges them; /entities/{id} is
 forwarded to the worker that holds the entity's partition. A peer's URL comes from the
 group's metadata, which any member can write: only URLs that match this deployment's
-canonical-URL pattern are asked (:mod:`stream.web_guard`), with the web token when one is set,
-and their answers are read up to ``NEWSSTREAM_PEER_MAX_BYTES``. What goes out names no peer
+canonical-URL pattern are asked (:mod:`stream.runtime.web_guard`), with the web token when one
+is set, and their answers are read up to ``NEWSSTREAM_PEER_MAX_BYTES``. What goes out names no peer
 and carries no error text: the details are in the log.
 """
 
@@ -32,7 +32,7 @@ from stream.counts.queries import (
 from stream.runtime.context import WorkerContext
 from stream.runtime.housekeeping import partition_of
 from stream.runtime.supervision import live, ready
-from stream.web_guard import add_security_headers, peer_allowed, peer_pattern, read_capped
+from stream.runtime.web_guard import add_security_headers, peer_allowed, peer_pattern, read_capped
 
 log = logging.getLogger(__name__)
 PEER_TIMEOUT_S = 2.0
