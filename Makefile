@@ -17,7 +17,7 @@ QUIX_VERSION := 3.28.1
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
-.PHONY: venv lock run test unit integration lint format train-ner train-ner-accurate eval-clean eval-general eval-ner bench soak clean
+.PHONY: venv lock docs run test unit integration lint format train-ner train-ner-accurate eval-clean eval-general eval-ner bench soak clean
 
 # Reproducible installs: every package, pip and the build backend included, at the version and
 # with the hashes of requirements/dev.lock; then the project itself, with nothing more fetched.
@@ -28,6 +28,10 @@ $(STAMP): pyproject.toml $(LOCK)
 	@touch $@
 
 venv: $(STAMP)
+
+## docs/configuration.md from the settings' descriptions (stream/config.py); a test checks it.
+docs: $(STAMP)
+	$(BIN)/python -m stream.tools.configuration_doc > docs/configuration.md
 
 ## Refresh the hashed lock files after a change to pyproject.toml's dependencies: the versions
 ## already locked are kept where they still fit (UPGRADE=1: the newest that fit). Commit both.

@@ -17,18 +17,29 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSSTREAM_", extra="ignore")
 
-    app_id: str = "newsstream"
+    app_id: str = Field(
+        default="newsstream",
+        description="Consumer group and table prefix; internal topics are named after it.")
     broker_url: str = Field(
         default="kafka://127.0.0.1:9092",
         description="Kafka bootstrap servers, e.g. kafka://host1:9092;host2:9092",
     )
 
     # Topics. Input may be several topics, comma-separated in the environment.
-    input_topics: Annotated[list[str], NoDecode] = ["articles.raw"]
-    enriched_topic: str = "articles.enriched"
-    mentions_topic: str = "entities.mentions"
-    trending_topic: str = "entities.trending"
-    deadletter_topic: str = "articles.deadletter"
+    input_topics: Annotated[list[str], NoDecode] = Field(
+        default=["articles.raw"], description="Raw topics the crawlers write to, comma-separated.")
+    enriched_topic: str = Field(
+        default="articles.enriched",
+        description="Enriched articles (output).")
+    mentions_topic: str = Field(
+        default="entities.mentions",
+        description="Per-entity mention counts (output).")
+    trending_topic: str = Field(
+        default="entities.trending",
+        description="Trending entities (output).")
+    deadletter_topic: str = Field(
+        default="articles.deadletter",
+        description="Records that could not be processed, with the reason.")
     # Internal topics, named after app_id unless set (two apps on one cluster never share):
     # - articles: enriched articles on their way to de-duplication. One partition, so that one
     #   ordered log decides which copy of an article is the first, across the whole stream;
@@ -38,8 +49,13 @@ class Settings(BaseSettings):
     articles_topic: str = Field(default="", description="Default: <app_id>.articles")
     entity_events_topic: str = Field(default="", description="Default: <app_id>.entity-events")
     trend_scores_topic: str = Field(default="", description="Default: <app_id>.trend-scores")
-    partitions: int = 4
-    replication_factor: int = 1
+    partitions: int = Field(
+        default=4,
+        description="Partitions of every topic newsstream creates (the one-partition "
+                    "internal topics aside).")
+    replication_factor: int = Field(
+        default=1,
+        description="Replication factor of the topics newsstream creates.")
 
     # Connection security (every client: the worker, produce, tail, topics, the probes).
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
@@ -86,10 +102,17 @@ class Settings(BaseSettings):
 
     # Consumer group timing. Tansu holds a join for half the session timeout, so the
     # faust default (60 s) would make a worker wait ~30 s before it gets partitions.
-    session_timeout_s: float = 6.0
-    heartbeat_interval_s: float = 1.0
-    commit_interval_s: float = 1.0
-    producer_linger_s: float = 0.01
+    session_timeout_s: float = Field(
+        default=6.0,
+        description="Consumer session (= rebalance) timeout; the embedded broker holds a join for "
+                    "half of it.")
+    heartbeat_interval_s: float = Field(default=1.0, description="Consumer heartbeat interval.")
+    commit_interval_s: float = Field(
+        default=1.0,
+        description="Offsets commit interval (bounds the re-processing after a crash).")
+    producer_linger_s: float = Field(
+        default=0.01,
+        description="Producer batching; 0 sends one request per record.")
     consumer_fetch_max_wait_s: float = Field(
         default=0.05, gt=0,
         description="Longest a worker's fetch waits for records. faust asks for 1.5 s; Kafka "
@@ -98,7 +121,9 @@ class Settings(BaseSettings):
                     "from send to enriched event at half load was 107 ms, at 0.1 s 137 ms.")
 
     # Bad input and bounded work
-    max_payload_bytes: int = 5_000_000
+    max_payload_bytes: int = Field(
+        default=5_000_000,
+        description="Larger raw records are dead-lettered oversize.")
     max_batch_bytes: int = Field(
         default=64_000_000, ge=1_000_000,
         description="Largest decompressed size of one fetched record batch; the records of a "
@@ -169,17 +194,29 @@ class Settings(BaseSettings):
     near_duplicate_distance: int = Field(
         default=4, ge=0, le=15,
         description="Largest SimHash Hamming distance (of 64 bits) of a near-duplicate; 0: off.")
-    count_near_duplicates: bool = False
+    count_near_duplicates: bool = Field(
+        default=False,
+        description="Count near-copies anyway (they are still flagged).")
 
     # Trending: mentions in a window against the entity's previous windows.
-    trend_baseline_windows: int = Field(default=6, ge=1)
-    trend_min_mentions: int = Field(default=3, ge=1)
-    trend_top_n: int = Field(default=10, ge=1)
-    trend_publish_interval_s: float = Field(default=1.0, gt=0)
+    trend_baseline_windows: int = Field(
+        default=6, ge=1,
+        description="Previous windows that make an entity's baseline.")
+    trend_min_mentions: int = Field(
+        default=3, ge=1,
+        description="Fewer mentions in a window: not ranked.")
+    trend_top_n: int = Field(default=10, ge=1, description="Entities per trending record.")
+    trend_publish_interval_s: float = Field(
+        default=1.0, gt=0,
+        description="At most one trending record per window per interval.")
 
     # Worker web server (metrics, health)
-    web_host: str = "127.0.0.1"
-    web_port: int = 6066
+    web_host: str = Field(
+        default="127.0.0.1",
+        description="Address the worker's metrics, health and query endpoints listen on.")
+    web_port: int = Field(
+        default=6066,
+        description="Port of the worker's metrics, health and query endpoints.")
     canonical_url: str | None = Field(
         default=None,
         description="URL other workers reach this one at, for routed queries "
@@ -198,7 +235,9 @@ class Settings(BaseSettings):
         default=4_000_000, ge=1024,
         description="Largest answer read from another worker for a routed query.")
     # The dashboard (`newsstream dashboard`): its own process, fed by the output topics.
-    dashboard_host: str = "127.0.0.1"
+    dashboard_host: str = Field(
+        default="127.0.0.1",
+        description="Address the dashboard's page listens on.")
     dashboard_port: int = Field(default=8088, ge=0, le=65535,
                                 description="Port of the dashboard's page.")
     dashboard_articles: int = Field(
@@ -217,13 +256,15 @@ class Settings(BaseSettings):
     dashboard_group: str = Field(
         default="", description="Group id its read positions are committed under, for lag "
                                 "monitoring (default: <app_id>-dashboard).")
-    data_dir: str = "newsstream-data"
+    data_dir: str = Field(
+        default="newsstream-data",
+        description="The worker's state folder (RocksDB tables, the boilerplate memory).")
     store: Literal["memory", "rocksdb"] = Field(
         default="memory",
         description="Where a worker keeps its table state: memory (replayed from the changelogs "
                     "at every start; tests, make run) or rocksdb (on disk under data_dir, only "
                     "what changed since the last run is replayed; production).")
-    log_level: str = "info"
+    log_level: str = Field(default="info", description="debug, info, warning or error.")
     ner_model: Literal["fast", "accurate"] = Field(
         default="fast",
         description="Entity tier: fast (Indonesian CRF ~60k words/s, English spaCy ~15k) or "

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "articles.jsonl"
-ARTIFACTS = Path(os.environ.get("NEWSSTREAM_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", ROOT / "test-artifacts"))
 SAMPLE_ENTITIES = ["PER:antony-blinken", "PER:sergei-shoigu", "LOC:korea-utara", "LOC:rusia"]
 WAIT_S = 60.0
 

@@ -153,7 +153,7 @@ def test_the_dashboard_deploys_beside_the_workers_with_their_settings() -> None:
     # Prometheus scrapes it there.
     compose = _compose()["services"]["dashboard"]
     port = Settings().dashboard_port
-    assert compose["ports"] == [f"${{NEWSSTREAM_DASHBOARD_BIND:-127.0.0.1}}:{port}:{port}"]
+    assert compose["ports"] == [f"${{DASHBOARD_BIND:-127.0.0.1}}:{port}:{port}"]
     scrape = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in scrape["scrape_configs"]}
     assert jobs["newsstream-dashboard"]["static_configs"][0]["targets"] == [
@@ -290,7 +290,7 @@ def test_compose_publishes_ports_on_loopback_only() -> None:
     assert {name for name, _ in published} == {"dashboard", "prometheus", "grafana"}
     for name, port in published:
         host = port.rsplit(":", 2)[0]
-        assert host in ("127.0.0.1", "${NEWSSTREAM_DASHBOARD_BIND:-127.0.0.1}"), (name, port)
+        assert host in ("127.0.0.1", "${DASHBOARD_BIND:-127.0.0.1}"), (name, port)
 
 
 # ---- reproducible installs ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The layout's rules (README "Layout") that import-linter does not express."""
+"""The layout's rules (docs/development.md, "Layout") that import-linter does not express."""
 
 import ast
 import re

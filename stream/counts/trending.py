@@ -1,6 +1,6 @@
 """Trending entities: mentions in a window against the entity's own recent baseline.
 
-Score of entity *e* in window *w* (documented in the README and the trending schema):
+Score of entity *e* in window *w* (documented in docs/architecture.md and the trending schema):
 
     baseline  μ, σ² = mean and variance of e's mentions in the N previous windows of that size
                       (a window without mentions counts as 0)
