@@ -59,7 +59,7 @@ integration: $(STAMP)
 	$(BIN)/python -m pytest -q -m integration
 
 lint: $(STAMP)
-	$(BIN)/ruff check stream agents tests schemas
+	$(BIN)/ruff check stream agents evaluation training tests schemas
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -69,31 +69,31 @@ format: $(STAMP)
 
 ## Retrain the entity model from ../shared/data/ner (writes stream/data/, ~1 CPU-minute).
 train-ner: $(STAMP)
-	$(BIN)/python -m stream.training.train --data $(NER_DATA)
+	$(BIN)/python -m training.train --data $(NER_DATA)
 
 ## Retrain the accurate tier (e5-small): bundle here, fine-tune with torch (a GPU when there is
 ## one: ~2 min on an H200; CPU works, for hours). Writes stream/data/e5-ner-*.npz.
 E5_BUNDLE ?= .device/e5-bundle.npz
 train-ner-accurate: $(STAMP)
 	@mkdir -p $(dir $(E5_BUNDLE))
-	$(BIN)/python -m stream.training.e5_prepare --data $(NER_DATA) --out $(E5_BUNDLE)
+	$(BIN)/python -m training.e5_prepare --data $(NER_DATA) --out $(E5_BUNDLE)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m stream.training.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4 \
+	$(BIN)/python -m training.e5_fit $(E5_BUNDLE) stream/data --epochs 6 --batch 32 --lr 1e-4 \
 		--keep-best --repeat idner2k-train=2 \
 		--skip idner2k-train+lower nergrit-train+lower nerui-all+lower nerugm-all+lower
 
 ## Score `newsstream clean` against trafilatura on the dev extraction sets (writes eval/clean.md).
 eval-clean: $(STAMP)
-	$(BIN)/python -m stream.evaluation.clean --data $(CLEAN_DATA) --out eval/clean.md
+	$(BIN)/python -m evaluation.clean --data $(CLEAN_DATA) --out eval/clean.md
 
 ## General web pages: trafilatura's own evaluation set (990 pages, not in ../shared). Needs a
 ## checkout of github.com/adbar/trafilatura: make eval-general TRAFILATURA=/path/to/trafilatura
 eval-general: $(STAMP)
-	$(BIN)/python -m stream.evaluation.general --trafilatura $(TRAFILATURA) --out eval/general.md
+	$(BIN)/python -m evaluation.general --trafilatura $(TRAFILATURA) --out eval/general.md
 
 ## Score `newsstream entities` on the NER dev splits (writes eval/ner.md).
 eval-ner: $(STAMP)
-	$(BIN)/python -m stream.evaluation.ner --data $(NER_DATA) --out eval/ner.md
+	$(BIN)/python -m evaluation.ner --data $(NER_DATA) --out eval/ner.md
 
 ## Every benchmark in one invocation, one report (eval/bench.md, also printed), each part also in
 ## its own file: CPU per article by stage and its costly parts, both entity tiers; English words/s
@@ -105,15 +105,15 @@ eval-ner: $(STAMP)
 ## counting path without NLP, with one and two workers, next to Quix Streams on the same events;
 ## records written per article on each topic; entity queries with 10k entities over two
 ## workers; bytes on the wire per codec; restart-to-ready with 1 M table keys; and the dashboard in
-## headless Chromium with 10k entities and 5k articles. See stream/evaluation/bench.py.
+## headless Chromium with 10k entities and 5k articles. See evaluation/bench.py.
 bench: $(STAMP) $(QUIX_STAMP)
-	$(BIN)/python -m stream.evaluation.bench --data $(CLEAN_DATA)
+	$(BIN)/python -m evaluation.bench --data $(CLEAN_DATA)
 
 ## Resident memory of one worker and its child while ARTICLES articles stream through
 ## (eval/memory.md; 100,000 take about 100 minutes on one core).
 ARTICLES ?= 100000
 soak: $(STAMP)
-	$(BIN)/python -m stream.evaluation.memory --data $(CLEAN_DATA) --articles $(ARTICLES)
+	$(BIN)/python -m evaluation.memory --data $(CLEAN_DATA) --articles $(ARTICLES)
 
 clean:
 	rm -rf $(VENV) $(QUIX_VENV) newsstream-data .pytest_cache .mypy_cache .ruff_cache

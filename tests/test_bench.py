@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stream.evaluation.bench import PARTS, Part, compose, run_part
+from evaluation.bench import PARTS, Part, compose, run_part
 
 
 def test_the_report_holds_every_part_under_its_heading() -> None:
@@ -33,7 +33,7 @@ def test_a_failed_part_is_named_and_its_stale_report_is_not_shown(tmp_path: Path
 
 @pytest.mark.parametrize("part", PARTS, ids=lambda part: part.module)
 def test_each_part_passes_only_options_its_module_accepts(part: Part) -> None:
-    shown = subprocess.run([sys.executable, "-m", f"stream.evaluation.{part.module}", "--help"],
+    shown = subprocess.run([sys.executable, "-m", f"evaluation.{part.module}", "--help"],
                            capture_output=True, text=True, check=True).stdout
     accepted = set(re.findall(r"--[a-z][a-z-]*", shown))
     given = {word for word in part.command(Path("data")) if word.startswith("--")}
@@ -42,7 +42,7 @@ def test_each_part_passes_only_options_its_module_accepts(part: Part) -> None:
 
 
 def test_an_ideal_server_queues_jobs_behind_a_slow_one_in_order_of_arrival() -> None:
-    from stream.evaluation.harness import queued
+    from evaluation.harness import queued
 
     # Arrivals every 0.1 s; the second job takes 0.35 s, and every later one waits behind it.
     assert queued([0.05, 0.35, 0.05, 0.05, 0.05], rate=10) == pytest.approx(
@@ -50,7 +50,7 @@ def test_an_ideal_server_queues_jobs_behind_a_slow_one_in_order_of_arrival() -> 
 
 
 def test_a_soak_cut_short_still_reports_its_growth_and_why_it_stopped(tmp_path: Path) -> None:
-    from stream.evaluation.memory import Samples, report
+    from evaluation.memory import Samples, report
 
     mib = 2**20
     rows = [(0, 150 * mib, 250 * mib), (1_000, 180 * mib, 270 * mib),
@@ -65,7 +65,7 @@ def test_a_soak_cut_short_still_reports_its_growth_and_why_it_stopped(tmp_path: 
 
 
 def test_running_some_parts_replaces_their_sections_and_keeps_the_others() -> None:
-    from stream.evaluation.bench import splice
+    from evaluation.bench import splice
 
     report = compose([("One", "old one"), ("Two", "old two\n\n| a |\n|---|")], 20)
     spliced = splice(report, [("Two", "new two"), ("Three", "new three")])

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import orjson
 
+from evaluation.harness import cpu_seconds, descendants, worker_memory
+from evaluation.stage_costs import Costs, measure, rows
 from stream.config import Settings
 from stream.costs import metering, section
-from stream.evaluation.harness import cpu_seconds, descendants, worker_memory
-from stream.evaluation.stage_costs import Costs, measure, rows
 
 SAMPLE = Path(__file__).parent / "fixtures" / "kompas-2023-07-29.txt"
 
@@ -77,7 +77,7 @@ def test_a_process_and_its_children_are_accounted() -> None:
 
 
 def test_percentiles_are_nearest_rank() -> None:
-    from stream.evaluation.harness import percentile
+    from evaluation.harness import percentile
 
     values = [float(n) for n in range(1, 101)]
     assert percentile(values, 0.5) == 50.0
@@ -89,7 +89,7 @@ def test_percentiles_are_nearest_rank() -> None:
 def test_counting_bench_articles_are_distinct_with_long_tailed_entities() -> None:
     from collections import Counter
 
-    from stream.evaluation.counting import envelopes
+    from evaluation.counting import envelopes
 
     records = [orjson.loads(value) for value in envelopes(300, 15)]
     assert len({r["enriched"]["id"] for r in records}) == 300
@@ -104,7 +104,7 @@ def test_counting_bench_articles_are_distinct_with_long_tailed_entities() -> Non
 def test_soak_variants_are_new_articles_and_memory_is_read_from_proc(tmp_path: Path) -> None:
     import gzip
 
-    from stream.evaluation.harness import GROUPS, mixed_set, variants
+    from evaluation.harness import GROUPS, mixed_set, variants
     from stream.runtime.budget import resident_bytes  # what the harness reads memory with
 
     for _column, name, kind in GROUPS:

@@ -22,8 +22,8 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from evaluation.browser import chromium
 from stream.config import Settings
-from stream.evaluation.browser import chromium
 from stream.tools.broker import EmbeddedBroker, free_port
 from stream.tools.processes import stop_process
 from stream.tools.producing import produce_records, records_from_paths

@@ -13,8 +13,8 @@ from stream.entities.mentions import (
 )
 from stream.entities.tagger import Span, bio_to_spans
 from stream.pipeline import enrich_record
-from stream.training.corpus import prf, spans_to_bio
 from tests.helpers import EXAMPLES, SAMPLE_TEXT
+from training.corpus import prf, spans_to_bio
 
 
 class CapitalisedWords:

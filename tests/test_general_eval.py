@@ -4,7 +4,7 @@ trafilatura does."""
 import json
 from pathlib import Path
 
-from stream.evaluation.general import norm, read_pages, score
+from evaluation.general import norm, read_pages, score
 
 
 def test_pages_are_read_from_a_checkout_and_scored_by_their_chunks(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Text stages take linear time on adversarial text. Each input here took the code before the
 fix minutes (quadratic or worse); linear code reads it in well under a second, so the
 generous timeout fails only a stage that is not linear. ``make bench`` measures the growth
-exponent of every stage (stream/evaluation/growth.py)."""
+exponent of every stage (evaluation/growth.py)."""
 
 from __future__ import annotations
 

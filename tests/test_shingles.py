@@ -1,6 +1,6 @@
 import pytest
 
-from stream.clean.shingles import match, scores
+from evaluation.extraction_metric import match, scores
 
 
 def test_identical_text_scores_one_and_disjoint_zero() -> None:

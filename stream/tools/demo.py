@@ -22,7 +22,12 @@ from aiokafka import AIOKafkaConsumer
 from stream.config import Settings
 from stream.dashboard.state import shown_name
 from stream.runtime.connection import client_options
-from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
+from stream.tools.broker import (
+    EmbeddedBroker,
+    NoEmbeddedBroker,
+    create_newsstream_topics,
+    free_port,
+)
 from stream.tools.processes import (
     die_with_parent,
     settings_environment,
@@ -52,7 +57,11 @@ def run_demo(settings: Settings, external_broker: str | None) -> int:
         if external_broker:
             _say(f"▶ using broker {external_broker}")
         else:
-            broker = EmbeddedBroker().start()
+            try:
+                broker = EmbeddedBroker().start()
+            except NoEmbeddedBroker as error:
+                print(f"newsstream: {error}", file=sys.stderr)
+                sys.exit(2)
             settings = settings.model_copy(update={"broker_url": broker.url})
             _say(f"▶ embedded broker (Tansu) on {broker.bootstrap}")
         settings = settings.model_copy(update={"web_port": free_port()})

@@ -13,9 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from tqdm import tqdm
 
 from stream import SCHEMA_VERSION
@@ -215,41 +214,6 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
         await consumer.stop()
 
 
-async def topic_names(settings: Settings) -> list[str]:
-    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None)
-    await within(settings, consumer.start(), "list topics")
-    try:
-        return sorted(await consumer.topics())
-    finally:
-        await consumer.stop()
-
-
-async def every_record(settings: Settings, topics: list[str], idle_s: float = 1.0
-                       ) -> dict[str, tuple[int, int]]:
-    """Per topic: its records and their bytes (key and value), read from the start of every
-    partition until nothing more comes for ``idle_s``."""
-    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None,
-                                enable_auto_commit=False, auto_offset_reset="earliest")
-    await within(settings, consumer.start(), "read topics")
-    counts = {topic: (0, 0) for topic in topics}
-    try:
-        partitions = [TopicPartition(topic, p) for topic in topics
-                      for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        last = time.monotonic()
-        while time.monotonic() - last < idle_s:
-            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
-            for tp, messages in batches.items():
-                last = time.monotonic()
-                records, size = counts[tp.topic]
-                counts[tp.topic] = (records + len(messages), size + sum(
-                    len(m.key or b"") + len(m.value or b"") for m in messages))
-    finally:
-        await consumer.stop()
-    return counts
-
-
 async def tail_topic(settings: Settings, topic: str, from_beginning: bool,
                      max_records: int | None, idle_timeout: float | None) -> None:
     out = sys.stdout.buffer
@@ -257,60 +221,3 @@ async def tail_topic(settings: Settings, topic: str, from_beginning: bool,
                                      idle_timeout):
         out.write(orjson.dumps(value) + b"\n")
         out.flush()
-
-
-# Kafka's codec ids in a record batch's attributes.
-CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
-_MAGIC, _NO_PRODUCER = 2, -1
-
-
-def wire_bytes(values: list[bytes], codec: str, batch: int) -> tuple[int, float]:
-    """(bytes of the record batches holding ``values``, ``batch`` records each, CPU seconds to
-    build them): what aiokafka's producer would send with ``codec``."""
-    total, started = 0, time.process_time()
-    for first in range(0, len(values), batch):
-        builder = DefaultRecordBatchBuilder(_MAGIC, CODECS[codec], False, _NO_PRODUCER,
-                                            _NO_PRODUCER, _NO_PRODUCER, 1 << 26)
-        for offset, value in enumerate(values[first:first + batch]):
-            builder.append(offset, int(time.time() * 1000), b"0123456789abcdef", value, [])
-        total += len(builder.build())
-    return total, time.process_time() - started
-
-
-async def paced_round_trips(settings: Settings, records: list[bytes], rate: float) -> list[float]:
-    """Send raw ``records`` at ``rate`` per second (evenly spaced, keyed by id) and read the
-    enriched events as they come: the seconds from each send to its event's arrival."""
-    sent: dict[str, float] = {}
-    arrived: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(settings.enriched_topic, **client_options(settings),
-                                group_id=None, auto_offset_reset="latest",
-                                fetch_max_wait_ms=10, max_partition_fetch_bytes=MAX_REQUEST_BYTES)
-    producer = AIOKafkaProducer(**client_options(settings), linger_ms=0, acks="all",
-                                max_request_size=MAX_REQUEST_BYTES)
-    try:
-        await within(settings, consumer.start(), f"read {settings.enriched_topic}")
-        await within(settings, producer.start(), f"send to {settings.input_topics[0]}")
-        await consumer.getmany(timeout_ms=500)  # positioned at the end before the first send
-
-        async def read() -> None:
-            while len(arrived) < len(records):
-                batches = await consumer.getmany(timeout_ms=200)
-                now = time.perf_counter()
-                for messages in batches.values():
-                    for message in messages:
-                        arrived.setdefault(orjson.loads(message.value)["id"], now)
-
-        reader = asyncio.create_task(read())
-        started = time.perf_counter()
-        for n, value in enumerate(records):
-            delay = started + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            key = orjson.loads(value)["id"]
-            sent[key] = time.perf_counter()
-            await producer.send(settings.input_topics[0], value=value, key=key.encode())
-        await asyncio.wait_for(reader, timeout=120 + len(records) / rate)
-    finally:
-        await producer.stop()
-        await consumer.stop()
-    return [arrived[key] - at for key, at in sent.items()]

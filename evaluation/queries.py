@@ -7,7 +7,7 @@ would send them), so that the table holds exactly ``--entities`` entities, each 
 total and in its 1m, 1h and 1d windows. With ``--workers 2`` the entities are spread over two
 workers and ``/entities/top`` merges both.
 
-Usage: ``python -m stream.evaluation.queries --entities 10000 --workers 2``
+Usage: ``python -m evaluation.queries --entities 10000 --workers 2``
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import orjson
 
-from stream.evaluation.harness import cluster, percentile, total_updates
-from stream.evaluation.report import Table
+from evaluation.harness import cluster, percentile, total_updates
+from evaluation.report import Table
 from stream.tools.producing import produce_records
 
 BASE_TIME = 1_790_000_000

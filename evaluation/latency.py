@@ -7,8 +7,8 @@ order of arrival, with no transport at all. The stream's p99 over the call's is 
 asks; over the ideal server's it is what the stream adds beyond the queueing any single
 enrichment process has behind its slow articles.
 
-Usage: ``python -m stream.evaluation.latency --data ../shared/data/clean [--rate 17]`` (the
-rate defaults to the one-worker rate ``stream.evaluation.throughput`` measured)
+Usage: ``python -m evaluation.latency --data ../shared/data/clean [--rate 17]`` (the
+rate defaults to the one-worker rate ``evaluation.throughput`` measured)
 """
 
 from __future__ import annotations
@@ -16,15 +16,58 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import time
 from pathlib import Path
 
 import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from evaluation.harness import bench_records, cluster, percentile, queued
+from evaluation.report import Table, write_report
+from evaluation.stage_costs import measure
 from stream.config import Settings
-from stream.evaluation.harness import bench_records, cluster, percentile, queued
-from stream.evaluation.report import Table, write_report
-from stream.evaluation.stage_costs import measure
-from stream.tools.producing import paced_round_trips
+from stream.runtime.connection import client_options
+from stream.tools.broker import within
+from stream.tools.producing import MAX_REQUEST_BYTES
+
+
+async def paced_round_trips(settings: Settings, records: list[bytes], rate: float) -> list[float]:
+    """Send raw ``records`` at ``rate`` per second (evenly spaced, keyed by id) and read the
+    enriched events as they come: the seconds from each send to its event's arrival."""
+    sent: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(settings.enriched_topic, **client_options(settings),
+                                group_id=None, auto_offset_reset="latest",
+                                fetch_max_wait_ms=10, max_partition_fetch_bytes=MAX_REQUEST_BYTES)
+    producer = AIOKafkaProducer(**client_options(settings), linger_ms=0, acks="all",
+                                max_request_size=MAX_REQUEST_BYTES)
+    try:
+        await within(settings, consumer.start(), f"read {settings.enriched_topic}")
+        await within(settings, producer.start(), f"send to {settings.input_topics[0]}")
+        await consumer.getmany(timeout_ms=500)  # positioned at the end before the first send
+
+        async def read() -> None:
+            while len(arrived) < len(records):
+                batches = await consumer.getmany(timeout_ms=200)
+                now = time.perf_counter()
+                for messages in batches.values():
+                    for message in messages:
+                        arrived.setdefault(orjson.loads(message.value)["id"], now)
+
+        reader = asyncio.create_task(read())
+        started = time.perf_counter()
+        for n, value in enumerate(records):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            key = orjson.loads(value)["id"]
+            sent[key] = time.perf_counter()
+            await producer.send(settings.input_topics[0], value=value, key=key.encode())
+        await asyncio.wait_for(reader, timeout=120 + len(records) / rate)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return [arrived[key] - at for key, at in sent.items()]
 
 
 def main() -> None:
@@ -32,7 +75,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data/clean"))
     parser.add_argument("--rate", type=float, default=None,
                         help="the sustained articles/s of one worker (default: the one "
-                             "measured by stream.evaluation.throughput, eval/throughput.json)")
+                             "measured by evaluation.throughput, eval/throughput.json)")
     parser.add_argument("--load", type=float, action="append",
                         help="shares of --rate to run at (default 0.5 and 0.8)")
     parser.add_argument("--copies", type=int, default=2)

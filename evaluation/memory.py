@@ -6,7 +6,7 @@ Flat means: the largest sample after warm-up (``--warmup`` articles, by default 
 tenth) is within 10 % of the sample taken when warm-up ended. The embedded broker keeps every
 record in memory, so its own memory is not a figure of newsstream's and is not reported.
 
-Usage: ``python -m stream.evaluation.memory --articles 100000``
+Usage: ``python -m evaluation.memory --articles 100000``
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluation.harness import cluster, mixed_set, variants, worker_memory
+from evaluation.report import Table, write_report
 from stream.config import Settings
-from stream.evaluation.harness import cluster, mixed_set, variants, worker_memory
-from stream.evaluation.report import Table, write_report
 from stream.tools.producing import consume_topic, produce_records
 
 SAMPLE_EVERY_S = 5.0

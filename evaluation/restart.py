@@ -6,7 +6,7 @@ The keys are written straight to the counts table's changelog (as the worker its
 them: JSON key and value, each in its entity's partition), then a worker starts (and recovers
 them all), stops, and starts again: the second start is what an operator's restart costs.
 
-Usage: ``python -m stream.evaluation.restart --keys 1000000``
+Usage: ``python -m evaluation.restart --keys 1000000``
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import orjson
 
+from evaluation.report import Table
 from stream.config import Settings
-from stream.evaluation.report import Table
 from stream.runtime.connection import client_options
 from stream.runtime.housekeeping import partition_of
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port

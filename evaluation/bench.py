@@ -5,7 +5,7 @@ Each part runs as a process of its own, one after another, so one part's warm ca
 or memory never colour the next one's figures; each part also keeps its own report file. A
 part that fails is named in the report and makes the whole run fail, after the other parts ran.
 
-Usage: ``python -m stream.evaluation.bench --data ../shared/data/clean``
+Usage: ``python -m evaluation.bench --data ../shared/data/clean``
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from stream.evaluation.report import write_report
+from evaluation.report import write_report
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Part:
 
     def command(self, data: Path) -> list[str]:
         arguments = [argument.format(data=data) for argument in self.arguments]
-        return [sys.executable, "-m", f"stream.evaluation.{self.module}", *arguments,
+        return [sys.executable, "-m", f"evaluation.{self.module}", *arguments,
                 "--out", self.report]
 
 

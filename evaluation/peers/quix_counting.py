@@ -3,7 +3,7 @@ would write it: the running total with ``.apply(stateful=True)`` and one
 ``tumbling_window(...).agg(Sum, Count).current()`` branch per window size, one output record
 per change, RocksDB state with changelog topics, at-least-once.
 
-Run by :mod:`stream.evaluation.counting` with the Python of the Quix environment
+Run by :mod:`evaluation.counting` with the Python of the Quix environment
 (``.venv-quix``: quixstreams pins confluent-kafka < 2.13 and pydantic < 2.14, older than
 newsstream's); it imports nothing of newsstream. Prints one JSON line: the events processed
 and the seconds from the first processed to the last (start-up excluded, as the newsstream

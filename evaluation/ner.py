@@ -12,11 +12,11 @@ import argparse
 from pathlib import Path
 from typing import NamedTuple
 
+from evaluation.english import CharSpan, read_set, score, spacy_alone, timed_spans
+from evaluation.english_speed import ENGLISH_TIERS, speed_table
+from evaluation.report import Table, run_entities, tier_env
 from stream.entities.tagger import LABELS, Span
-from stream.evaluation.english import CharSpan, read_set, score, spacy_alone, timed_spans
-from stream.evaluation.english_speed import ENGLISH_TIERS, speed_table
-from stream.evaluation.report import Table, run_entities, tier_env
-from stream.training.corpus import prf, read_corpus
+from training.corpus import prf, read_corpus
 
 DEV_SPLITS = ("idner2k-dev", "nergrit-dev", "nerp-dev")
 # (label, NEWSSTREAM_NER_MODEL, NEWSSTREAM_NER_INT8)

@@ -1,6 +1,6 @@
 """Train the CRF entity tagger from ../shared/data/ner and write its model card.
 
-Usage: ``python -m stream.training.train --data ../shared/data/ner`` (``make train-ner``).
+Usage: ``python -m training.train --data ../shared/data/ner`` (``make train-ner``).
 Seeded and deterministic: L-BFGS on the same data gives the same model.
 """
 
@@ -16,7 +16,7 @@ import pycrfsuite
 
 from stream.entities.models.crf import CRF_MODEL, GAZETTEER_TOKENS, CrfTagger
 from stream.entities.models.features import MAX_PHRASE, Gazetteer, sentence_features
-from stream.training.corpus import Sentence, prf, read_corpus, spans_to_bio
+from training.corpus import Sentence, prf, read_corpus, spans_to_bio
 
 # Cased corpora, as written. Lower-cased copies of them are not added: they carry the cased
 # sets' conventions (parties, ministries and acronyms tagged ORG) into the lower-case regime,

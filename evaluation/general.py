@@ -20,8 +20,8 @@ from pathlib import Path
 
 import orjson
 
-from stream.evaluation.clean import run_system
-from stream.evaluation.report import Table
+from evaluation.clean import run_system
+from evaluation.report import Table
 
 SYSTEMS = ("newsstream clean", "trafilatura", "trafilatura-precision")
 _SPACE = re.compile(r"\s+")

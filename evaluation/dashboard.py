@@ -7,7 +7,7 @@ embedded broker, a ``newsstream dashboard`` process reads them, Chromium loads t
 baselines, in the same run: the same browser loading the page's stylesheet (no data, no
 script) for the first load, and the state's own apply time for an update.
 
-Usage: ``python -m stream.evaluation.dashboard --entities 10000 --articles 5000``
+Usage: ``python -m evaluation.dashboard --entities 10000 --articles 5000``
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from typing import Any
 
 import orjson
 
+from evaluation.browser import chromium
+from evaluation.report import Table
 from stream.config import Settings
-from stream.evaluation.browser import chromium
-from stream.evaluation.report import Table
 from stream.runtime.budget import resident_bytes
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.processes import settings_environment, stop_process

@@ -9,12 +9,52 @@ true end.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from dataclasses import dataclass
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from evaluation.report import Table
 from stream.config import Settings
-from stream.evaluation.report import Table
-from stream.tools.producing import every_record, topic_names
+from stream.runtime.connection import client_options
+from stream.tools.broker import within
+
+
+async def topic_names(settings: Settings) -> list[str]:
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None)
+    await within(settings, consumer.start(), "list topics")
+    try:
+        return sorted(await consumer.topics())
+    finally:
+        await consumer.stop()
+
+
+async def every_record(settings: Settings, topics: list[str], idle_s: float = 1.0
+                       ) -> dict[str, tuple[int, int]]:
+    """Per topic: its records and their bytes (key and value), read from the start of every
+    partition until nothing more comes for ``idle_s``."""
+    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    await within(settings, consumer.start(), "read topics")
+    counts = {topic: (0, 0) for topic in topics}
+    try:
+        partitions = [TopicPartition(topic, p) for topic in topics
+                      for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        last = time.monotonic()
+        while time.monotonic() - last < idle_s:
+            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            for tp, messages in batches.items():
+                last = time.monotonic()
+                records, size = counts[tp.topic]
+                counts[tp.topic] = (records + len(messages), size + sum(
+                    len(m.key or b"") + len(m.value or b"") for m in messages))
+    finally:
+        await consumer.stop()
+    return counts
+
 
 QUIET_S = 3.0  # no new record on any topic for this long: the run is done writing
 

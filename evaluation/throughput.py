@@ -3,7 +3,7 @@ next to one ``newsstream process`` and two of them side by side, on the same rec
 same run; and where each worker run's CPU goes (worker main processes, enrichment children,
 the broker, the client that produces and reads), per article.
 
-Usage: ``python -m stream.evaluation.throughput --data ../shared/data/clean --copies 2``
+Usage: ``python -m evaluation.throughput --data ../shared/data/clean --copies 2``
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from pathlib import Path
 
 import orjson
 
-from stream.config import Settings
-from stream.evaluation.harness import (
+from evaluation.harness import (
     bench_records,
     cluster,
     cpu_seconds,
@@ -29,8 +28,9 @@ from stream.evaluation.harness import (
     until_enriched,
     worker_memory,
 )
-from stream.evaluation.report import Table, write_report
-from stream.evaluation.topic_records import Written, per_article, written_when_quiet
+from evaluation.report import Table, write_report
+from evaluation.topic_records import Written, per_article, written_when_quiet
+from stream.config import Settings
 from stream.tools.producing import produce_records
 
 
@@ -134,7 +134,7 @@ def main() -> None:
         cpu.add(part, *(f"{1000 * runs[c].cpu.seconds[part] / n:,.1f}" for c in (1, 2)))
     cpu.add("**all**", *(f"{1000 * sum(runs[c].cpu.seconds.values()) / n:,.1f}"
                          for c in (1, 2)))
-    # The sustained rate the latency runs take their load from (stream.evaluation.latency).
+    # The sustained rate the latency runs take their load from (evaluation.latency).
     args.out.with_suffix(".json").write_bytes(orjson.dumps(
         {"one_worker_articles_per_s": round(n / runs[1].seconds, 2)}))
     worker, child = runs[1].memory

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import orjson
 
-from stream.clean.shingles import match, scores
-from stream.evaluation.report import Table, run_timed
+from evaluation.extraction_metric import match, scores
+from evaluation.report import Table, run_timed
 
 SETS = {"aeb": "English news", "idnews": "Indonesian news"}
 SYSTEMS = {
@@ -34,7 +34,7 @@ def _run_once(system: str, path: Path) -> tuple[dict[str, str], float]:
     if system == "newsstream clean":
         command = [sys.executable, "-m", "stream.tools.cli", "clean", str(path)]
     else:
-        command = [sys.executable, "-m", "stream.evaluation.baselines", system, str(path)]
+        command = [sys.executable, "-m", "evaluation.baselines", system, str(path)]
     stdout, cpu, _wall = run_timed(command)
     texts = {}
     for line in stdout.splitlines():

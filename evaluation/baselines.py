@@ -1,7 +1,7 @@
 """Baseline extractors for ``make eval-clean``, run as their own process like ``newsstream
 clean`` so that both are timed the same way: raw-article JSONL in, ``{"id", "text"}`` out.
 
-Usage: ``python -m stream.evaluation.baselines NAME FILE``.
+Usage: ``python -m evaluation.baselines NAME FILE``.
 """
 
 from __future__ import annotations

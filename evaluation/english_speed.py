@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from stream.evaluation.report import run_entities, run_timed, tier_env
+from evaluation.report import run_entities, run_timed, tier_env
 
 ENGLISH_TIERS = (("fast (spaCy en_core_web_sm)", "fast", False),
                  ("accurate (e5-small + spaCy vote)", "accurate", False),

@@ -10,12 +10,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.report import run_entities
 from stream.entities.models.english import LABELS as OURS
 from stream.entities.tagger import LABELS
-from stream.evaluation.report import run_entities
-from stream.training.corpus import prf
+from training.corpus import prf
 
-REGRESSION_SET = Path(__file__).resolve().parents[2] / "eval" / "english-regression.txt"
+REGRESSION_SET = Path(__file__).resolve().parents[1] / "eval" / "english-regression.txt"
 _ENTITY = re.compile(r"\[(PER|ORG|LOC) ([^\]]+)\]")
 
 CharSpan = tuple[int, int, str]

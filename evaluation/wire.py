@@ -3,19 +3,38 @@ compression, as aiokafka's producer builds the record batches (the same code, so
 bytes a broker receives), one article per batch and 16 per batch (what a busy worker's linger
 gathers). Also the CPU time each codec costs per article.
 
-Usage: ``python -m stream.evaluation.wire --input FILE.jsonl.gz [--input ...] --out eval/wire.md``
+Usage: ``python -m evaluation.wire --input FILE.jsonl.gz [--input ...] --out eval/wire.md``
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import orjson
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from stream.evaluation.report import Table, run_timed
-from stream.tools.producing import CODECS, wire_bytes
+from evaluation.report import Table, run_timed
+
+# Kafka's codec ids in a record batch's attributes.
+CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+_MAGIC, _NO_PRODUCER = 2, -1
+
+
+def wire_bytes(values: list[bytes], codec: str, batch: int) -> tuple[int, float]:
+    """(bytes of the record batches holding ``values``, ``batch`` records each, CPU seconds to
+    build them): what aiokafka's producer would send with ``codec``."""
+    total, started = 0, time.process_time()
+    for first in range(0, len(values), batch):
+        builder = DefaultRecordBatchBuilder(_MAGIC, CODECS[codec], False, _NO_PRODUCER,
+                                            _NO_PRODUCER, _NO_PRODUCER, 1 << 26)
+        for offset, value in enumerate(values[first:first + batch]):
+            builder.append(offset, int(time.time() * 1000), b"0123456789abcdef", value, [])
+        total += len(builder.build())
+    return total, time.process_time() - started
+
 
 BATCH_SIZES = (1, 16)
 
