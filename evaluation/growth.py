@@ -34,7 +34,7 @@ from stream.dedup.fingerprint import fingerprint
 from stream.entities.common_words import drop_common_words
 from stream.entities.extract import extract_entities, known_names, normalise_mentions
 from stream.entities.mentions import Mention, article_short_forms, split_mention
-from stream.entities.tagger import EntityOptions
+from stream.entities.models.registry import EntityOptions
 from stream.ingest.deadletters import Rejected
 from stream.ingest.payloads import RawArticle, decode_raw_article
 

@@ -28,7 +28,8 @@ from stream.costs import section
 from stream.counts.event_time import LATEST_EVENT_TIME, event_time
 from stream.dedup.fingerprint import fingerprint
 from stream.entities.extract import Entity, count_entities, extract_entities
-from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger, tagger_for
+from stream.entities.models.registry import DEFAULT_OPTIONS, EntityOptions, tagger_for
+from stream.entities.tagger import TokenTagger
 from stream.ingest.deadletters import (
     DEADLETTER_PAYLOAD_BYTES,
     Origin,

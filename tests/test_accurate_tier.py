@@ -67,7 +67,7 @@ def test_sample_article_entities(tagger: E5Tagger) -> None:
 
 def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.MonkeyPatch) -> None:
     from stream.config import load_settings
-    from stream.entities.tagger import EntityOptions, tagger_for
+    from stream.entities.models.registry import EntityOptions, tagger_for
 
     monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
     accurate = EntityOptions.from_settings(load_settings())
@@ -86,7 +86,7 @@ def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.Monk
 def test_the_tiers_threads_are_one_per_worker_and_every_core_in_a_one_off_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     from stream.config import load_settings
-    from stream.entities.tagger import EntityOptions
+    from stream.entities.models.registry import EntityOptions
 
     monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
     assert EntityOptions.from_settings(load_settings()).threads == 1

@@ -283,7 +283,7 @@ def test_a_persons_span_ends_at_a_possessive_inside_it() -> None:
 @pytest.mark.parametrize("tier", ["fast", "accurate"])
 def test_the_english_examples_show_none_of_the_known_mistakes(tier: str) -> None:
     """The mistakes `make run` showed on the English example articles, in either tier."""
-    from stream.entities.tagger import EntityOptions
+    from stream.entities.models.registry import EntityOptions
 
     records = [orjson.loads(line) for line in EXAMPLES.read_bytes().splitlines()]
     wanted = ("aeb-42aad16bde928862", "aeb-e7994d5500875202")

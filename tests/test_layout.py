@@ -96,3 +96,17 @@ def test_the_dashboards_page_and_vendored_files_are_package_data() -> None:
     unpackaged = [f for f in files if not any(
         f.count("/") == p.count("/") and fnmatch.fnmatch(f, p) for p in patterns)]
     assert unpackaged == []
+
+
+def test_no_import_cycle_in_the_product() -> None:
+    """No module of stream/ or agents/ reaches itself through its imports (function-level
+    imports included): a cycle makes import order matter and hides which side depends on
+    which."""
+    import grimp
+
+    graph = grimp.build_graph("stream", "agents")
+    cycles = [(module, other) for module in sorted(graph.modules)
+              for other in graph.find_modules_directly_imported_by(module)
+              if other.split(".")[0] in ("stream", "agents") and other != module
+              and graph.chain_exists(importer=other, imported=module)]
+    assert cycles == [], cycles[:5]

@@ -21,6 +21,7 @@ from stream.entities.mentions import (
     join_split_places,
     propagate_mentions,
 )
+from stream.entities.models.registry import DEFAULT_OPTIONS, EntityOptions, tagger_for
 from stream.entities.normalise import (
     Alias,
     apply_alias,
@@ -31,7 +32,7 @@ from stream.entities.normalise import (
     entity_id,
     resolve_within_article,
 )
-from stream.entities.tagger import DEFAULT_OPTIONS, EntityOptions, TokenTagger, tagger_for
+from stream.entities.tagger import TokenTagger
 
 
 @dataclass(frozen=True, slots=True)

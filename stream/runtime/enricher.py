@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from stream.config import Settings
-from stream.entities.tagger import EntityOptions
+from stream.entities.models.registry import EntityOptions
 from stream.pipeline import (
     STAGE_NAMES,
     BudgetExceeded,

@@ -310,7 +310,7 @@ def entities(input: str, language: str) -> None:
     """
     from stream.clean.language import detect_language
     from stream.entities.extract import Entity, extract_entities_in
-    from stream.entities.tagger import EntityOptions
+    from stream.entities.models.registry import EntityOptions
     from stream.tools.jsonl import iter_lines, write_line
 
     out = sys.stdout.buffer
