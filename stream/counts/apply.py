@@ -16,10 +16,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any, Protocol
 
 from stream import SCHEMA_VERSION
-from stream.clock import from_epoch, to_iso
 from stream.counts.index import CountIndex
 from stream.counts.keys import count_key
-from stream.counts.windows import Window, horizons, windows_for
+from stream.counts.windows import Window, horizons, window_json, windows_for
 from stream.records import CountValue, EntityEvent, EntityRef
 
 
@@ -94,9 +93,7 @@ def count_update(entity: EntityRef, window: Window, value: Mapping[str, Any],
         "schema_version": SCHEMA_VERSION,
         "entity": {"entity_id": entity["entity_id"], "name": entity["name"],
                    "label": entity["label"]},
-        "window": window.name,
-        "window_start": None if window.start is None else to_iso(from_epoch(window.start)),
-        "window_end": None if window.end is None else to_iso(from_epoch(window.end)),
+        **window_json(window),
         "mentions": value["mentions"],
         "articles": value["articles"],
         "updated_at": updated_at,

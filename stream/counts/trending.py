@@ -18,10 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequenc
 from typing import Any
 
 from stream import SCHEMA_VERSION
-from stream.clock import from_epoch, to_iso
 from stream.counts.keys import board_key, parse_board_key
 from stream.counts.ranking import trend_rank
-from stream.counts.windows import Window, window_size
+from stream.counts.windows import Window, window_json, window_size
 from stream.records import EntityRef, TrendScore
 
 
@@ -87,9 +86,7 @@ def trending_payload(key: str, board: dict[str, Any], top_n: int,
         for rank, (entity_id, entry) in enumerate(ranked[:top_n], start=1)
     ]
     size = window_size(name) or 0
-    return {"schema_version": SCHEMA_VERSION, "window": name,
-            "window_start": to_iso(from_epoch(start)),
-            "window_end": to_iso(from_epoch(start + size)),
+    return {"schema_version": SCHEMA_VERSION, **window_json(Window(name, start, start + size)),
             "entities": entries, "updated_at": updated_at}
 
 

@@ -51,6 +51,7 @@ from stream.counts.apply import entity_events
 from stream.counts.windows import open_sizes, window_name
 from stream.dedup.fingerprint import Fingerprint
 from stream.dedup.index import SimIndex
+from stream.dedup.keys import PREFIXES, SIM, body_key, id_key, sim_key, url_key
 from stream.records import ArticleEnvelope, EntityEvent
 
 STREAM_TIME = "stream-time"
@@ -104,13 +105,13 @@ def _replayed(entry: Mapping[str, Any], here: Position) -> Decision | None:
 def _article(state: Mapping[str, Any], item: Fingerprint) -> dict[str, Any] | None:
     """This article as last seen: its id entry, or an entry written before articles were kept
     by id (the decision under its URL), read as one."""
-    mine: dict[str, Any] | None = state.get(f"id:{item.article_id}")
+    mine: dict[str, Any] | None = state.get(id_key(item.article_id))
     if mine is not None:
         return mine
-    legacy = state.get(f"url:{item.url}")
+    legacy = state.get(url_key(item.url))
     if legacy is None or "counted" not in legacy or legacy["id"] != item.article_id:
         return None
-    body = state.get(f"body:{item.body}") if item.body else None
+    body = state.get(body_key(item.body)) if item.body else None
     return {**legacy, "body": item.body if body and body["id"] == item.article_id else None,
             "count": {**_at(_position(legacy)), "sizes": legacy["sizes"]}
             if legacy["counted"] else None}
@@ -119,8 +120,8 @@ def _article(state: Mapping[str, Any], item: Fingerprint) -> dict[str, Any] | No
 def _copy_of(state: Mapping[str, Any], near: SimIndex, item: Fingerprint
              ) -> tuple[str | None, str | None]:
     """The first copy of another article that this one copies, and how (URL, body, near)."""
-    for key, reason in ((f"url:{item.url}", "url"),
-                        (f"body:{item.body}" if item.body else None, "body")):
+    for key, reason in ((url_key(item.url), "url"),
+                        (body_key(item.body) if item.body else None, "body")):
         first = state.get(key) if key else None
         if first is not None and first["id"] != item.article_id:
             return first["id"], reason
@@ -138,7 +139,7 @@ def decide(state: MutableMapping[str, Any], near: SimIndex, item: Fingerprint,
     the same article again, and where it is counted; records it in ``state`` (and its SimHash
     in ``near``; a distance of 0 turns near-copies off)."""
     here: Position = (log, *at)
-    for key in (f"id:{item.article_id}", f"url:{item.url}"):
+    for key in (id_key(item.article_id), url_key(item.url)):
         entry = state.get(key)  # (URL entries hold a decision only as earlier versions wrote)
         if entry is not None and ("count" in entry or "counted" in entry) \
                 and (replayed := _replayed(entry, here)) is not None:
@@ -162,17 +163,17 @@ def decide(state: MutableMapping[str, Any], near: SimIndex, item: Fingerprint,
         duplicate_of is None or (reason == "near" and count_near))
     counted_sizes = open_sizes(item.event_time, stream_time, sizes, grace_s) if counted else []
     count = {**_at(here), "sizes": counted_sizes} if counted else (mine or {}).get("count")
-    state[f"id:{item.article_id}"] = {
+    state[id_key(item.article_id)] = {
         "id": item.article_id, **_at(here), "seen": stream_time, "duplicate_of": duplicate_of,
         "reason": reason, "body": item.body, "resent": "updated" if mine else None,
         "count": count}
-    for key in [f"url:{item.url}", *([f"body:{item.body}"] if item.body else [])]:
+    for key in [url_key(item.url), *([body_key(item.body)] if item.body else [])]:
         if key not in state:
             state[key] = {"id": item.article_id, "seen": stream_time}
     if mine is not None:
-        forget(state, near, [f"sim:{item.article_id}"])  # the text it had
+        forget(state, near, [sim_key(item.article_id)])  # the text it had
     if duplicate_of is None and item.simhash is not None and near.distance > 0:
-        state[f"sim:{item.article_id}"] = {"hash": f"{item.simhash:016x}", "seen": stream_time}
+        state[sim_key(item.article_id)] = {"hash": f"{item.simhash:016x}", "seen": stream_time}
         near.add(item.article_id, item.simhash)
     if previous is None or stream_time > previous:
         state[STREAM_TIME] = stream_time
@@ -183,13 +184,13 @@ def decide(state: MutableMapping[str, Any], near: SimIndex, item: Fingerprint,
 def expired_keys(items: Iterable[tuple[str, Any]], horizon: float) -> list[str]:
     """The entries last written before ``horizon``."""
     return [key for key, value in items
-            if key.startswith(("id:", "url:", "body:", "sim:")) and value["seen"] < horizon]
+            if key.startswith(PREFIXES) and value["seen"] < horizon]
 
 
 def forget(state: MutableMapping[str, Any], near: SimIndex, keys: Iterable[str]) -> None:
     for key in keys:
         value = state.pop(key, None)
-        if key.startswith("sim:") and value is not None:
+        if key.startswith(SIM) and value is not None:
             near.remove(key[4:], int(value["hash"], 16))
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any
 
+from stream.dedup.keys import SIM
+
 
 def bands(value: int, distance: int) -> list[tuple[int, int]]:
     """``distance + 1`` disjoint bit ranges of a 64-bit hash, as (band, bits): two hashes
@@ -57,5 +59,5 @@ class SimIndex:
         """From the state's ``sim:`` entries."""
         self._buckets.clear()
         for key, value in items:
-            if key.startswith("sim:") and value is not None:
+            if key.startswith(SIM) and value is not None:
                 self.add(key[4:], int(value["hash"], 16))
