@@ -1,0 +1,112 @@
+"""The layout's rules (docs/development.md, "Layout") that import-linter does not express."""
+
+import ast
+import re
+from importlib import resources
+from pathlib import Path
+
+import orjson
+
+from stream import SCHEMA_VERSION
+from stream.ingest.deadletters import REASON_CODES
+from stream.pipeline import STAGE_NAMES
+from stream.schemas import load_schema
+from tests.support.paths import ROOT
+
+# faust's private names newsstream uses: only stream/runtime/faust_internals.py may hold them.
+FAUST_PRIVATE = re.compile(r"\b(_committed_offset|_read_offset|_new_transport|_build_highwaters"
+                           r"|_new_consumer_thread|_recovery)\b")
+
+
+def _python_files(*folders: str) -> list[Path]:
+    return [path for folder in folders for path in (ROOT / folder).rglob("*.py")]
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_stream_has_few_top_level_modules() -> None:
+    modules = sorted(path.name for path in (ROOT / "stream").glob("*.py"))
+    assert len(modules) <= 8, modules
+
+
+def test_faust_and_aiokafka_are_imported_by_the_runtime_tools_and_agents_only() -> None:
+    # The dashboard's server is a Kafka client too (aiokafka, never faust: import-linter).
+    allowed = (ROOT / "agents", ROOT / "stream" / "runtime", ROOT / "stream" / "tools",
+               ROOT / "stream" / "dashboard" / "server.py")
+    offenders = [str(path.relative_to(ROOT)) for path in _python_files("stream", "agents")
+                 if _imports(path) & {"faust", "aiokafka", "mode"}
+                 and not any(path.is_relative_to(place) for place in allowed)]
+    assert offenders == []
+
+
+def test_faust_private_names_live_in_one_module() -> None:
+    holders = {str(path.relative_to(ROOT)) for path in _python_files("stream", "agents")
+               if FAUST_PRIVATE.search(path.read_text())}
+    assert holders == {"stream/runtime/faust_internals.py"}
+
+
+def test_agent_modules_are_wiring() -> None:
+    for path in (ROOT / "agents").glob("*.py"):
+        assert len(path.read_text().splitlines()) < 45, path.name
+
+
+def test_no_library_function_reads_the_environment_for_settings() -> None:
+    readers = [str(path.relative_to(ROOT)) for path in _python_files("stream", "agents")
+               if "load_settings(" in path.read_text() or "get_settings" in path.read_text()]
+    assert sorted(readers) == ["stream/config.py", "stream/tools/cli.py"]
+
+
+def test_the_schemas_are_package_data() -> None:
+    names = {item.name for item in resources.files("schemas").iterdir()
+             if item.name.endswith(".schema.json")}
+    assert names == {f"{name}.schema.json" for name in (
+        "raw-article", "enriched-article", "entity-mention-count", "entity-trending",
+        "dead-letter")}
+    for name in names:
+        orjson.loads(resources.files("schemas").joinpath(name).read_bytes())
+
+
+def test_reason_codes_and_stages_are_the_contracts() -> None:
+    schema = load_schema("dead-letter")["properties"]
+    assert set(REASON_CODES) == set(schema["reason_code"]["enum"])
+    assert set(STAGE_NAMES) <= set(schema["stage"]["enum"])
+    for name in ("enriched-article", "entity-mention-count", "entity-trending", "dead-letter"):
+        assert load_schema(name)["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+
+
+def test_the_dashboards_page_and_vendored_files_are_package_data() -> None:
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["stream"]
+    static = ROOT / "stream" / "dashboard" / "static"
+    files = [p.relative_to(ROOT / "stream").as_posix() for p in static.rglob("*") if p.is_file()]
+    assert {"dashboard/static/index.html", "dashboard/static/vendor/uplot/LICENSE",
+            "dashboard/static/vendor/inter/LICENSE"} <= set(files)
+    # fnmatch's * also crosses "/", setuptools' does not: compare segment by segment.
+    unpackaged = [f for f in files if not any(
+        f.count("/") == p.count("/") and fnmatch.fnmatch(f, p) for p in patterns)]
+    assert unpackaged == []
+
+
+def test_no_import_cycle_in_the_product() -> None:
+    """No module of stream/ or agents/ reaches itself through its imports (function-level
+    imports included): a cycle makes import order matter and hides which side depends on
+    which."""
+    import grimp
+
+    graph = grimp.build_graph("stream", "agents")
+    cycles = [(module, other) for module in sorted(graph.modules)
+              for other in graph.find_modules_directly_imported_by(module)
+              if other.split(".")[0] in ("stream", "agents") and other != module
+              and graph.chain_exists(importer=other, imported=module)]
+    assert cycles == [], cycles[:5]
