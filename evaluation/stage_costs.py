@@ -28,7 +28,7 @@ from stream.runtime.enricher import Enricher
 
 ALL = "mixed"
 # Sections in the order of the pipeline; the parts of a stage are indented under it.
-STAGE_ORDER = ("decode", "clean", "language", "entities", "fingerprint")
+STAGE_ORDER = ("decode", "clean", "language", "entities", "assemble", "fingerprint")
 HANDOVER = "hand-over to the child"
 PUBLISH = "publish"
 

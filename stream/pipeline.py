@@ -1,12 +1,13 @@
 """Enrichment of one raw record, as a sequence of named stages:
 
-    decode → clean → language → entities → fingerprint
+    decode → clean → language → entities → assemble → fingerprint
 
 The agents and the offline commands (``newsstream process`` / ``clean`` / ``entities``) all
 call :func:`enrich_record`, so what is measured offline is what runs in the stream. Each stage
 reads and writes one :class:`_Work`; a stage that raises :class:`Rejected` (or fails) ends the
 record as a dead letter naming that stage, and a record past its time budget names the stage
-that was running (:func:`listen_to_stages` tells a parent process which one that is).
+that was running (``on_stage`` tells a caller each stage as it starts: the enrichment child
+reports it to its parent, which names the stage of a record it had to stop).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-import orjson
 
 from stream import PIPELINE_VERSION, SCHEMA_VERSION
 from stream.clean.article import CleanedArticle, clean_article
@@ -40,7 +39,6 @@ from stream.ingest.deadletters import (
 from stream.ingest.payloads import RawArticle, article_id_of, decode_raw_article
 from stream.ingest.urls import registrable_domain
 from stream.records import FingerprintJson
-from stream.schemas import RAW_ARTICLE, validator
 
 __all__ = ["PIPELINE_VERSION", "STAGE_NAMES", "BudgetExceeded", "Origin", "Result",
            "enrich_record", "failed_record", "too_slow_record"]
@@ -95,6 +93,7 @@ class _Work:
     language: str = ""
     entities: list[Entity] = field(default_factory=list)
     entities_model: str = ""
+    assembled: dict[str, Any] | None = None
 
     @property
     def article(self) -> RawArticle:
@@ -146,16 +145,24 @@ def _entities(work: _Work) -> None:
     work.entities = extract_entities(text, work.language, tagger, work.entity_options)
 
 
-def _fingerprint(work: _Work) -> None:
+def _assemble(work: _Work) -> None:
+    """The enriched article's payload, and the event time it is counted at."""
     result = work.result
     enriched = _enriched(work.article, work.text, work.language, work.entities,
                          work.entities_model, work.origin, work.received)
     result.event_time, result.rejected_times = event_time(enriched, work.origin,
                                                           work.max_event_skew_s)
-    result.fingerprint = fingerprint(enriched, result.event_time).to_json()
-    result.enriched = enriched
     fetched = parse_iso(work.article.fetched_at)
     result.fetched_at = fetched.timestamp() if fetched else None
+    work.assembled = enriched
+
+
+def _fingerprint(work: _Work) -> None:
+    result = work.result
+    assert work.assembled is not None and result.event_time is not None, \
+        "fingerprint ran before assemble"
+    result.fingerprint = fingerprint(work.assembled, result.event_time).to_json()
+    result.enriched = work.assembled
 
 
 Stage = Callable[[_Work], None]
@@ -164,22 +171,12 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("clean", _clean),
     ("language", _language),
     ("entities", _entities),
+    ("assemble", _assemble),
     ("fingerprint", _fingerprint),
 )
 STAGE_NAMES = tuple(name for name, _stage in STAGES)
 # `newsstream clean` stops after the language.
 CLEANING_STAGES = STAGES[:STAGE_NAMES.index("language") + 1]
-
-_stage_listener: Callable[[int], None] | None = None
-
-
-def listen_to_stages(listener: Callable[[int], None] | None) -> None:
-    """Have ``listener`` told the index (in :data:`STAGE_NAMES`) of each stage as it starts, in
-    this process: the enrichment child reports it to the parent, which names the stage of a
-    record it had to stop."""
-    global _stage_listener
-    _stage_listener = listener
-
 
 def enrich_record(
     value: bytes | None,
@@ -195,9 +192,11 @@ def enrich_record(
     max_words: int | None = None,
     max_event_skew_s: float = float("inf"),
     deadletter_bytes: int = DEADLETTER_PAYLOAD_BYTES,
+    on_stage: Callable[[int], None] | None = None,
 ) -> Result:
     """Run the stages on one record. ``line_memory`` maps ``memory_prefix + domain`` to each
-    site's boilerplate memory (read only here; the new state comes back in ``line_state``)."""
+    site's boilerplate memory (read only here; the new state comes back in ``line_state``).
+    ``on_stage`` is told the index (in :data:`STAGE_NAMES`) of each stage as it starts."""
     origin = origin or Origin()
     result = Result()
     work = _Work(value, origin, received_at or utc_now(), max_bytes, tagger, entity_options,
@@ -207,8 +206,8 @@ def enrich_record(
     try:
         last = time.perf_counter()
         for index, (stage, run) in enumerate(stages):
-            if _stage_listener is not None:
-                _stage_listener(index)
+            if on_stage is not None:
+                on_stage(index)
             with section(stage):
                 run(work)
             now = time.perf_counter()
@@ -259,18 +258,6 @@ def _enriched(raw: RawArticle, cleaned: CleanedArticle, language: str, entities:
     }
 
 
-def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True,
-            entity_options: EntityOptions = DEFAULT_OPTIONS) -> None:
-    """Load schemas and models now: a missing file fails the worker at start, not every record."""
-    validator(RAW_ARTICLE)
-    text = "Presiden Joko Widodo meresmikan Bandara Kertajati di Majalengka, Jawa Barat."
-    language = detect_language(text)
-    if load_entities:
-        extract_entities(text, language, tagger, entity_options)
-        extract_entities("The president met the press in Washington.", "en", None,
-                         entity_options)
-
-
 def failed_record(value: bytes | None, origin: Origin, code: ReasonCode, stage: str,
                   reason: str, article_id: str | None = None,
                   max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
@@ -289,20 +276,3 @@ def too_slow_record(value: bytes | None, origin: Origin, reason: str, stage: str
     return failed_record(value, origin, "too_slow", stage or "enrich",
                          f"enrichment {reason}{where}", article_id or article_id_of(value),
                          max_payload_bytes)
-
-
-def memory_slice(value: bytes | None, memory: Mapping[str, dict[str, Any]],
-                 prefix: str = "") -> dict[str, dict[str, Any]]:
-    """The one site's boilerplate memory a record needs, so that only it crosses to the child
-    process (not the whole memory)."""
-    if not value or b"text/plain" not in value:
-        return {}  # HTML (or not an article): no need to parse the record here
-    try:
-        payload = orjson.loads(value)
-        if payload.get("content_type") != "text/plain":
-            return {}
-        key = prefix + registrable_domain(str(payload["url"]))
-    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
-        return {}
-    state = memory.get(key)
-    return {key: state} if state is not None else {}

@@ -1,17 +1,25 @@
 """Runs :func:`stream.pipeline.enrich_record` the way both the agents and the offline commands
 do: under the per-record time budget, with each site's boilerplate memory read before and
-written after (a dict offline, a faust Table in a worker)."""
+written after (a dict offline, a faust Table in a worker). The enrichment child's hooks live
+here: its start (the models loaded, :func:`warm_up`), the stage it reports to its parent, and
+the one site's memory a record takes across (:func:`memory_slice`)."""
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+import orjson
+
+from stream.clean.language import detect_language
 from stream.config import Settings
-from stream.entities.models.registry import EntityOptions
+from stream.entities.extract import extract_entities
+from stream.entities.models.registry import DEFAULT_OPTIONS, EntityOptions
+from stream.entities.tagger import TokenTagger
+from stream.ingest.urls import registrable_domain
 from stream.pipeline import (
     STAGE_NAMES,
     BudgetExceeded,
@@ -19,10 +27,7 @@ from stream.pipeline import (
     Result,
     enrich_record,
     failed_record,
-    listen_to_stages,
-    memory_slice,
     too_slow_record,
-    warm_up,
 )
 from stream.runtime.budget import BudgetedExecutor, ChildCrashed, MemoryExceeded, alarm_budget
 from stream.schemas import RAW_ARTICLE, validator
@@ -32,12 +37,54 @@ Memory = MutableMapping[str, Any]
 _FAILURES = (BudgetExceeded, ChildCrashed, MemoryExceeded)
 
 
+# In the enrichment child: the shared value its parent reads the current stage from.
+_child_stage: Any = None
+
+
 def _start_child(load: Callable[[], None] | None, stage: Any) -> None:
-    """The enrichment child's start: report each stage as it begins into ``stage`` (shared
-    memory the parent reads when it has to stop a record), then load the models."""
-    listen_to_stages(partial(setattr, stage, "value"))
+    """The enrichment child's start: keep ``stage`` (shared memory the parent reads when it
+    has to stop a record) for :func:`_in_child` to report each stage into, then load the
+    models."""
+    global _child_stage
+    _child_stage = stage
     if load is not None:
         load()
+
+
+def _in_child(enrich: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+    """One record's enrichment in the child, each stage reported as it starts."""
+    report = None if _child_stage is None else partial(setattr, _child_stage, "value")
+    return enrich(*args, on_stage=report, **kwargs)
+
+
+def warm_up(tagger: TokenTagger | None = None, load_entities: bool = True,
+            entity_options: EntityOptions = DEFAULT_OPTIONS) -> None:
+    """Load schemas and models now: a missing file fails the worker at start, not every record."""
+    validator(RAW_ARTICLE)
+    text = "Presiden Joko Widodo meresmikan Bandara Kertajati di Majalengka, Jawa Barat."
+    language = detect_language(text)
+    if load_entities:
+        extract_entities(text, language, tagger, entity_options)
+        extract_entities("The president met the press in Washington.", "en", None,
+                         entity_options)
+
+
+
+def memory_slice(value: bytes | None, memory: Mapping[str, dict[str, Any]],
+                 prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The one site's boilerplate memory a record needs, so that only it crosses to the child
+    process (not the whole memory)."""
+    if not value or b"text/plain" not in value:
+        return {}  # HTML (or not an article): no need to parse the record here
+    try:
+        payload = orjson.loads(value)
+        if payload.get("content_type") != "text/plain":
+            return {}
+        key = prefix + registrable_domain(str(payload["url"]))
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return {}
+    state = memory.get(key)
+    return {key: state} if state is not None else {}
 
 
 class Enricher:
@@ -89,6 +136,9 @@ class Enricher:
         if self._stage is not None:
             self._stage.value = -1  # no stage yet: the child reports each as it starts
         given = memory_slice(value, memory, memory_prefix)
+        if self._budgeted is not None:
+            return partial(_in_child, self._enrich, value, origin, line_memory=given,
+                           memory_prefix=memory_prefix)
         return partial(self._enrich, value, origin, line_memory=given,
                        memory_prefix=memory_prefix)
 

@@ -50,7 +50,7 @@ def test_the_stage_table_measures_every_stage_and_the_model() -> None:
     costs = measure(records, Settings(log_level="warning"))
     assert costs.articles == 2
     assert len(costs.calls) == 2 and all(call > 0 for call in costs.calls)
-    for stage in ("decode", "clean", "language", "entities", "fingerprint"):
+    for stage in ("decode", "clean", "language", "entities", "assemble", "fingerprint"):
         assert stage in costs.seconds, stage
     assert costs.seconds["entities.tagger crf-id"] > 0
     assert costs.seconds["entities"] >= costs.seconds["entities.tagger crf-id"]

@@ -23,7 +23,7 @@ def test_sample_article_is_enriched_and_valid() -> None:
     assert {"Antony Blinken", "Sergei Shoigu", "Kim Jong Un", "KCNA"} <= names
     for entity in enriched["entities"]:
         assert enriched["text"][entity["start"]:entity["end"]] == entity["text"]
-    assert set(result.timings) == {"decode", "clean", "language", "entities", "fingerprint"}
+    assert set(result.timings) == {"decode", "clean", "language", "entities", "assemble", "fingerprint"}
     # published_at (a date) comes before fetched_at as the event time.
     assert result.event_time == 1690588800.0
 
@@ -89,7 +89,7 @@ def test_the_stages_run_in_order_and_each_is_timed() -> None:
     full = enrich_record(raw_bytes(id="timed"), max_bytes=1_000_000)
     assert full.enriched is not None
     assert list(full.timings) == list(STAGE_NAMES) == [
-        "decode", "clean", "language", "entities", "fingerprint"]
+        "decode", "clean", "language", "entities", "assemble", "fingerprint"]
     cleaned = enrich_record(raw_bytes(id="timed"), max_bytes=1_000_000, with_entities=False)
     assert list(cleaned.timings) == ["decode", "clean", "language"]
     assert cleaned.enriched is None and cleaned.cleaned is not None
