@@ -120,12 +120,9 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
             help="Per window: the entities scoring highest against their baseline.",
         ),
     )
-    # Imported here: agents are wiring on top of this module, not a dependency of it.
-    from agents import register_agents
     from stream.runtime.supervision import register_supervision
     from stream.runtime.web import register_pages
 
-    register_agents(context)
     app.newsstream_commit_guard = context.commit_guard.around_commit
     app.newsstream_before_stop = context.commit_guard.before_stop
     register_pages(context)

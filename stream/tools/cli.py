@@ -91,11 +91,12 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     """Run the agents: raw articles in, enriched articles and entity counts out."""
     import asyncio
 
-    from stream.runtime.app import create_app, faust_worker
+    from stream.runtime.app import faust_worker
     from stream.runtime.faust_internals import check_faust_version
     from stream.runtime.transport import check_aiokafka_version
     from stream.runtime.versions import UnverifiedLibrary
     from stream.tools.broker import wait_for_broker_and_topics
+    from stream.tools.worker import worker_app
 
     overrides: dict[str, Any] = {}
     if web_port is not None:
@@ -111,7 +112,7 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
         click.echo(f"newsstream: {error}", err=True)
         sys.exit(2)
     ids = asyncio.run(wait_for_broker_and_topics(settings))
-    app = create_app(settings, ids)
+    app = worker_app(settings, ids)
     faust_worker(app, settings.log_level).execute_from_commandline()
 
 

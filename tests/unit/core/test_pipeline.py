@@ -23,7 +23,8 @@ def test_sample_article_is_enriched_and_valid() -> None:
     assert {"Antony Blinken", "Sergei Shoigu", "Kim Jong Un", "KCNA"} <= names
     for entity in enriched["entities"]:
         assert enriched["text"][entity["start"]:entity["end"]] == entity["text"]
-    assert set(result.timings) == {"decode", "clean", "language", "entities", "assemble", "fingerprint"}
+    assert set(result.timings) == {"decode", "clean", "language", "entities", "assemble",
+                                   "fingerprint"}
     # published_at (a date) comes before fetched_at as the event time.
     assert result.event_time == 1690588800.0
 
