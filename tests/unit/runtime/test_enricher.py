@@ -75,3 +75,20 @@ def test_a_record_past_its_budget_names_the_stage_it_was_in(
         assert fine.cleaned is not None and fine.cleaned["id"] == "next"
     finally:
         enricher.close()
+
+
+async def test_the_offline_budget_holds_for_the_async_call_too(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alarm mode (the offline commands) keeps the budget in ``run_async`` as in ``run``: it
+    used to run the record in a thread, with no budget at all."""
+    monkeypatch.setattr(stream.pipeline, "detect_language", _slow_language)
+    enricher = Enricher(Settings(article_budget_s=1.0), with_entities=False,
+                        start_method="alarm")
+    try:
+        body = "Berita ini lambat-sekali diproses oleh mesin pendeteksi bahasa. " * 3
+        slow = await enricher.run_async(raw_bytes(id="slow-async", body=body), {}, Origin())
+        assert slow.deadletter is not None
+        assert (slow.deadletter["reason_code"], slow.deadletter["stage"]) == (
+            "too_slow", "language")
+    finally:
+        enricher.close()
