@@ -53,9 +53,41 @@ def test_faust_private_names_live_in_one_module() -> None:
     assert holders == {"stream/runtime/faust_internals.py"}
 
 
-def test_agent_modules_are_wiring() -> None:
-    for path in (ROOT / "agents").glob("*.py"):
-        assert len(path.read_text().splitlines()) < 45, path.name
+def _agent_functions(tree: ast.Module) -> list[ast.AsyncFunctionDef]:
+    return [node for node in ast.walk(tree) if isinstance(node, ast.AsyncFunctionDef)
+            and any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)
+                    and d.func.attr == "agent" for d in node.decorator_list)]
+
+
+def test_agents_have_the_shape_of_wiring() -> None:
+    """An agent module registers its agents and nothing else; an agent takes its records
+    through ``finished_events`` (log order, acknowledged only when done), handles each inside
+    ``guarded`` (a failure is that record's dead letter, never a stopped partition), and holds
+    no loop, retry or nested function of its own: logic belongs in the stage packages."""
+    modules = [path for path in (ROOT / "agents").glob("*.py") if path.name != "__init__.py"]
+    assert len(modules) == 4
+    for path in modules:
+        tree = ast.parse(path.read_text())
+        functions = [node.name for node in tree.body
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        assert functions == ["register"], (path.name, functions)
+        agents = _agent_functions(tree)
+        assert len(agents) == 1, path.name
+        [agent] = agents
+        loops = [node for node in agent.body if isinstance(node, ast.AsyncFor)]
+        assert len(loops) == 1, path.name
+        [loop] = loops
+        assert isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name) \
+            and loop.iter.func.id == "finished_events", path.name
+        handled = [node for node in loop.body if isinstance(node, ast.AsyncWith)]
+        assert len(handled) == 1 and any(
+            isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Name)
+            and item.context_expr.func.id == "guarded" for item in handled[0].items), path.name
+        inner = list(ast.walk(handled[0]))
+        assert not [node for node in inner if isinstance(
+            node, (ast.While, ast.Try, ast.AsyncFor, ast.FunctionDef, ast.AsyncFunctionDef,
+                   ast.Lambda))], path.name
+        assert sum(isinstance(node, ast.For) for node in inner) <= 1, path.name
 
 
 def test_no_library_function_reads_the_environment_for_settings() -> None:
