@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stream import PIPELINE_VERSION, SCHEMA_VERSION
 from stream.clean.article import CleanedArticle, clean_article
@@ -40,8 +40,11 @@ from stream.ingest.payloads import RawArticle, article_id_of, decode_raw_article
 from stream.ingest.urls import registrable_domain
 from stream.records import FingerprintJson
 
-__all__ = ["PIPELINE_VERSION", "STAGE_NAMES", "BudgetExceeded", "Origin", "Result",
-           "enrich_record", "failed_record", "too_slow_record"]
+if TYPE_CHECKING:
+    from stream.config import Settings
+
+__all__ = ["PIPELINE_VERSION", "STAGE_NAMES", "BudgetExceeded", "EnrichOptions", "Origin",
+           "Result", "enrich_record", "failed_record", "too_slow_record"]
 
 
 class BudgetExceeded(Exception):
@@ -73,6 +76,32 @@ class Result:
         return self.enriched is not None
 
 
+@dataclass(frozen=True, slots=True)
+class EnrichOptions:
+    """What a process decides once for every record it enriches (from the settings, at the
+    edge): the limits, the entity model, whether to tag entities at all."""
+
+    max_bytes: int = 5_000_000  # larger raw records: oversize
+    tagger: TokenTagger | None = None  # None: the registry's model for each language
+    entity_options: EntityOptions = DEFAULT_OPTIONS
+    with_entities: bool = True  # False: `newsstream clean`, the stages up to the language
+    max_words: int | None = None  # longer texts: too_large before tagging
+    max_event_skew_s: float = float("inf")
+    deadletter_bytes: int = DEADLETTER_PAYLOAD_BYTES
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, with_entities: bool = True,
+                      threads: int = 1) -> EnrichOptions:
+        return cls(max_bytes=settings.max_payload_bytes,
+                   entity_options=EntityOptions.from_settings(settings, threads),
+                   with_entities=with_entities, max_words=settings.max_article_words,
+                   max_event_skew_s=settings.max_event_time_skew_s,
+                   deadletter_bytes=settings.deadletter_payload_bytes)
+
+
+DEFAULT_ENRICH = EnrichOptions()
+
+
 @dataclass(slots=True)
 class _Work:
     """One record on its way through the stages: what was asked, and what is known so far."""
@@ -80,13 +109,9 @@ class _Work:
     value: bytes | None
     origin: Origin
     received: datetime
-    max_bytes: int
-    tagger: TokenTagger | None
-    entity_options: EntityOptions
+    options: EnrichOptions
     line_memory: Mapping[str, dict[str, Any]] | None
     memory_prefix: str
-    max_words: int | None
-    max_event_skew_s: float
     result: Result
     raw: RawArticle | None = None
     cleaned: CleanedArticle | None = None
@@ -107,7 +132,7 @@ class _Work:
 
 
 def _decode(work: _Work) -> None:
-    work.raw = decode_raw_article(work.value, work.max_bytes)
+    work.raw = decode_raw_article(work.value, work.options.max_bytes)
 
 
 def _clean(work: _Work) -> None:
@@ -133,16 +158,16 @@ def _language(work: _Work) -> None:
 
 
 def _entities(work: _Work) -> None:
-    text = work.text.text
-    if work.max_words is not None:
+    text, options = work.text.text, work.options
+    if options.max_words is not None:
         words = len(text.split())
-        if words > work.max_words:
+        if words > options.max_words:
             raise Rejected("too_large", "entities",
-                           f"{words} words of text exceed the {work.max_words} limit",
+                           f"{words} words of text exceed the {options.max_words} limit",
                            work.article.id)
-    tagger = work.tagger or tagger_for(work.language, work.entity_options)
+    tagger = options.tagger or tagger_for(work.language, options.entity_options)
     work.entities_model = tagger.name
-    work.entities = extract_entities(text, work.language, tagger, work.entity_options)
+    work.entities = extract_entities(text, work.language, tagger, options.entity_options)
 
 
 def _assemble(work: _Work) -> None:
@@ -151,7 +176,7 @@ def _assemble(work: _Work) -> None:
     enriched = _enriched(work.article, work.text, work.language, work.entities,
                          work.entities_model, work.origin, work.received)
     result.event_time, result.rejected_times = event_time(enriched, work.origin,
-                                                          work.max_event_skew_s)
+                                                          work.options.max_event_skew_s)
     fetched = parse_iso(work.article.fetched_at)
     result.fetched_at = fetched.timestamp() if fetched else None
     work.assembled = enriched
@@ -181,17 +206,11 @@ CLEANING_STAGES = STAGES[:STAGE_NAMES.index("language") + 1]
 def enrich_record(
     value: bytes | None,
     origin: Origin | None = None,
+    options: EnrichOptions = DEFAULT_ENRICH,
     *,
-    max_bytes: int,
-    tagger: TokenTagger | None = None,
-    entity_options: EntityOptions = DEFAULT_OPTIONS,
     received_at: datetime | None = None,
     line_memory: Mapping[str, dict[str, Any]] | None = None,
     memory_prefix: str = "",
-    with_entities: bool = True,
-    max_words: int | None = None,
-    max_event_skew_s: float = float("inf"),
-    deadletter_bytes: int = DEADLETTER_PAYLOAD_BYTES,
     on_stage: Callable[[int], None] | None = None,
 ) -> Result:
     """Run the stages on one record. ``line_memory`` maps ``memory_prefix + domain`` to each
@@ -199,9 +218,10 @@ def enrich_record(
     ``on_stage`` is told the index (in :data:`STAGE_NAMES`) of each stage as it starts."""
     origin = origin or Origin()
     result = Result()
-    work = _Work(value, origin, received_at or utc_now(), max_bytes, tagger, entity_options,
-                 line_memory, memory_prefix, max_words, max_event_skew_s, result)
-    stages = STAGES if with_entities else CLEANING_STAGES
+    work = _Work(value, origin, received_at or utc_now(), options, line_memory, memory_prefix,
+                 result)
+    stages = STAGES if options.with_entities else CLEANING_STAGES
+    deadletter_bytes = options.deadletter_bytes
     stage = STAGE_NAMES[0]
     try:
         last = time.perf_counter()

@@ -20,6 +20,7 @@ from stream.entities.tagger import TokenTagger
 from stream.ingest.urls import registrable_domain
 from stream.pipeline import (
     BudgetExceeded,
+    EnrichOptions,
     Origin,
     Result,
     enrich_record,
@@ -82,14 +83,11 @@ class Enricher:
     def __init__(self, settings: Settings, *, with_entities: bool = True,
                  start_method: str = "forkserver",
                  on_restart: Callable[[str], None] | None = None) -> None:
-        options = EntityOptions.from_settings(settings)
-        self._enrich = partial(enrich_record, max_bytes=settings.max_payload_bytes,
-                               with_entities=with_entities, entity_options=options,
-                               max_words=settings.max_article_words,
-                               max_event_skew_s=settings.max_event_time_skew_s,
-                               deadletter_bytes=settings.deadletter_payload_bytes)
+        options = EnrichOptions.from_settings(settings, with_entities=with_entities)
+        self._enrich = partial(enrich_record, options=options)
         self._deadletter_bytes = settings.deadletter_payload_bytes
-        load = partial(warm_up, load_entities=with_entities, entity_options=options)
+        load = partial(warm_up, load_entities=with_entities,
+                       entity_options=options.entity_options)
         budget_s = settings.article_budget_s
         self._runner: Runner
         if budget_s <= 0:

@@ -12,7 +12,7 @@ from stream.entities.mentions import (
     split_mention,
 )
 from stream.entities.tagger import Span, bio_to_spans
-from stream.pipeline import enrich_record
+from stream.pipeline import EnrichOptions, enrich_record
 from tests.support.helpers import SAMPLE_TEXT
 from tests.support.paths import EXAMPLES
 from training.corpus import prf, spans_to_bio
@@ -289,8 +289,9 @@ def test_the_english_examples_show_none_of_the_known_mistakes(tier: str) -> None
     records = [orjson.loads(line) for line in EXAMPLES.read_bytes().splitlines()]
     wanted = ("aeb-42aad16bde928862", "aeb-e7994d5500875202")
     english = [r for r in records if r.get("id") in wanted]
-    results = [enrich_record(orjson.dumps(r), max_bytes=1 << 22,
-                             entity_options=EntityOptions(tier=tier)).enriched
+    results = [enrich_record(orjson.dumps(r), options=EnrichOptions(
+                                 max_bytes=1 << 22, entity_options=EntityOptions(tier=tier))
+                             ).enriched
                for r in english]
     counts = {(c["name"], c["label"]) for result in results if result
               for c in result["entity_counts"]}

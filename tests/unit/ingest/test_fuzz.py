@@ -17,7 +17,7 @@ from stream.counts.event_time import LATEST_EVENT_TIME, event_time
 from stream.ingest.deadletters import Origin, Rejected, deadletter_record
 from stream.ingest.payloads import decode_raw_article
 from stream.ingest.urls import normal_url, url_problem
-from stream.pipeline import enrich_record
+from stream.pipeline import EnrichOptions, enrich_record
 from tests.support.fuzz import corpus, write_corpus
 from tests.support.helpers import assert_valid
 
@@ -55,7 +55,7 @@ def test_every_hostile_record_comes_out_once_in_order(tmp_path: Path) -> None:
 def test_a_bad_port_is_a_schema_error_not_a_crash() -> None:
     value = orjson.dumps({"url": "https://example.com:abc/x", "content_type": "text/plain",
                           "body": "Presiden Joko Widodo berkunjung ke Jakarta hari ini."})
-    result = enrich_record(value, max_bytes=LIMIT)
+    result = enrich_record(value, options=EnrichOptions(max_bytes=LIMIT))
     assert result.reason_code == "schema"
     assert "url" in result.deadletter["reason"]  # type: ignore[index]
 
@@ -143,6 +143,6 @@ def test_a_producer_clock_in_the_future_is_not_believed_either() -> None:
 def test_megabytes_of_one_repeated_name_are_too_large_not_a_killed_child() -> None:
     value = orjson.dumps({"url": "https://a.example/x", "content_type": "text/plain",
                           "body": "Joko Widodo, " * 350_000})  # 4.6 MB, one line
-    result = enrich_record(value, max_bytes=5_000_000, max_words=50_000)
+    result = enrich_record(value, options=EnrichOptions(max_bytes=5_000_000, max_words=50_000))
     assert result.reason_code == "too_large"
     assert "700000 words of text exceed the 50000 limit" in result.deadletter["reason"]  # type: ignore[index]

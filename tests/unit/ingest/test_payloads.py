@@ -98,7 +98,7 @@ def test_only_a_mostly_binary_body_is_rejected() -> None:
 
 
 def test_a_page_with_controls_comes_out_enriched_without_them() -> None:
-    from stream.pipeline import enrich_record
+    from stream.pipeline import EnrichOptions, enrich_record
 
     page = ("<html><head><title>Banjir di Jakarta</title></head><body><article>"
             + "<p>Banjir melanda Jakarta\x00 pada Senin\x0b pagi. Gubernur DKI Jakarta "
@@ -106,7 +106,7 @@ def test_a_page_with_controls_comes_out_enriched_without_them() -> None:
             + "</article></body></html>")
     result = enrich_record(orjson.dumps(raw_article(body=page, content_type="text/html",
                                                     url="https://news.example.id/banjir")),
-                           max_bytes=LIMIT)
+                           options=EnrichOptions(max_bytes=LIMIT))
     assert result.enriched is not None, result.deadletter
     text = result.enriched["text"]
     assert "Banjir melanda Jakarta pada Senin" in text
