@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -33,18 +34,26 @@ def test_make_run_prints_the_dashboard_url_and_ctrl_c_stops_everything(tmp_path:
                                 stdin=subprocess.DEVNULL)
     try:
         url = None
-        deadline = time.monotonic() + 120
+        # Each wait has its own bound, long enough for a loaded machine (a CI run beside
+        # another): the start (broker, worker, models, dashboard), then the page's counts.
+        deadline = time.monotonic() + 180
         while url is None and time.monotonic() < deadline and demo.poll() is None:
             found = re.search(r"▶ dashboard on (http://\S+/)", output.read_text())
             url = found.group(1) if found else None
             time.sleep(0.2)
         assert url, output.read_text()
         names: set[str] = set()
+        home: dict[str, Any] = {}
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and "Antony Blinken" not in names:
             with urllib.request.urlopen(url + "api/home", timeout=5) as page:
-                names = {e["name"] for e in orjson.loads(page.read())["top"]["entities"]}
+                home = orjson.loads(page.read())
+            names = {e["name"] for e in home["top"]["entities"]}
             time.sleep(0.5)
-        assert {"Antony Blinken", "Sergei Shoigu", "Korea Utara", "Rusia"} <= names
+        dashboard_log = tmp_path / "data" / "dashboard.log"
+        assert {"Antony Blinken", "Sergei Shoigu", "Korea Utara", "Rusia"} <= names, (
+            home.get("status"), home.get("held"), output.read_text()[-3000:],
+            dashboard_log.read_text()[-3000:] if dashboard_log.exists() else "no dashboard log")
         # The terminal names an entity as the page does (not "Inggris" for the UK).
         while time.monotonic() < deadline and "top entities" not in output.read_text():
             time.sleep(0.2)
