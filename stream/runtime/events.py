@@ -56,7 +56,7 @@ async def _log_start_past(app: Any, tp: Any, expected: int, ahead: dict[Any, flo
         progress.on_log_reset(tp.topic)
     ahead.pop(tp, None)
     # The records from there on that were passed over as ahead are fetched again, in order.
-    await app.consumer.seek(tp, earliest)
+    await app.consumer.seek_wait({tp: earliest})  # in the consumer's thread
     return int(earliest)
 
 

@@ -173,8 +173,10 @@ class WorkAlignedConsumer(AIOKafkaConsumer):  # type: ignore[misc]  # faust has 
                         describe(error))
             await self.seek_to_log_start(uncommitted)
             return
-        for tp, start in starts.items():
-            await self.seek(tp, start)
+        # In the consumer's own thread (faust's seek_wait): ``seek`` calls aiokafka from this
+        # one, and its fetcher then failed with "invalid state" (measured, a worker restarted
+        # after a kill: the fetcher crashed and the worker stopped consuming).
+        await self.seek_wait(dict(starts))
         self.newsstream_log_starts = {tp: int(start) for tp, start in starts.items()}
 
     async def seek_to_log_start(self, tps: list[Any]) -> None:

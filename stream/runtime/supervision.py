@@ -137,7 +137,7 @@ async def rewind(ctx: WorkerContext, tps: list[Any]) -> None:
     now = time.monotonic()
     for tp in tps:
         start = int(starts.get(tp) or 0)
-        await consumer.seek(tp, start)
+        await consumer.seek_wait({tp: start})  # in the consumer's thread
         forget_positions(consumer, tp)
         ctx.progress.rewind(tp, start, now)
         log.warning("%s/%s: resuming at offset %d of the new log", tp.topic, tp.partition,
@@ -211,7 +211,7 @@ async def refetch_stalled(ctx: WorkerContext, pacer: Pacer, now: float) -> list[
         log.warning("%s/%s: records to process and no progress for %.0f s: fetching again from "
                     "offset %d", tp.topic, tp.partition, after_s, offset)
         try:
-            await ctx.app.consumer.seek(tp, offset)
+            await ctx.app.consumer.seek_wait({tp: offset})  # in the consumer's thread
         except Exception as error:  # revoked meanwhile: the timer must go on for the rest
             log.warning("%s/%s: could not fetch again: %s", tp.topic, tp.partition, error)
             continue

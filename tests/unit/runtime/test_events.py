@@ -44,9 +44,10 @@ class Consumer:
     async def earliest_offsets(self, *tps: TopicPartition) -> dict[TopicPartition, int]:
         return {tp: self.earliest for tp in tps}
 
-    async def seek(self, tp: TopicPartition, offset: int) -> None:
-        self.seeks.append(offset)
-        self.delivered += list(range(offset, self.log_end))
+    async def seek_wait(self, offsets: dict[TopicPartition, int]) -> None:
+        for offset in offsets.values():
+            self.seeks.append(offset)
+            self.delivered += list(range(offset, self.log_end))
 
 
 @dataclass

@@ -96,8 +96,8 @@ async def test_partitions_with_no_commit_are_sought_to_their_log_start(
     async def earliest_offsets(*tps: Any) -> dict[Any, int]:
         return {tp: 3 for tp in tps}
 
-    async def seek(tp: Any, offset: int) -> None:
-        sought.append((tp, offset))
+    async def seek_wait(offsets: dict[Any, int]) -> None:
+        sought.extend(offsets.items())
 
     async def seek_to_log_start(tps: list[Any]) -> None:
         rewound.extend(tps)
@@ -106,7 +106,7 @@ async def test_partitions_with_no_commit_are_sought_to_their_log_start(
     monkeypatch.setattr(consumer, "assignment", lambda: {committed, fresh, changelog})
     monkeypatch.setattr(consumer, "_is_changelog_tp", lambda tp: tp == changelog)
     monkeypatch.setattr(consumer, "earliest_offsets", earliest_offsets)
-    monkeypatch.setattr(consumer, "seek", seek)
+    monkeypatch.setattr(consumer, "seek_wait", seek_wait)
     monkeypatch.setattr(consumer, "seek_to_log_start", seek_to_log_start)
     await consumer.perform_seek()
     # faust's own seek left the partition with no commit where its fetch had got to

@@ -25,8 +25,8 @@ class Consumer:
     def highwater(self, tp: Any) -> int | None:
         return self.highwaters.get(tp)
 
-    async def seek(self, tp: Any, offset: int) -> None:
-        self.seeks.append((tp, offset))
+    async def seek_wait(self, offsets: dict[Any, int]) -> None:
+        self.seeks.extend(offsets.items())
 
 
 class Ctx:
@@ -60,10 +60,10 @@ async def test_a_refetch_that_fails_is_logged_and_the_others_go_on() -> None:
     gone, stuck = TP("raw", 0), TP("raw", 1)
 
     class Revoking(Consumer):
-        async def seek(self, tp: Any, offset: int) -> None:
-            if tp is gone:
+        async def seek_wait(self, offsets: dict[Any, int]) -> None:
+            if gone in offsets:
                 raise RuntimeError("partition not assigned")
-            await super().seek(tp, offset)
+            await super().seek_wait(offsets)
 
     consumer = Revoking({gone: 10, stuck: 10})
     progress = Progress()
