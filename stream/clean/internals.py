@@ -1,6 +1,6 @@
 """Other libraries' internals that cleaning relies on, in one place, each named with what it
-does and checked by a test of its own (tests/test_library_internals.py): a new version of
-htmldate, trafilatura or py3langid that changes one shows there first.
+does and checked by a test of its own (tests/unit/runtime/test_library_internals.py): a new
+version of htmldate, trafilatura or py3langid that changes one shows there first.
 
 - htmldate: ``extractors.month_words`` (looked up by name at each call) is replaced with a
   cached copy; building it loads all of dateparser's locale data.

@@ -3,7 +3,7 @@ installed faust-streaming is a version they were verified against.
 
 faust gives no public hook for what newsstream needs to change, so these subclass or read its
 internals. Each is named here with why, and has a unit test of its own
-(tests/test_faust_internals.py):
+(tests/unit/runtime/test_faust_internals.py):
 
 - ``App._new_transport``: the transport's Consumer class is :class:`WorkAlignedConsumer`;
 - ``Consumer._read_offset`` replaced, ``Consumer._new_consumer_thread`` wrapped, ``commit``

