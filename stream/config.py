@@ -339,15 +339,11 @@ class Settings(BaseSettings):
     def sasl_secret(self) -> str | None:
         """The SASL password, from its file when one is given (read when asked: a rotated
         secret is picked up by the next client)."""
-        if self.sasl_password_file:
-            return Path(self.sasl_password_file).read_text(encoding="utf-8").strip()
-        return self.sasl_password.get_secret_value() if self.sasl_password else None
+        return _secret(self.sasl_password, self.sasl_password_file)
 
     def web_secret(self) -> str | None:
         """The web token, from its file when one is given (read when asked: rotation)."""
-        if self.web_token_file:
-            return Path(self.web_token_file).read_text(encoding="utf-8").strip() or None
-        return (self.web_token.get_secret_value() or None) if self.web_token else None
+        return _secret(self.web_token, self.web_token_file) or None
 
     @field_validator("input_topics", "count_windows_s", mode="before")
     @classmethod
@@ -438,3 +434,10 @@ def _misspelt_prefix(name: str) -> bool:
     prefix, underscore, rest = name.partition("_")
     return bool(underscore and rest) and prefix != "NEWSSTREAM" and difflib.SequenceMatcher(
         None, prefix, "NEWSSTREAM").ratio() >= 0.8
+
+
+def _secret(value: SecretStr | None, file: str | None) -> str | None:
+    """A secret given in a variable or, read now (rotation), in a file."""
+    if file:
+        return Path(file).read_text(encoding="utf-8").strip()
+    return value.get_secret_value() if value else None

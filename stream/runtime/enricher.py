@@ -85,7 +85,7 @@ class Enricher:
                  on_restart: Callable[[str], None] | None = None) -> None:
         options = EnrichOptions.from_settings(settings, with_entities=with_entities)
         self._enrich = partial(enrich_record, options=options)
-        self._deadletter_bytes = settings.deadletter_payload_bytes
+        self._deadletter_bytes = options.deadletter_bytes
         load = partial(warm_up, load_entities=with_entities,
                        entity_options=options.entity_options)
         budget_s = settings.article_budget_s

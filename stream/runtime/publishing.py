@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 
 from stream.dedup.decision import Deduplicated
-from stream.ingest.deadletters import ReasonCode
 from stream.pipeline import Result, failed_record
 from stream.records import ArticleEnvelope, EntityEvent, encode
 from stream.runtime.context import WorkerContext
@@ -29,9 +28,8 @@ async def enrich_message(ctx: WorkerContext, message: Any) -> Result:
     origin = origin_of(message)
     undecodable = undecodable_reason(message.headers)
     if undecodable is not None:
-        code: ReasonCode = ("oversize" if undecodable_code(message.headers) == "oversize"
-                            else "undecodable")
-        return failed_record(None, origin, code, "transport", undecodable,
+        return failed_record(None, origin, undecodable_code(message.headers), "transport",
+                             undecodable,
                              max_payload_bytes=ctx.settings.deadletter_payload_bytes)
     # The boilerplate memory is kept per partition: its changelog must follow the partition
     # of the record that changed it.

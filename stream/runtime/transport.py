@@ -29,6 +29,7 @@ from aiokafka.record._crecords import default_records as c_default_records
 from aiokafka.record._crecords import legacy_records as c_legacy_records
 from aiokafka.structs import ConsumerRecord
 
+from stream.ingest.deadletters import ReasonCode
 from stream.runtime.bounded_codecs import OversizeBatch, decoders
 from stream.runtime.versions import require_verified
 
@@ -41,20 +42,21 @@ DEFAULT_MAX_BATCH_BYTES = 64_000_000
 _READ_COMMITTED = 1
 
 
-def undecodable_reason(headers: Any) -> str | None:
-    """The cause carried by a marked record's headers, or None for an ordinary record."""
+def _header(headers: Any, wanted: str) -> str | None:
     for name, value in headers or ():
-        if name == UNDECODABLE:
+        if name == wanted:
             return bytes(value).decode("utf-8", errors="replace")
     return None
 
 
-def undecodable_code(headers: Any) -> str:
+def undecodable_reason(headers: Any) -> str | None:
+    """The cause carried by a marked record's headers, or None for an ordinary record."""
+    return _header(headers, UNDECODABLE)
+
+
+def undecodable_code(headers: Any) -> ReasonCode:
     """The dead-letter reason code of a marked record: ``oversize`` or ``undecodable``."""
-    for name, value in headers or ():
-        if name == UNDECODABLE_CODE:
-            return bytes(value).decode("ascii", errors="replace")
-    return "undecodable"
+    return "oversize" if _header(headers, UNDECODABLE_CODE) == "oversize" else "undecodable"
 
 
 def _marker(tp: Any, offset: int, timestamp: int, code: str, reason: str

@@ -20,6 +20,7 @@ from stream.config import Settings
 from stream.tools.broker import EmbeddedBroker, create_newsstream_topics, free_port
 from stream.tools.producing import consume_topic, produce_records
 from tests.conftest import Worker, start_worker, unique_settings
+from tests.integration.test_faults import metric
 from tests.support.helpers import assert_valid
 from tests.support.streams import (
     BASE_TIME,
@@ -76,12 +77,6 @@ def _metric(worker: Worker, name: str, labels: str = "") -> float:
     pattern = rf"^{name}{{{labels}}} (\S+)$" if labels else rf"^{name} (\S+)$"
     match = re.search(pattern, text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
-
-
-def _metric_total(worker: Worker, name: str) -> float:
-    """The sum of every labelled sample of ``name``."""
-    _, text = worker.get("/metrics")
-    return sum(float(value) for value in re.findall(rf"^{name}{{.*}} (\S+)$", text, re.MULTILINE))
 
 
 @asynccontextmanager
@@ -178,8 +173,8 @@ async def test_counts_are_exact_when_a_worker_joins_before_any_commit_with_chang
             settings, settings.enriched_topic, idle_timeout=3)}
         assert urls == {article["url"] for article in articles}
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while _metric_total(first, "newsstream_consumer_lag_records") \
-                + _metric_total(joining, "newsstream_consumer_lag_records") > 0:
+        while metric(first, "newsstream_consumer_lag_records") \
+                + metric(joining, "newsstream_consumer_lag_records") > 0:
             assert time.monotonic() < deadline, "lag reported after everything was processed"
             time.sleep(0.2)
     finally:
