@@ -68,20 +68,27 @@ def test_a_late_article_is_counted_in_the_total_and_the_windows_still_open() -> 
     other = "Tim nasional sepak bola Indonesia mengalahkan Vietnam di Jakarta, Kamis malam."
     late = deduplicate(state, near, _envelope("old", "https://a.id/2", 8_000.0, other), (0, 1),
                        **OPTIONS)
+    # its minute closed at 8040 + 120 grace < 10000: counted in the total and its open hour
     assert late.decision.counted and late.decision.sizes == [3600]
     assert late.late_windows == ["1m"]
     assert all(e["window_sizes"] == [3600] for e in late.entity_events)
+    assert state[STREAM_TIME] == 10_000.0  # a late article does not move stream time
 
 
-def test_prune_forgets_what_left_the_window() -> None:
+def test_prune_forgets_what_left_the_window_and_a_copy_then_counts_again() -> None:
     state: dict[str, Any] = {}
     near = SimIndex(4)
-    deduplicate(state, near, _envelope("a", "https://a.id/1", 1000.0), (0, 0), **OPTIONS)
+    envelope = _envelope("a", "https://a.id/1", 1000.0)
+    deduplicate(state, near, envelope, (0, 0), **OPTIONS)
     assert prune(state, near, window_s=500.0) == []
     state[STREAM_TIME] = 5000.0
     assert sorted(key.split(":")[0] for key in prune(state, near, window_s=500.0)) == [
         "body", "id", "sim", "url"]
     assert set(state) == {STREAM_TIME}
+    assert near.nearest(int(envelope["fingerprint"]["simhash"] or "0", 16)) is None
+    again = deduplicate(state, near, _envelope("a", "https://a.id/1", 5000.0), (0, 1),
+                        **OPTIONS)
+    assert again.decision.duplicate_of is None and again.decision.counted
 
 
 def _event(offset: int, mentions: int = 2, event_time: float = 3_700.0) -> EntityEvent:

@@ -1,6 +1,6 @@
 from typing import Any
 
-from stream.dedup.decision import STREAM_TIME, decide, expired_keys, forget
+from stream.dedup.decision import decide
 from stream.dedup.fingerprint import Fingerprint, fingerprint, simhash
 from stream.dedup.index import SimIndex, bands
 from stream.ingest.urls import same_page_url
@@ -101,28 +101,6 @@ def test_a_redelivered_record_gets_its_first_decision_again() -> None:
     again = stream.decide(_item("a", "https://x.id/1", STORY, t=1000.0), 5)
     # the stream time moved past the windows meanwhile, but the replay keeps its decision
     assert again.replay and (again.counted, again.sizes) == (first.counted, first.sizes)
-
-
-def test_late_articles_count_in_the_windows_still_open() -> None:
-    stream = Stream()
-    stream.decide(_item("a", "https://x.id/1", STORY, t=10_000.0), 0)
-    assert stream.state[STREAM_TIME] == 10_000.0
-    late = stream.decide(_item("b", "https://x.id/2", OTHER, t=9_800.0), 1)
-    # its minute (9780-9840) closed at 9840 + 120 grace < 10000; its hour is open
-    assert (late.counted, late.sizes) == (True, [3600])
-    assert stream.state[STREAM_TIME] == 10_000.0  # a late article does not move stream time
-
-
-def test_old_entries_expire() -> None:
-    stream = Stream()
-    stream.decide(_item("a", "https://x.id/1", STORY, t=1000.0), 0)
-    stream.decide(_item("b", "https://x.id/2", OTHER, t=9000.0), 1)
-    old = expired_keys(stream.state.items(), horizon=5000.0)
-    assert old and all(key.endswith(":a") or stream.state[key]["id"] == "a" for key in old)
-    forget(stream.state, stream.near, old)
-    assert stream.near.nearest(simhash(STORY) or 0) is None
-    again = stream.decide(_item("a", "https://x.id/1", STORY, t=9500.0), 2)
-    assert again.duplicate_of is None  # forgotten after the window: counted again
 
 
 def test_the_same_article_sent_again_unchanged_is_itself_and_not_counted_again() -> None:
