@@ -228,18 +228,23 @@ class BudgetedExecutor:
         self._restart("too_slow")
         return BudgetExceeded(f"took longer than the {self.budget_s:g} s budget")
 
+    def _polls(self) -> Iterator[float]:
+        """How long to wait for the child's answer each time, until the budget is spent: the
+        child's memory and the deadline are checked between waits (raising past either)."""
+        deadline = time.monotonic() + self.budget_s
+        while True:
+            yield min(self.POLL_S, max(0.0, deadline - time.monotonic()))
+            self._check(deadline)
+
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         future = self._submit(fn, *args, **kwargs)
-        deadline = time.monotonic() + self.budget_s
         try:
-            while True:
-                try:
-                    return future.result(timeout=min(self.POLL_S,
-                                                     max(0.0, deadline - time.monotonic())))
-                except FutureTimeout:
-                    self._check(deadline)
+            for wait_s in self._polls():
+                with contextlib.suppress(FutureTimeout):
+                    return future.result(timeout=wait_s)
         except (BrokenProcessPool, MemoryExceeded, BudgetExceeded) as error:
             raise self._failed(error) from None
+        raise AssertionError("the polls end by raising")
 
     def _check(self, deadline: float) -> None:
         if self._over_memory():
@@ -260,18 +265,16 @@ class BudgetedExecutor:
             if not self._warm:  # a replaced child loads its models before the budget runs
                 await self.start_async()
             future = asyncio.wrap_future(self._submit(fn, *args, **kwargs))
-            deadline = time.monotonic() + self.budget_s
-            while True:
-                done, _ = await asyncio.wait(
-                    {future}, timeout=min(self.POLL_S, max(0.0, deadline - time.monotonic())))
+            for wait_s in self._polls():
+                done, _ = await asyncio.wait({future}, timeout=wait_s)
                 if done:
                     result: T = future.result()
                     return result
-                self._check(deadline)
         except (BrokenProcessPool, MemoryExceeded, BudgetExceeded) as error:
             if future is not None:
                 future.cancel()
             raise self._failed(error) from None
+        raise AssertionError("the polls end by raising")
 
     def terminate(self) -> None:
         self._kill(self._pool)
