@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 venv: $(STAMP)
 
-## docs/configuration.md from the settings' descriptions (stream/config.py); a test checks it.
+## docs/configuration.md from the settings' descriptions (stream/config/); a test checks it.
 docs: $(STAMP)
 	$(BIN)/python -m stream.tools.configuration_doc > docs/configuration.md
 

@@ -15,7 +15,7 @@ from stream.runtime.guard import guarded
 
 
 def register(ctx: WorkerContext) -> None:
-    app, settings, table = ctx.app, ctx.settings, ctx.counts_table
+    app, table = ctx.app, ctx.counts_table
     flusher = CountFlusher(ctx)
     ctx.commit_guard.add(flusher)
 
@@ -29,7 +29,7 @@ def register(ctx: WorkerContext) -> None:
     async def flush_before_revoking(_app: Any, revoked: set[Any], **_kwargs: Any) -> None:
         await flusher.on_revoked(revoked)
 
-    @app.timer(interval=settings.count_flush_s)
+    @app.timer(interval=ctx.counting.flush_s)
     async def flush_counts() -> None:
         await flush_holding_lock(flusher)
 

@@ -19,11 +19,11 @@ PRUNE_EVERY_S = 300.0  # the de-duplication table is one partition: a full scan,
 
 
 def register(ctx: WorkerContext) -> None:
-    settings, table, metrics = ctx.settings, ctx.dedup_table, ctx.metrics
+    counting, table, metrics = ctx.counting, ctx.dedup_table, ctx.metrics
     pruning = Pacer(PRUNE_EVERY_S, started=time.monotonic())
-    near = SimIndex(settings.near_duplicate_distance)
+    near = SimIndex(counting.near_duplicate_distance)
     # The articles log's id at start: positions are of that log (a new one restarts us).
-    articles_log = ctx.topic_ids.get(settings.articles_topic, "")
+    articles_log = ctx.topic_ids.get(ctx.topics.articles, "")
     batcher = EntityEventBatcher.installed(ctx)  # entity events on to counting, in batches
 
     @table.on_recover
@@ -36,9 +36,9 @@ def register(ctx: WorkerContext) -> None:
             async with batcher.lock, guarded(ctx, event.message, "dedup"):
                 done = deduplicate(table, near, decode_envelope(event.value),
                                    (event.message.partition, event.message.offset),
-                                   sizes=settings.count_windows_s, grace_s=settings.count_grace_s,
-                                   count_near=settings.count_near_duplicates, log=articles_log)
+                                   sizes=counting.windows_s, grace_s=counting.grace_s,
+                                   count_near=counting.count_near_duplicates, log=articles_log)
                 await send_deduplicated(ctx, done, batcher.add)
                 metrics.observe_dedup(done)
                 if pruning.due(time.monotonic()):
-                    prune(table, near, settings.dedup_window_s)
+                    prune(table, near, counting.dedup_window_s)

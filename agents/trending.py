@@ -20,9 +20,9 @@ PRUNE_EVERY_S = 30.0
 
 
 def register(ctx: WorkerContext) -> None:
-    app, settings = ctx.app, ctx.settings
-    boards = TrendBoards(ctx.trends_table, max(3 * settings.trend_top_n, 50),
-                         settings.window_retention_s)
+    app, counting = ctx.app, ctx.counting
+    boards = TrendBoards(ctx.trends_table, max(3 * counting.trend_top_n, 50),
+                         counting.window_retention_s)
     pruning = Pacer(PRUNE_EVERY_S, started=time.monotonic())
     flusher = BoardsFlusher.installed(ctx, boards)
 
@@ -35,9 +35,9 @@ def register(ctx: WorkerContext) -> None:
                 if pruning.due(time.monotonic()):
                     boards.prune(flusher.table)
 
-    @app.timer(interval=settings.trend_publish_interval_s)
+    @app.timer(interval=counting.trend_publish_interval_s)
     async def publish_trending() -> None:
         async with flusher.lock:
             await flusher.flush()
-            publishable = list(boards.publishable(settings.trend_top_n, to_iso(utc_now())))
+            publishable = list(boards.publishable(counting.trend_top_n, to_iso(utc_now())))
         await publish_boards(ctx, publishable)

@@ -93,7 +93,7 @@ def quix(records: list[bytes], windows: list[int]) -> float:
     with EmbeddedBroker() as broker:
         settings = Settings(broker_url=broker.url, app_id=f"quix-{uuid.uuid4().hex[:6]}")
         source = f"{settings.app_id}.entity-events"
-        asyncio.run(produce_records(settings, source, events, progress=False))
+        asyncio.run(produce_records(settings.connection, source, events, progress=False))
         done = subprocess.run(
             [str(QUIX_PYTHON), str(QUIX_APP), "--broker", broker.bootstrap, "--input", source,
              "--output", f"{settings.app_id}.counts", "--events", str(len(events)),
@@ -142,7 +142,7 @@ async def live_latency(settings: Settings) -> list[float]:
     arrived: dict[str, float] = {}
 
     async def watch() -> None:
-        async for value in consume_topic(settings, settings.mentions_topic,
+        async for value in consume_topic(settings.connection, settings.mentions_topic,
                                          from_beginning=False):
             entity = value["entity"]["entity_id"]
             if entity in sent and entity not in arrived:
@@ -154,7 +154,7 @@ async def live_latency(settings: Settings) -> list[float]:
     await asyncio.sleep(2.0)  # the reader's partitions assigned before the first probe
     for n in range(PROBES):
         sent[f"PER:probe{n}"] = time.perf_counter()
-        await produce_records(settings, settings.articles_topic, [(None, _probe(n))],
+        await produce_records(settings.connection, settings.articles_topic, [(None, _probe(n))],
                               progress=False)
         await asyncio.sleep(PROBE_GAP_S)
     await asyncio.wait_for(watcher, TIMEOUT_S)
@@ -167,7 +167,7 @@ def run(records: list[bytes], workers: int, events: int,
         settings = running.settings
         cpu_before = _cpu(running)
         started = time.perf_counter()
-        asyncio.run(produce_records(settings, settings.articles_topic,
+        asyncio.run(produce_records(settings.connection, settings.articles_topic,
                                     [(None, value) for value in records], progress=False))
         deduplicated = asyncio.run(until_enriched(settings, len(records))) - started
         deadline = time.monotonic() + TIMEOUT_S

@@ -193,12 +193,13 @@ def main() -> None:
                             dashboard_articles=args.articles,
                             dashboard_entities=2 * args.entities,
                             dashboard_windows=args.starts)
-        asyncio.run(create_newsstream_topics(settings))
-        asyncio.run(produce_records(settings, settings.mentions_topic,
+        asyncio.run(create_newsstream_topics(settings.connection, settings.topics, settings.limits))
+        asyncio.run(produce_records(settings.connection, settings.mentions_topic,
                                     _counts(0, args.entities, args.starts, rng), progress=False))
-        asyncio.run(produce_records(settings, settings.trending_topic, _trending(args.starts),
+        asyncio.run(produce_records(settings.connection, settings.trending_topic,
+                                    _trending(args.starts),
                                     progress=False))
-        asyncio.run(produce_records(settings, settings.enriched_topic,
+        asyncio.run(produce_records(settings.connection, settings.enriched_topic,
                                     ((f"bench-{i}".encode(), _article(i, args.entities, rng))
                                      for i in range(args.articles)), progress=False))
         url = f"http://127.0.0.1:{settings.dashboard_port}/"
@@ -219,7 +220,7 @@ def main() -> None:
             updates_before = driver.execute_script("return window.newsstream.updates")
             for i in range(args.updates):
                 asyncio.run(produce_records(
-                    settings, settings.enriched_topic,
+                    settings.connection, settings.enriched_topic,
                     [(f"live-{i}".encode(), _article(args.articles + i, args.entities, rng))],
                     progress=False))
                 time.sleep(0.4)
@@ -231,11 +232,11 @@ def main() -> None:
             for round_ in range(1, args.growth + 1):
                 first = args.articles * round_ + args.updates
                 # New entities, in windows that move on as a long-running stream's do.
-                asyncio.run(produce_records(settings, settings.mentions_topic, _counts(
+                asyncio.run(produce_records(settings.connection, settings.mentions_topic, _counts(
                     args.entities * round_, args.entities, 10, rng, later=10 * round_),
                     progress=False))
                 asyncio.run(produce_records(
-                    settings, settings.enriched_topic,
+                    settings.connection, settings.enriched_topic,
                     ((f"bench-{first + i}".encode(), _article(first + i, args.entities, rng))
                      for i in range(args.articles)), progress=False))
                 _wait_read(url, args.articles)

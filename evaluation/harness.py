@@ -169,7 +169,7 @@ def cluster(workers: int, prefix: str = "bench", **overrides: Any) -> Iterator[C
         settings = Settings(broker_url=broker.url, app_id=f"{prefix}-{uuid.uuid4().hex[:6]}",
                             web_port=free_port(), data_dir=data, log_level="warning",
                             **overrides)
-        asyncio.run(create_newsstream_topics(settings))
+        asyncio.run(create_newsstream_topics(settings.connection, settings.topics, settings.limits))
         running = []
         for _ in range(workers):
             own = settings.model_copy(update={"web_port": free_port()})
@@ -179,7 +179,7 @@ def cluster(workers: int, prefix: str = "bench", **overrides: Any) -> Iterator[C
             stack.callback(stop_process, worker, 30.0)
             running.append((own, worker))
         for own, worker in running:
-            wait_ready(own, worker, READY_TIMEOUT_S)
+            wait_ready(own.web, worker, READY_TIMEOUT_S)
         if workers > 1:
             time.sleep(2 * settings.session_timeout_s)
         yield Cluster(running[0][0], broker, running)
@@ -189,7 +189,8 @@ async def until_enriched(settings: Settings, expected: int) -> float:
     """Read ``articles.enriched`` from the start until ``expected`` records came: the
     perf_counter time of the last one."""
     seen = 0
-    async for _value in consume_topic(settings, settings.enriched_topic, idle_timeout=120):
+    async for _value in consume_topic(settings.connection, settings.enriched_topic,
+                                      idle_timeout=120):
         seen += 1
         if seen == expected:
             return time.perf_counter()

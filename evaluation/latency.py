@@ -36,14 +36,14 @@ async def paced_round_trips(settings: Settings, records: list[bytes], rate: floa
     enriched events as they come: the seconds from each send to its event's arrival."""
     sent: dict[str, float] = {}
     arrived: dict[str, float] = {}
-    consumer = AIOKafkaConsumer(settings.enriched_topic, **client_options(settings),
+    consumer = AIOKafkaConsumer(settings.enriched_topic, **client_options(settings.connection),
                                 group_id=None, auto_offset_reset="latest",
                                 fetch_max_wait_ms=10, max_partition_fetch_bytes=MAX_REQUEST_BYTES)
-    producer = AIOKafkaProducer(**client_options(settings), linger_ms=0, acks="all",
+    producer = AIOKafkaProducer(**client_options(settings.connection), linger_ms=0, acks="all",
                                 max_request_size=MAX_REQUEST_BYTES)
     try:
-        await within(settings, consumer.start(), f"read {settings.enriched_topic}")
-        await within(settings, producer.start(), f"send to {settings.input_topics[0]}")
+        await within(settings.connection, consumer.start(), f"read {settings.enriched_topic}")
+        await within(settings.connection, producer.start(), f"send to {settings.input_topics[0]}")
         await consumer.getmany(timeout_ms=500)  # positioned at the end before the first send
 
         async def read() -> None:

@@ -76,9 +76,9 @@ def soak(data: Path, articles: int, out: Path,
 
 async def _stream(settings: Settings, records: Iterator[tuple[bytes, bytes]],
                   samples: Samples) -> None:
-    reader = consume_topic(settings, settings.enriched_topic, idle_timeout=300)
+    reader = consume_topic(settings.connection, settings.enriched_topic, idle_timeout=300)
     while chunk := list(itertools.islice(records, CHUNK)):
-        await produce_records(settings, settings.input_topics[0], chunk, progress=False)
+        await produce_records(settings.connection, settings.input_topics[0], chunk, progress=False)
         target = samples.done + len(chunk)
         async for _value in reader:
             samples.done += 1

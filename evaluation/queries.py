@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     with cluster(args.workers, prefix="bench-q", session_timeout_s=3.0) as running:
         settings, ports = running.settings, running.ports
-        asyncio.run(produce_records(settings, settings.entity_events_topic,
+        asyncio.run(produce_records(settings.connection, settings.entity_events_topic,
                                     _events(args.entities), progress=False))
         deadline = time.monotonic() + 300
         while sum(total_updates(p) for p in ports) < args.entities:

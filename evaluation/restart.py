@@ -39,7 +39,7 @@ COUNTS_TABLE = "entity-counts"
 async def fill_changelog(settings: Settings, keys: int) -> None:
     """``keys`` count keys (entities × windows) in the counts table's changelog."""
     topic = f"{settings.app_id}-{COUNTS_TABLE}-changelog"
-    await ensure_topics(client_options(settings), [TopicSpec(topic, settings.partitions,
+    await ensure_topics(client_options(settings.connection), [TopicSpec(topic, settings.partitions,
                                                              {"cleanup.policy": "compact"})])
 
     def records() -> Iterator[tuple[bytes, bytes]]:
@@ -54,7 +54,7 @@ async def fill_changelog(settings: Settings, keys: int) -> None:
         # The partition of the key's entity, as the worker writes its changelog.
         return partition_of(orjson.loads(key or b'""').split("|", 1)[0], settings.partitions)
 
-    await produce_records(settings, topic, records(), progress=False,
+    await produce_records(settings.connection, topic, records(), progress=False,
                           partition_of=entity_partition)
 
 
@@ -64,7 +64,7 @@ def time_to_ready(settings: Settings, log: Path) -> float:
                                   env=settings_environment(settings), stdout=handle,
                                   stderr=subprocess.STDOUT)
     try:
-        return wait_ready(settings, worker, READY_TIMEOUT_S)
+        return wait_ready(settings.web, worker, READY_TIMEOUT_S)
     finally:
         stop_process(worker, 60.0)
 
@@ -83,7 +83,8 @@ def main() -> None:
             settings = Settings(broker_url=broker.url, app_id=f"restart-{tag}", store=store,
                                 web_port=free_port(), data_dir=f"{folder}/{store}",
                                 log_level="warning")
-            asyncio.run(create_newsstream_topics(settings))
+            asyncio.run(create_newsstream_topics(settings.connection, settings.topics,
+                                                 settings.limits))
             started = time.perf_counter()
             asyncio.run(fill_changelog(settings, args.keys))
             print(f"{args.keys:,} keys written in {time.perf_counter() - started:.0f} s",

@@ -67,7 +67,7 @@ def measure(records: Iterable[bytes], settings: Settings) -> Costs:
     """Each record through the enrichment as ``newsstream process`` runs it (models already
     loaded), then pickled as the worker hands it to its child and back, then encoded as it
     is published."""
-    enricher = Enricher(settings, start_method="alarm")
+    enricher = Enricher(settings.limits, settings.entities, start_method="alarm")
     memory: dict[str, Any] = {}
     costs = Costs()
     try:

@@ -60,7 +60,7 @@ async def _stream(settings: Settings, records: list[bytes]) -> float:
     # worker of two bounded the pair at 1.7 times one.
     keyed = [(orjson.loads(value)["id"].encode(), value) for value in records]
     turn = iter(range(len(keyed)))
-    await produce_records(settings, settings.input_topics[0], keyed, progress=False,
+    await produce_records(settings.connection, settings.input_topics[0], keyed, progress=False,
                           partition_of=lambda _key: next(turn) % settings.partitions)
     return await until_enriched(settings, len(records)) - started
 

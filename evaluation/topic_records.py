@@ -22,8 +22,8 @@ from stream.tools.broker import within
 
 
 async def topic_names(settings: Settings) -> list[str]:
-    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None)
-    await within(settings, consumer.start(), "list topics")
+    consumer = AIOKafkaConsumer(**client_options(settings.connection), group_id=None)
+    await within(settings.connection, consumer.start(), "list topics")
     try:
         return sorted(await consumer.topics())
     finally:
@@ -34,9 +34,9 @@ async def every_record(settings: Settings, topics: list[str], idle_s: float = 1.
                        ) -> dict[str, tuple[int, int]]:
     """Per topic: its records and their bytes (key and value), read from the start of every
     partition until nothing more comes for ``idle_s``."""
-    consumer = AIOKafkaConsumer(**client_options(settings), group_id=None,
+    consumer = AIOKafkaConsumer(**client_options(settings.connection), group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
-    await within(settings, consumer.start(), "read topics")
+    await within(settings.connection, consumer.start(), "read topics")
     counts = {topic: (0, 0) for topic in topics}
     try:
         partitions = [TopicPartition(topic, p) for topic in topics

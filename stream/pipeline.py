@@ -32,7 +32,6 @@ from stream.entities.tagger import TokenTagger
 from stream.ingest.deadletters import (
     DEADLETTER_PAYLOAD_BYTES,
     Origin,
-    ReasonCode,
     Rejected,
     deadletter_record,
 )
@@ -41,10 +40,18 @@ from stream.ingest.urls import registrable_domain
 from stream.records import FingerprintJson
 
 if TYPE_CHECKING:
-    from stream.config import Settings
+    from stream.config import Entities, Limits
 
-__all__ = ["PIPELINE_VERSION", "STAGE_NAMES", "BudgetExceeded", "EnrichOptions", "Origin",
-           "Result", "enrich_record", "failed_record", "too_slow_record"]
+__all__ = [
+    "PIPELINE_VERSION",
+    "STAGE_NAMES",
+    "BudgetExceeded",
+    "Cleaned",
+    "EnrichOptions",
+    "Origin",
+    "Result",
+    "enrich_record",
+]
 
 
 class BudgetExceeded(Exception):
@@ -55,8 +62,20 @@ class BudgetExceeded(Exception):
     article_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """What the cleaning stages found in one record (``newsstream clean`` prints it)."""
+
+    id: str
+    url: str
+    article: CleanedArticle
+    language: str
+
+
 @dataclass(slots=True)
 class Result:
+    """One record's enrichment: the enriched article, or its dead letter."""
+
     enriched: dict[str, Any] | None = None
     deadletter: dict[str, Any] | None = None
     reason_code: str | None = None
@@ -67,13 +86,23 @@ class Result:
     # De-duplication keys (stream.dedup.fingerprint.Fingerprint.to_json), with enrichment.
     fingerprint: FingerprintJson | None = None
     fetched_at: float | None = None  # the crawler's fetched_at, epoch seconds
-    cleaned: dict[str, Any] | None = None  # what `newsstream clean` prints
+    cleaned: Cleaned | None = None  # the cleaning stages' findings (`newsstream clean` only)
     # Scraped text: the site's updated boilerplate memory, (key, state), for the caller to store.
     line_state: tuple[str, dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
         return self.enriched is not None
+
+    @classmethod
+    def rejected(cls, value: bytes | None, origin: Origin, rejected: Rejected,
+                 max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
+        """The dead letter of a record (:func:`stream.ingest.deadletters.deadletter_record`),
+        with the article id read from the payload where the rejection has none."""
+        if rejected.article_id is None:
+            rejected.article_id = article_id_of(value)
+        return cls(deadletter=deadletter_record(value, origin, rejected, max_payload_bytes),
+                   reason_code=rejected.code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +119,13 @@ class EnrichOptions:
     deadletter_bytes: int = DEADLETTER_PAYLOAD_BYTES
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, with_entities: bool = True,
-                      threads: int = 1) -> EnrichOptions:
-        return cls(max_bytes=settings.max_payload_bytes,
-                   entity_options=EntityOptions.from_settings(settings, threads),
-                   with_entities=with_entities, max_words=settings.max_article_words,
-                   max_event_skew_s=settings.max_event_time_skew_s,
-                   deadletter_bytes=settings.deadletter_payload_bytes)
+    def from_views(cls, limits: Limits, entities: Entities, *, with_entities: bool = True,
+                   threads: int = 1) -> EnrichOptions:
+        return cls(max_bytes=limits.max_payload_bytes,
+                   entity_options=EntityOptions.from_view(entities, threads),
+                   with_entities=with_entities, max_words=limits.max_article_words,
+                   max_event_skew_s=limits.max_event_time_skew_s,
+                   deadletter_bytes=limits.deadletter_payload_bytes)
 
 
 DEFAULT_ENRICH = EnrichOptions()
@@ -149,12 +178,8 @@ def _clean(work: _Work) -> None:
 def _language(work: _Work) -> None:
     raw, cleaned = work.article, work.text
     work.language = detect_language(cleaned.text, raw.lang)
-    work.result.cleaned = {
-        "id": raw.id, "url": raw.url, "text": cleaned.text, "title": cleaned.title,
-        "author": cleaned.author, "published_at": cleaned.published_at,
-        "language": work.language, "source": cleaned.source, "site_name": cleaned.site_name,
-        "canonical_url": cleaned.canonical_url,
-    }
+    if not work.options.with_entities:  # `newsstream clean`: this is its answer
+        work.result.cleaned = Cleaned(raw.id, raw.url, cleaned, work.language)
 
 
 def _entities(work: _Work) -> None:
@@ -276,23 +301,3 @@ def _enriched(raw: RawArticle, cleaned: CleanedArticle, language: str, entities:
             "topic": origin.topic, "partition": origin.partition, "offset": origin.offset,
         },
     }
-
-
-def failed_record(value: bytes | None, origin: Origin, code: ReasonCode, stage: str,
-                  reason: str, article_id: str | None = None,
-                  max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
-    """A :class:`Result` that dead-letters the record (a failure found outside the stages)."""
-    failure = Rejected(code, stage, reason, article_id or article_id_of(value))
-    return Result(deadletter=deadletter_record(value, origin, failure, max_payload_bytes),
-                  reason_code=code)
-
-
-def too_slow_record(value: bytes | None, origin: Origin, reason: str, stage: str | None = None,
-                    article_id: str | None = None,
-                    max_payload_bytes: int = DEADLETTER_PAYLOAD_BYTES) -> Result:
-    """The dead letter of a record whose enrichment ran past its time budget, in ``stage``
-    (None: unknown, somewhere in the enrichment child, stage "enrich")."""
-    where = f" in stage {stage}" if stage else ""
-    return failed_record(value, origin, "too_slow", stage or "enrich",
-                         f"enrichment {reason}{where}", article_id or article_id_of(value),
-                         max_payload_bytes)

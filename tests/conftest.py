@@ -72,7 +72,7 @@ class Worker:
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> float:
         try:
-            return wait_ready(self.settings, self.process, timeout)
+            return wait_ready(self.settings.web, self.process, timeout)
         except (RuntimeError, TimeoutError) as error:
             raise type(error)(f"{error}:\n{self.log.read_text()[-3000:]}") from None
 

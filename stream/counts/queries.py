@@ -4,6 +4,7 @@ workers (each worker holds the entities of its partitions)."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from typing import Any
 
 from stream.counts.index import CountIndex, Entry
@@ -15,7 +16,7 @@ class QueryError(ValueError):
     """A request the endpoints answer with 400."""
 
 
-def parse_window(name: str, sizes: list[int]) -> str:
+def parse_window(name: str, sizes: Sequence[int]) -> str:
     """The window name of a request (``total``, ``1h``, ``3600s``), if the worker counts it."""
     try:
         size = window_size(name)

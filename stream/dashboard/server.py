@@ -27,7 +27,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from stream.config import Settings
+from stream.config import Connection, Settings, Topics, Web, views
 from stream.dashboard.state import TOTAL, DashboardState, Invalid, Limits
 from stream.runtime import transport
 from stream.runtime.connection import client_options
@@ -95,17 +95,21 @@ class ReadStatus:
 
 
 class Dashboard:
-    def __init__(self, settings: Settings, state: DashboardState | None = None) -> None:
-        self.settings = settings
+    """The dashboard's reading of the output topics and its page. ``config``: its own settings;
+    ``web``: the token its pages need, the workers' own."""
+
+    def __init__(self, config: views.Dashboard, topics: Topics, connection: Connection,
+                 web: Web, state: DashboardState | None = None) -> None:
+        self.config, self.connection, self.web = config, connection, web
+        self.enriched_topic = topics.enriched
         self.state = state or DashboardState(Limits(
-            articles=settings.dashboard_articles, windows=settings.dashboard_windows,
-            entities=settings.dashboard_entities))
+            articles=config.articles, windows=config.windows, entities=config.entities))
         self.metrics = DashboardMetrics()
         self.status = ReadStatus()
-        self.topics = {settings.enriched_topic: self.state.apply_article,
-                       settings.mentions_topic: self.state.apply_count,
-                       settings.trending_topic: self.state.apply_trending,
-                       settings.deadletter_topic: self.state.apply_deadletter}
+        self.topics = {topics.enriched: self.state.apply_article,
+                       topics.mentions: self.state.apply_count,
+                       topics.trending: self.state.apply_trending,
+                       topics.deadletter: self.state.apply_deadletter}
         self._tick = asyncio.Event()
         self._changed = asyncio.Event()  # replaced after each announcement
         self._announced = -1
@@ -118,7 +122,7 @@ class Dashboard:
         """One record in (the wiring's only call into the state)."""
         self.metrics.records.labels(topic).inc()
         if value is None:
-            if topic == self.settings.enriched_topic and key:
+            if topic == self.enriched_topic and key:
                 self.state.forget_article(key.decode("utf-8", "replace"))
             return
         try:
@@ -129,13 +133,12 @@ class Dashboard:
                         topic, error)
 
     async def consume(self) -> None:
-        transport.install(self.settings.max_batch_bytes)
-        group = self.settings.dashboard_group or f"{self.settings.app_id}-dashboard"
-        consumer = AIOKafkaConsumer(**client_options(self.settings), group_id=group,
+        transport.install(self.connection.max_batch_bytes)
+        consumer = AIOKafkaConsumer(**client_options(self.connection), group_id=self.config.group,
                                     enable_auto_commit=False, auto_offset_reset="earliest")
         # Topic metadata (every topic, no auto-creation) comes from the admin client: the
         # consumer's own metadata covers only the partitions it already reads.
-        admin = AIOKafkaAdminClient(**client_options(self.settings))
+        admin = AIOKafkaAdminClient(**client_options(self.connection))
         try:
             await admin.start()
             await consumer.start()
@@ -190,7 +193,7 @@ class Dashboard:
         """Every partition of the output topics it reads; new ones are read from their beginning."""
         try:
             described = await asyncio.wait_for(admin.describe_topics(),
-                                               self.settings.broker_timeout_s)
+                                               self.connection.timeout_s)
         except (KafkaError, TimeoutError, OSError) as error:
             self._broker_failed(error)
             return assigned
@@ -248,7 +251,7 @@ class Dashboard:
 
     async def _commit(self, consumer: AIOKafkaConsumer) -> None:
         with contextlib.suppress(KafkaError, OSError, TimeoutError):
-            await asyncio.wait_for(consumer.commit(), self.settings.broker_timeout_s)
+            await asyncio.wait_for(consumer.commit(), self.connection.timeout_s)
 
     # ---- serving -----------------------------------------------------------------------------
 
@@ -264,10 +267,10 @@ class Dashboard:
             self._announced = self.state.version
             self._changed.set()
             self._changed = asyncio.Event()
-            await asyncio.sleep(self.settings.dashboard_update_interval_s)
+            await asyncio.sleep(self.config.update_interval_s)
 
     def web_app(self) -> web.Application:
-        app = web.Application(middlewares=[auth_middleware(self.settings.web_secret)],
+        app = web.Application(middlewares=[auth_middleware(self.web.secret)],
                               client_max_size=64 * 1024)
         app.on_response_prepare.append(add_security_headers)
         app.add_routes([
@@ -349,7 +352,7 @@ class Dashboard:
             # Another site's page in the user's browser (which would send the user's
             # credentials along): refused.
             return _json({"error": "cross-origin WebSocket refused"}, status=403)
-        if self._clients >= self.settings.dashboard_max_clients:
+        if self._clients >= self.config.max_clients:
             return _json({"error": "too many pages connected"}, status=503)
         socket = web.WebSocketResponse(heartbeat=KEEPALIVE_S,
                                        max_msg_size=MAX_SOCKET_MESSAGE_BYTES)
@@ -415,7 +418,8 @@ def _int(value: str | None) -> int | None:
 
 def serve(settings: Settings) -> None:
     """Run the dashboard until SIGINT/SIGTERM."""
-    dashboard = Dashboard(settings)
-    log.info("dashboard on http://%s:%d/", settings.dashboard_host, settings.dashboard_port)
-    web.run_app(dashboard.web_app(), host=settings.dashboard_host,
-                port=settings.dashboard_port, print=None, access_log=None)
+    config = settings.dashboard
+    dashboard = Dashboard(config, settings.topics, settings.connection, settings.web)
+    log.info("dashboard on http://%s:%d/", config.host, config.port)
+    web.run_app(dashboard.web_app(), host=config.host, port=config.port, print=None,
+                access_log=None)

@@ -43,7 +43,7 @@ de-duplication window are pruned (:func:`expired_keys`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,7 +208,7 @@ class Deduplicated:
 
 
 def deduplicate(state: MutableMapping[str, Any], near: SimIndex, envelope: ArticleEnvelope,
-                at: tuple[int, int], *, sizes: list[int], grace_s: float,
+                at: tuple[int, int], *, sizes: Sequence[int], grace_s: float,
                 count_near: bool, log: str = "") -> Deduplicated:
     """The de-duplication stage for the article at log position ``at`` (see :func:`decide`)."""
     item = Fingerprint.from_json(envelope["fingerprint"])

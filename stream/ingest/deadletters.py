@@ -31,6 +31,13 @@ class Rejected(Exception):
         self.article_id = article_id
 
 
+def too_slow(reason: str, stage: str | None = None, article_id: str | None = None) -> Rejected:
+    """A record whose enrichment ran past its time budget, in ``stage`` (None: unknown,
+    somewhere in the enrichment child, stage "enrich")."""
+    where = f" in stage {stage}" if stage else ""
+    return Rejected("too_slow", stage or "enrich", f"enrichment {reason}{where}", article_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where a record came from; all None for offline input."""

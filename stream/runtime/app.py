@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from stream.config import Settings
+from stream.config import Settings, Web
 from stream.runtime import transport
 from stream.runtime.connection import compression, faust_credentials
 from stream.runtime.context import WorkerContext
@@ -20,16 +20,17 @@ from stream.runtime.faust_internals import (
     check_faust_version,
 )
 from stream.runtime.flushing import CommitGuard
+from stream.runtime.health import BrokerState
 from stream.runtime.metrics import Metrics
 from stream.runtime.tables import COUNTS, FINGERPRINTS, LINES, TRENDS, table_partitions
 from stream.runtime.web_guard import auth_middleware
 
 
-def canonical_url(settings: Settings, hostname: str) -> str:
+def canonical_url(web: Web, hostname: str) -> str:
     """The URL peers reach this worker at: ``NEWSSTREAM_CANONICAL_URL`` with ``{hostname}``
     replaced by this host's name (a container's or pod's, which its peers resolve), else the
     web host and port."""
-    configured = settings.canonical_url or f"http://{settings.web_host}:{settings.web_port}"
+    configured = web.canonical_url or f"http://{web.host}:{web.port}"
     return configured.replace("{hostname}", hostname)
 
 
@@ -38,68 +39,75 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
     or aiokafka is not a version whose internals newsstream was checked against.
     ``topic_ids``: the ids of the topics as the worker starts (where the broker has them)."""
     check_faust_version()
+    connection, topics, limits, worker, web = (settings.connection, settings.topics,
+                                               settings.limits, settings.worker, settings.web)
     # an undecodable or oversize batch is dead-lettered, never a dead consumer
-    transport.install(settings.max_batch_bytes)
+    transport.install(connection.max_batch_bytes)
     app = NewsstreamApp(
-        settings.app_id,
-        broker=settings.broker_url,
-        broker_credentials=faust_credentials(settings),
-        producer_compression_type=compression(settings),
-        store=f"{settings.store}://",
+        worker.app_id,
+        broker=connection.broker_url,
+        broker_credentials=faust_credentials(connection),
+        producer_compression_type=compression(connection),
+        store=f"{worker.store}://",
         autodiscover=False,
         # At-least-once: Tansu has no transactions. Counting is made idempotent instead.
         processing_guarantee="at_least_once",
-        topic_partitions=settings.partitions,
-        topic_replication_factor=settings.replication_factor,
-        broker_session_timeout=settings.session_timeout_s,
-        broker_heartbeat_interval=settings.heartbeat_interval_s,
-        broker_rebalance_timeout=settings.session_timeout_s,
-        broker_commit_interval=settings.commit_interval_s,
-        producer_linger=settings.producer_linger_s,
+        topic_partitions=topics.partitions,
+        topic_replication_factor=topics.replication_factor,
+        broker_session_timeout=worker.session_timeout_s,
+        broker_heartbeat_interval=worker.heartbeat_interval_s,
+        broker_rebalance_timeout=worker.session_timeout_s,
+        broker_commit_interval=worker.commit_interval_s,
+        producer_linger=connection.linger_s,
         consumer_auto_offset_reset="earliest",
-        web_bind=settings.web_host,
+        web_bind=web.host,
         # The query pages need the token when one is set; requests carry small bodies only.
-        web_application_options={"middlewares": [auth_middleware(settings.web_secret)],
+        web_application_options={"middlewares": [auth_middleware(web.secret)],
                                  "client_max_size": 64 * 1024},
-        web_host=settings.web_host,
-        web_port=settings.web_port,
-        canonical_url=canonical_url(settings, socket.gethostname()),
-        datadir=settings.data_dir,
+        web_host=web.host,
+        web_port=web.port,
+        canonical_url=canonical_url(web, socket.gethostname()),
+        datadir=worker.data_dir,
         table_cleanup_interval=30.0,
         # Commits stop when the worker stops (stream.runtime.faust_internals), so waiting for
         # unacknowledged events would only hold shutdown up: after an agent failure, for good.
         stream_wait_empty=False,
         # faust's /table and /router pages show table contents and the cluster's addresses.
-        web_tables_enabled=settings.enable_debug_pages,
-        web_router_enabled=settings.enable_debug_pages,
+        web_tables_enabled=web.enable_debug_pages,
+        web_router_enabled=web.enable_debug_pages,
         # A partition fetch must fit the largest record we accept, or that record would stall
         # its partition instead of reaching the dead-letter topic as oversize.
-        consumer_max_fetch_size=max(4 * 1024 * 1024, 2 * settings.max_payload_bytes),
-        producer_max_request_size=max(1024 * 1024, 2 * settings.max_payload_bytes),
+        consumer_max_fetch_size=max(4 * 1024 * 1024, 2 * limits.max_payload_bytes),
+        producer_max_request_size=max(1024 * 1024, 2 * limits.max_payload_bytes),
         # Recovery that reads changelogs to their true end on brokers with short ListOffsets.
         TableManager=NewsstreamTableManager,
     )
-    app.newsstream_fetch_max_wait_s = settings.consumer_fetch_max_wait_s
+    app.newsstream_fetch_max_wait_s = worker.fetch_max_wait_s
     raw = dict(key_serializer="raw", value_serializer="raw")
     single = dict(raw, partitions=1)
     metrics = Metrics()
-    partitions = table_partitions(settings)
-    failpoints = Failpoints(settings.failpoint)
+    partitions = table_partitions(topics)
+    failpoints = Failpoints(worker.failpoint)
     context = WorkerContext(
-        settings=settings,
+        topics=topics,
+        counting=settings.counting,
+        limits=limits,
+        worker=worker,
+        web=web,
+        connection=connection,
         app=app,
         metrics=metrics,
         # forkserver: the worker has threads (aiohttp, aiokafka); fork could copy held locks.
-        enricher=Enricher(settings, start_method="forkserver",
+        enricher=Enricher(limits, settings.entities, start_method="forkserver",
                           on_restart=lambda reason: metrics.child_restarts.labels(reason).inc()),
-        raw_topic=app.topic(*settings.input_topics, **raw),
-        articles_topic=app.topic(settings.articles_topic, **single),
-        enriched_topic=app.topic(settings.enriched_topic, **raw),
-        entity_events_topic=app.topic(settings.entity_events_topic, **raw),
-        mentions_topic=app.topic(settings.mentions_topic, **raw),
-        trend_scores_topic=app.topic(settings.trend_scores_topic, **single),
-        trending_topic=app.topic(settings.trending_topic, **raw),
-        deadletter_topic=app.topic(settings.deadletter_topic, **raw),
+        raw_topic=app.topic(*topics.inputs, **raw),
+        articles_topic=app.topic(topics.articles, **single),
+        enriched_topic=app.topic(topics.enriched, **raw),
+        entity_events_topic=app.topic(topics.entity_events, **raw),
+        mentions_topic=app.topic(topics.mentions, **raw),
+        trend_scores_topic=app.topic(topics.trend_scores, **single),
+        trending_topic=app.topic(topics.trending, **raw),
+        deadletter_topic=app.topic(topics.deadletter, **raw),
         counts_table=app.Table(
             COUNTS, default=None, partitions=partitions[COUNTS], key_type=str,
             help="Mention counts per (entity, window): {mentions, articles, applied}.",
@@ -112,6 +120,7 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
             FINGERPRINTS, default=None, partitions=partitions[FINGERPRINTS], key_type=str,
             help="URL, body and SimHash keys of recent articles, for de-duplication.",
         ),
+        broker=BrokerState(timeout_s=worker.broker_timeout_s),
         topic_ids=dict(topic_ids or {}),
         failpoints=failpoints,
         commit_guard=CommitGuard(failpoints),
@@ -129,7 +138,7 @@ def create_app(settings: Settings, topic_ids: Mapping[str, str] | None = None) -
     register_supervision(context)
     metrics.watch_child(context.enricher.child_pid)
     app.newsstream = context
-    logging.getLogger("faust").setLevel(settings.log_level.upper())
+    logging.getLogger("faust").setLevel(worker.log_level.upper())
     return app
 
 

@@ -1,11 +1,12 @@
-"""What the agents share inside one worker: settings, topics, tables, metrics, the model."""
+"""What the agents share inside one worker: settings views, topics, tables, metrics, the
+enricher."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from stream.config import Settings
+from stream.config import Connection, Counting, Limits, Topics, Web, Worker
 from stream.counts.index import CountIndex
 from stream.runtime.enricher import Enricher
 from stream.runtime.failpoints import Failpoints
@@ -16,7 +17,13 @@ from stream.runtime.metrics import Metrics
 
 @dataclass
 class WorkerContext:
-    settings: Settings
+    # The settings, as the views the agents and the runtime read (stream.config.views).
+    topics: Topics
+    counting: Counting
+    limits: Limits
+    worker: Worker
+    web: Web
+    connection: Connection
     app: Any  # faust.App (faust ships no type information)
     metrics: Metrics
     enricher: Enricher
@@ -36,12 +43,13 @@ class WorkerContext:
     dedup_table: Any
     # Per window: the best-scoring entities; see stream.counts.trending.
     trends_table: Any
+    # Whether the broker answers (stream.runtime.supervision probes it).
+    broker: BrokerState
     count_index: CountIndex = field(default_factory=CountIndex)
     failpoints: Failpoints = field(default_factory=lambda: Failpoints(""))
     # Flushes what agents hold in memory before every commit (set up by the agents).
     commit_guard: CommitGuard = field(default_factory=lambda: CommitGuard(Failpoints("")))
     processing: bool = False
     progress: Progress = field(default_factory=Progress)
-    broker: BrokerState = field(default_factory=lambda: BrokerState(timeout_s=6.0))
     # Topic → the id it had when first seen (brokers with topic ids): a new id is a new log.
     topic_ids: dict[str, str] = field(default_factory=dict)

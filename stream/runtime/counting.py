@@ -50,15 +50,15 @@ class CountFlusher:
 
     def __init__(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
-        settings = ctx.settings
-        self.partition_of = partial(partition_of, partitions=settings.partitions)
+        counting = ctx.counting
+        self.partition_of = partial(partition_of, partitions=ctx.topics.partitions)
         self.table = PartitionedTable(ctx.counts_table,
                                       lambda key: self.partition_of(entity_of(key)))
-        self.fold = CountFold(ctx.counts_table, settings.count_emit)
+        self.fold = CountFold(ctx.counts_table, counting.emit)
         self.index: CountIndex = ctx.count_index
         self.clock = StreamClock()
         self.retention = {window_name(size): keep
-                          for size, keep in settings.window_retention_s.items()}
+                          for size, keep in counting.window_retention_s.items()}
         self.failpoints = ctx.failpoints
         self.lock = asyncio.Lock()
 
@@ -85,15 +85,15 @@ class CountFlusher:
     async def flush(self) -> bool:
         """Write and publish what was folded (the caller holds :attr:`lock`); False if that
         failed (the changes are kept for the next flush)."""
-        settings, metrics = self.ctx.settings, self.ctx.metrics
+        counting, metrics = self.ctx.counting, self.ctx.metrics
         taken = self.fold.take()
-        closing = self.fold.closing(self.clock.times(), settings.count_grace_s) \
-            if settings.count_emit == "final" else []
+        closing = self.fold.closing(self.clock.times(), counting.grace_s) \
+            if counting.emit == "final" else []
         if not taken and not closing:
             return await self._prune()
         plan = self.fold.plan(taken, closing, to_iso(utc_now()),
-                              baseline_windows=settings.trend_baseline_windows,
-                              min_mentions=settings.trend_min_mentions)
+                              baseline_windows=counting.trend_baseline_windows,
+                              min_mentions=counting.trend_min_mentions)
         started = time.perf_counter()
         try:
             await self._write(plan)
@@ -121,7 +121,7 @@ class CountFlusher:
         producer = kafka_producer(ctx.app)
         mentions = ((None, key.encode(), orjson.dumps(update))
                     for _partition, key, update in plan.updates)
-        sent = await send_batched(producer, ctx.settings.mentions_topic, mentions)
+        sent = await send_batched(producer, ctx.topics.mentions, mentions)
         if plan.scores:
             batch: TrendScores = {"scores": plan.scores}
             sent.append(await ctx.trend_scores_topic.send(key=TREND_SCORES_KEY,

@@ -13,10 +13,11 @@ from typing import Any
 import orjson
 
 from stream.clean.language import detect_language
-from stream.config import Settings
+from stream.config import Entities, Limits
 from stream.entities.extract import extract_entities
 from stream.entities.models.registry import DEFAULT_OPTIONS, EntityOptions
 from stream.entities.tagger import TokenTagger
+from stream.ingest.deadletters import Rejected, too_slow
 from stream.ingest.urls import registrable_domain
 from stream.pipeline import (
     BudgetExceeded,
@@ -24,8 +25,6 @@ from stream.pipeline import (
     Origin,
     Result,
     enrich_record,
-    failed_record,
-    too_slow_record,
 )
 from stream.runtime.budget import MemoryExceeded
 from stream.runtime.enrich_runners import (
@@ -80,15 +79,15 @@ class Enricher:
     is killed past the budget (the worker: "forkserver", as it runs other threads); no budget
     (``NEWSSTREAM_ARTICLE_BUDGET_S=0``): a thread. :mod:`stream.runtime.enrich_runners`."""
 
-    def __init__(self, settings: Settings, *, with_entities: bool = True,
+    def __init__(self, limits: Limits, entities: Entities, *, with_entities: bool = True,
                  start_method: str = "forkserver",
                  on_restart: Callable[[str], None] | None = None) -> None:
-        options = EnrichOptions.from_settings(settings, with_entities=with_entities)
+        options = EnrichOptions.from_views(limits, entities, with_entities=with_entities)
         self._enrich = partial(enrich_record, options=options)
         self._deadletter_bytes = options.deadletter_bytes
         load = partial(warm_up, load_entities=with_entities,
                        entity_options=options.entity_options)
-        budget_s = settings.article_budget_s
+        budget_s = limits.article_budget_s
         self._runner: Runner
         if budget_s <= 0:
             self._runner = ThreadRunner(load)
@@ -96,7 +95,7 @@ class Enricher:
             self._runner = AlarmRunner(budget_s, load)
         else:
             self._runner = ChildRunner(budget_s, start_method, load, _check_schemas,
-                                       settings.child_memory_mb * 2**20, on_restart)
+                                       limits.child_memory_mb * 2**20, on_restart)
 
     def _call(self, value: bytes | None, memory: Memory, origin: Origin,
               memory_prefix: str) -> Callable[..., Result]:
@@ -139,17 +138,19 @@ class Enricher:
         def settle(failure: Exception) -> Result | None:
             if isinstance(failure, BudgetExceeded):
                 stage = failure.stage or self._runner.stopped_in()
-                return too_slow_record(value, origin, str(failure), stage, failure.article_id,
+                return Result.rejected(value, origin,
+                                       too_slow(str(failure), stage, failure.article_id),
                                        self._deadletter_bytes)
             if isinstance(failure, MemoryExceeded):
-                return failed_record(value, origin, "too_large", "enrich", str(failure),
-                                     max_payload_bytes=self._deadletter_bytes)
+                return Result.rejected(value, origin,
+                                       Rejected("too_large", "enrich", str(failure)),
+                                       self._deadletter_bytes)
             crashes[0] += 1
             if crashes[0] == 1:
                 return None
-            return failed_record(value, origin, "worker_crash", "enrich",
-                                 f"{failure}, also when retried in a new child",
-                                 max_payload_bytes=self._deadletter_bytes)
+            return Result.rejected(value, origin, Rejected(
+                "worker_crash", "enrich", f"{failure}, also when retried in a new child"),
+                self._deadletter_bytes)
 
         return settle
 

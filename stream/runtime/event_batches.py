@@ -29,7 +29,7 @@ class EntityEventBatcher:
     def __init__(self, ctx: WorkerContext) -> None:
         self.ctx = ctx
         self.lock = asyncio.Lock()
-        self._partition_of = partial(partition_of, partitions=ctx.settings.partitions)
+        self._partition_of = partial(partition_of, partitions=ctx.topics.partitions)
         self._pending: list[EntityEvent] = []
 
     def add(self, events: list[EntityEvent]) -> None:
@@ -50,7 +50,7 @@ class EntityEventBatcher:
             await asyncio.gather(*sent)
         except Exception as error:
             self._pending = taken + self._pending  # sent again: counting ignores repeats
-            self.ctx.metrics.publish_failed(self.ctx.settings.entity_events_topic, error)
+            self.ctx.metrics.publish_failed(self.ctx.topics.entity_events, error)
             return False
         return True
 

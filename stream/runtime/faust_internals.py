@@ -268,7 +268,7 @@ class TrueEndRecovery(Recovery):  # type: ignore[misc]  # faust ships no type in
         await super()._build_highwaters(consumer, tps, destination, title)
         # faust keeps end - 1 (the offset of the last record); -1 for an empty partition.
         reported = {tp: last + 1 for tp, last in destination.items()}
-        options = client_options(self.app.newsstream.settings)
+        options = client_options(self.app.newsstream.connection)
         try:
             ends = await asyncio.wait_for(true_end_offsets(options, reported),
                                           FETCH_TIMEOUT_S + 5)

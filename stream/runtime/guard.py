@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from stream.ingest.deadletters import ReasonCode
-from stream.pipeline import Origin, Result, failed_record
+from stream.ingest.deadletters import ReasonCode, Rejected
+from stream.pipeline import Origin, Result
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import Undeliverable, deliver
 
@@ -41,15 +41,16 @@ async def send_deadletter(ctx: WorkerContext, message: Any, result: Result) -> N
         await deliver(ctx.deadletter_topic, message.key, orjson.dumps(result.deadletter),
                       lambda: stopping(ctx))
     except Undeliverable as error:  # only a broker that rejects small records gets here
-        ctx.metrics.publish_failures.labels(ctx.settings.deadletter_topic).inc()
+        ctx.metrics.publish_failures.labels(ctx.topics.deadletter).inc()
         log.error("dead letter of %s/%s@%s not delivered: %s", message.topic,
                   message.partition, message.offset, error)
 
 
 async def dead_letter(ctx: WorkerContext, message: Any, code: ReasonCode, stage: str, reason: str,
                       article_id: str | None = None) -> None:
-    result = failed_record(message.value, origin_of(message), code, stage, reason, article_id,
-                           ctx.settings.deadletter_payload_bytes)
+    result = Result.rejected(message.value, origin_of(message),
+                             Rejected(code, stage, reason, article_id),
+                             ctx.limits.deadletter_payload_bytes)
     ctx.metrics.deadletters.labels(code).inc()
     await send_deadletter(ctx, message, result)
 

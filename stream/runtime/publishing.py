@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 
 from stream.dedup.decision import Deduplicated
-from stream.pipeline import Result, failed_record
+from stream.ingest.deadletters import Rejected
+from stream.pipeline import Result
 from stream.records import ArticleEnvelope, EntityEvent, encode
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import Undeliverable, send_then_check, send_watched
@@ -28,9 +29,10 @@ async def enrich_message(ctx: WorkerContext, message: Any) -> Result:
     origin = origin_of(message)
     undecodable = undecodable_reason(message.headers)
     if undecodable is not None:
-        return failed_record(None, origin, undecodable_code(message.headers), "transport",
-                             undecodable,
-                             max_payload_bytes=ctx.settings.deadletter_payload_bytes)
+        return Result.rejected(None, origin,
+                               Rejected(undecodable_code(message.headers), "transport",
+                                        undecodable),
+                               ctx.limits.deadletter_payload_bytes)
     # The boilerplate memory is kept per partition: its changelog must follow the partition
     # of the record that changed it.
     return await ctx.enricher.run_async(message.value, ctx.lines_table, origin,
@@ -46,7 +48,7 @@ async def publish_article(ctx: WorkerContext, message: Any, result: Result) -> R
     enriched = result.enriched
 
     async def refused(error: Undeliverable) -> None:
-        ctx.metrics.publish_failures.labels(ctx.settings.articles_topic).inc()
+        ctx.metrics.publish_failures.labels(ctx.topics.articles).inc()
         await dead_letter(ctx, message, error.code, "publish",
                           f"the enriched article was refused: {error.reason}", enriched["id"])
 

@@ -32,7 +32,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
-from stream.config import Settings
+from stream.config import Topics
 from stream.runtime.tables import changelog_partitions
 
 TP = Any  # a (topic, partition) pair as the consumer names it
@@ -64,17 +64,17 @@ class LogReset:
         return self.topic if self.partition is None else f"{self.topic}/{self.partition}"
 
 
-def lost_topics(settings: Settings, partitions: Mapping[str, int],
+def lost_topics(topics: Topics, partitions: Mapping[str, int],
                 known: Mapping[str, str] = MappingProxyType({})) -> list[LogReset]:
     """The topics the worker created that are gone, and topics with other partitions than
     their data needs (one-partition topics, changelogs as their tables): the broker lost its
     state (an embedded broker with memory storage restarts empty, and may create a topic a
     client names with its own default partitions). ``known``: the topics seen before (a
     changelog seen and now gone went with its table's state)."""
-    needed = {topic: 1 for topic in settings.single_partition_topics}
-    needed.update(changelog_partitions(settings))
-    missing = [topic for topic in settings.all_topics if topic not in partitions]
-    missing += [topic for topic in changelog_partitions(settings)
+    needed = {topic: 1 for topic in topics.single_partition}
+    needed.update(changelog_partitions(topics))
+    missing = [topic for topic in topics.all if topic not in partitions]
+    missing += [topic for topic in changelog_partitions(topics)
                 if topic in known and topic not in partitions]
     found = [LogReset(topic, None, Sign.GONE, f"topic {topic} is gone") for topic in missing]
     found += [LogReset(topic, None, Sign.GONE,
@@ -100,13 +100,13 @@ def short_logs(expected: Mapping[TP, int], ends: Mapping[TP, int | None]) -> lis
             if ends.get(tp) is not None and ends[tp] < offset]  # type: ignore[operator]
 
 
-def remedy(settings: Settings, reset: LogReset) -> Remedy:
+def remedy(topics: Topics, reset: LogReset) -> Remedy:
     """What a reset calls for (see the module's docstring)."""
     if reset.sign is Sign.GONE:
         return Remedy.RESTART  # the broker lost its state: the topics are created again
-    if reset.topic in settings.input_topics:
+    if reset.topic in topics.inputs:
         return Remedy.REWIND
-    if reset.topic in settings.output_topics:
+    if reset.topic in topics.outputs:
         return Remedy.NOTE
     return Remedy.RESTART
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiokafka.client import AIOKafkaClient
 
-from stream.config import Settings
+from stream.config import Limits, Worker
 from stream.runtime.connection import client_options
 from stream.runtime.context import WorkerContext
 from stream.runtime.delivery import describe
@@ -89,7 +89,7 @@ def log_resets(ctx: WorkerContext, view: BrokerView) -> list[LogReset]:
     # A partition revoked meanwhile has no high watermark here: it is not this worker's log.
     highwaters = {tp: end for tp in expected if (end := highwater(tp)) is not None}
     expected = {tp: offset for tp, offset in expected.items() if tp in highwaters}
-    found = [*lost_topics(ctx.settings, view.partitions, ctx.topic_ids),
+    found = [*lost_topics(ctx.topics, view.partitions, ctx.topic_ids),
              *new_topics(ctx.topic_ids, view.ids),
              *short_logs(expected, highwaters)]
     for topic, topic_id in view.ids.items():
@@ -105,11 +105,11 @@ def log_resets(ctx: WorkerContext, view: BrokerView) -> list[LogReset]:
 async def act_on_resets(ctx: WorkerContext, view: BrokerView, resets: list[LogReset]) -> None:
     """Log and count each reset, then do what it calls for: start the worker afresh when its
     state went with a log, else resume the input partitions at their new logs' start."""
-    settings, metrics = ctx.settings, ctx.metrics
+    topics, metrics = ctx.topics, ctx.metrics
     for reset in resets:
         log.error("log reset: %s: %s", reset.where, reset.reason)
         metrics.log_resets.labels(reset.topic).inc()
-    lost = [reset for reset in resets if remedy(settings, reset) is Remedy.RESTART]
+    lost = [reset for reset in resets if remedy(topics, reset) is Remedy.RESTART]
     if lost:
         os.environ[CARRIED_RESETS] = carry(metrics.log_resets_by_topic())
         gone = [reset.reason for reset in lost if reset.sign is Sign.GONE]
@@ -118,7 +118,7 @@ async def act_on_resets(ctx: WorkerContext, view: BrokerView, resets: list[LogRe
                        "the worker's state went with the log of "
                        + ", ".join(sorted({reset.where for reset in lost})))
         return
-    rewinding = [reset for reset in resets if remedy(settings, reset) is Remedy.REWIND]
+    rewinding = [reset for reset in resets if remedy(topics, reset) is Remedy.REWIND]
     assigned = [tp for tp in ctx.app.consumer.assignment()
                 if any(reset.topic == tp.topic and reset.partition in (None, tp.partition)
                        for reset in rewinding)]
@@ -146,9 +146,8 @@ async def rewind(ctx: WorkerContext, tps: list[Any]) -> None:
 
 def watched_topics(ctx: WorkerContext) -> set[str]:
     """The topics agents process (table changelogs and standbys are read, not processed)."""
-    settings = ctx.settings
-    return {*settings.input_topics, settings.articles_topic, settings.entity_events_topic,
-            settings.trend_scores_topic}
+    topics = ctx.topics
+    return {*topics.inputs, topics.articles, topics.entity_events, topics.trend_scores}
 
 
 def stalled_partitions(ctx: WorkerContext, after_s: float) -> list[Any]:
@@ -165,16 +164,16 @@ def ready(ctx: WorkerContext) -> Verdict:
         processing=ctx.processing,
         rebalancing=bool(getattr(app, "rebalancing", False)),
         recovering=bool(getattr(app, "in_recovery", False)),
-        inputs_assigned=bool(assigned & set(ctx.settings.input_topics)),
+        inputs_assigned=bool(assigned & set(ctx.topics.inputs)),
         broker_reachable=ctx.broker.reachable(now),
         broker_error=ctx.broker.silence(now),
         child_ready=ctx.enricher.ready,
-        stalled=stalled_partitions(ctx, ctx.settings.stall_ready_s),
+        stalled=stalled_partitions(ctx, ctx.worker.stall_ready_s),
     )
 
 
 def live(ctx: WorkerContext) -> Verdict:
-    return liveness(stalled_partitions(ctx, ctx.settings.stall_live_s), ctx.settings.stall_live_s)
+    return liveness(stalled_partitions(ctx, ctx.worker.stall_live_s), ctx.worker.stall_live_s)
 
 
 def _sync_assignment(ctx: WorkerContext) -> None:
@@ -187,10 +186,10 @@ def _sync_assignment(ctx: WorkerContext) -> None:
         ctx.progress.assigned(current, time.monotonic(), partial(start_offset, consumer))
 
 
-def refetch_after_s(settings: Settings) -> float:
+def refetch_after_s(worker: Worker, limits: Limits) -> float:
     """How long a partition with records to process may make no progress before it is
     fetched again from its next offset: longer than one record may take (two attempts)."""
-    return min(settings.stall_ready_s / 2, max(10.0, 1.5 * settings.article_budget_s))
+    return min(worker.stall_ready_s / 2, max(10.0, 1.5 * limits.article_budget_s))
 
 
 async def refetch_stalled(ctx: WorkerContext, pacer: Pacer, now: float) -> list[Any]:
@@ -203,7 +202,7 @@ async def refetch_stalled(ctx: WorkerContext, pacer: Pacer, now: float) -> list[
     after a worker left the group), nothing would bring it back; this does. A refetch of a
     partition that was only slow costs one fetch: what was done is skipped as done."""
     refetched = []
-    after_s = refetch_after_s(ctx.settings)
+    after_s = refetch_after_s(ctx.worker, ctx.limits)
     for tp in ctx.progress.stalled(assigned_highwater(ctx.app.consumer), now, after_s):
         offset = ctx.progress.next_offset.get(tp)
         if offset is None or not pacer.due(now, tp):
@@ -221,12 +220,11 @@ async def refetch_stalled(ctx: WorkerContext, pacer: Pacer, now: float) -> list[
 
 
 def register_supervision(ctx: WorkerContext) -> None:
-    app, settings, metrics = ctx.app, ctx.settings, ctx.metrics
-    ctx.broker.timeout_s = settings.broker_timeout_s
-    connection = client_options(settings)
+    app, worker, metrics = ctx.app, ctx.worker, ctx.metrics
+    connection = client_options(ctx.connection)
     ctx.broker.started = time.monotonic()
     last_tick = [time.monotonic()]
-    refetching = Pacer(refetch_after_s(settings))
+    refetching = Pacer(refetch_after_s(worker, ctx.limits))
 
     @app.timer(interval=TICK_S)
     async def watch_worker() -> None:
@@ -241,7 +239,7 @@ def register_supervision(ctx: WorkerContext) -> None:
             _sync_assignment(ctx)
             await refetch_stalled(ctx, refetching, now)
             ctx.progress.resumed(assigned_highwater(ctx.app.consumer))
-        stalled = stalled_partitions(ctx, settings.stall_ready_s)
+        stalled = stalled_partitions(ctx, worker.stall_ready_s)
         metrics.stalled.set(len(stalled))
         metrics.ready.set(1 if ready(ctx).ok else 0)
 
@@ -249,10 +247,10 @@ def register_supervision(ctx: WorkerContext) -> None:
         metrics.log_resets.labels(topic).inc(count)
     ctx.progress.on_log_reset = lambda topic: metrics.log_resets.labels(topic).inc()
 
-    @app.timer(interval=settings.broker_probe_interval_s)
+    @app.timer(interval=worker.broker_probe_interval_s)
     async def probe_broker() -> None:
-        names = [*settings.all_topics, *changelog_partitions(settings)]
-        view = await probe(connection, settings.broker_timeout_s, names)
+        names = [*ctx.topics.all, *changelog_partitions(ctx.topics)]
+        view = await probe(connection, worker.broker_timeout_s, names)
         was = ctx.broker.reachable(time.monotonic())
         if view.error is None:
             ctx.broker.answered(time.monotonic())

@@ -86,7 +86,7 @@ def _owner(ctx: WorkerContext, entity_id: str) -> str | None:
     ``@app.table_route``, built on it): that hashes the table key as faust serialises it
     (JSON), while a count's partition is that of the entity events, keyed by the raw entity
     id; and its proxy waits without a time limit for a peer that does not answer."""
-    partition = partition_of(entity_id, ctx.settings.partitions)
+    partition = partition_of(entity_id, ctx.topics.partitions)
     return next((url for url, partitions in _counts_hosts(ctx).items()
                  if partition in partitions), None)
 
@@ -96,25 +96,25 @@ def _self_url(ctx: WorkerContext) -> str:
 
 
 async def _peer_json(ctx: WorkerContext, base: str, path: str) -> Any:
-    settings = ctx.settings
-    if not peer_allowed(base, peer_pattern(settings.canonical_url, settings.web_host)):
+    web = ctx.web
+    if not peer_allowed(base, peer_pattern(web.canonical_url, web.host)):
         raise PeerRefused(f"{base} does not match the canonical URL pattern")
-    token = settings.web_secret()
+    token = web.secret()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     timeout = aiohttp.ClientTimeout(total=PEER_TIMEOUT_S)
     async with ctx.app.http_client.get(base + path, timeout=timeout, headers=headers,
                                        allow_redirects=False) as response:
         response.raise_for_status()
-        return orjson.loads(await read_capped(response, settings.peer_max_bytes))
+        return orjson.loads(await read_capped(response, web.peer_max_bytes))
 
 
 def register_queries(ctx: WorkerContext) -> None:
-    app, settings = ctx.app, ctx.settings
+    app, sizes = ctx.app, ctx.counting.windows_s
 
     @app.page("/entities/top")
     async def entities_top(web: Any, request: Any) -> Any:
         try:
-            window = parse_window(request.query.get("window", "1h"), settings.count_windows_s)
+            window = parse_window(request.query.get("window", "1h"), sizes)
             n = parse_n(request.query.get("n"))
         except QueryError as error:
             return web.json({"error": str(error)}, status=400)

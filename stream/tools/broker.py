@@ -25,7 +25,7 @@ from aiokafka.errors import (
     SaslAuthenticationFailed,
 )
 
-from stream.config import Settings
+from stream.config import Connection, Limits, Topics
 from stream.runtime.connection import client_options
 from stream.runtime.delivery import describe
 from stream.runtime.tables import changelog_partitions
@@ -164,86 +164,86 @@ class BrokerUnreachable(Exception):
     """The broker did not answer in time: one line for the operator."""
 
 
-async def within(settings: Settings, step: Awaitable[T], what: str) -> T:
+async def within(connection: Connection, step: Awaitable[T], what: str) -> T:
     """``step`` (a client's start, a request), or :class:`BrokerUnreachable` after the
     configured broker timeout, saying what happened: nothing listening, no such host, no
     answer, a failed TLS handshake or a refused login; always with NEWSSTREAM_BROKER_URL."""
     try:
-        return await asyncio.wait_for(step, settings.broker_timeout_s)
+        return await asyncio.wait_for(step, connection.timeout_s)
     except (KafkaError, OSError, TimeoutError) as error:
-        raise BrokerUnreachable(await _unreachable(settings, error, what)) from None
+        raise BrokerUnreachable(await _unreachable(connection, error, what)) from None
     except Exception as error:
-        if not settings.security_protocol.startswith("SASL_"):
+        if not connection.security_protocol.startswith("SASL_"):
             raise
         # aiokafka's SCRAM client fails with a KeyError when the broker ends the exchange with
         # an error (an unknown user, a wrong password) instead of its proof.
         raise BrokerUnreachable(
-            f"cannot {what}: the broker at {settings.bootstrap_servers} refused the "
-            f"{settings.sasl_mechanism} login of {settings.sasl_username!r} "
+            f"cannot {what}: the broker at {connection.bootstrap_servers} refused the "
+            f"{connection.sasl_mechanism} login of {connection.sasl_username!r} "
             f"({describe(error)}; NEWSSTREAM_SASL_USERNAME, NEWSSTREAM_SASL_PASSWORD) "
-            f"{_url(settings)}") from None
+            f"{_url(connection)}") from None
 
 
-def _url(settings: Settings) -> str:
-    return f"— NEWSSTREAM_BROKER_URL={settings.broker_url}"
+def _url(connection: Connection) -> str:
+    return f"— NEWSSTREAM_BROKER_URL={connection.broker_url}"
 
 
-async def _unreachable(settings: Settings, error: BaseException, what: str) -> str:
+async def _unreachable(connection: Connection, error: BaseException, what: str) -> str:
     """One line on why the broker could not be had: aiokafka says "Unable to bootstrap" for
     every cause, so the servers are tried once more with a bare connection to tell them
     apart."""
-    servers = settings.bootstrap_servers
-    problems = [await _connection_problem(server, min(2.0, settings.broker_timeout_s))
+    servers = connection.bootstrap_servers
+    problems = [await _connection_problem(server, min(2.0, connection.timeout_s))
                 for server in servers.split(",")]
     if all(problem == "refused" for problem in problems):
         return (f"cannot {what}: nothing accepts connections at {servers} (connection "
-                f"refused): is the broker running there? {_url(settings)}")
+                f"refused): is the broker running there? {_url(connection)}")
     if any(problem == "unknown host" for problem in problems):
-        return f"cannot {what}: no such host in {servers} {_url(settings)}"
+        return f"cannot {what}: no such host in {servers} {_url(connection)}"
     cause = describe(error)
     if None in problems:  # a server takes connections: what failed past that?
         server = servers.split(",")[problems.index(None)]
-        failure = await _first_failure(settings, server, settings.broker_timeout_s)
+        failure = await _first_failure(connection, server, connection.timeout_s)
         found = describe(failure) if failure is not None else ""
-        protocol = settings.security_protocol
+        protocol = connection.security_protocol
         # A broker that will not have a client often just closes the connection, in the TLS
         # handshake (no client certificate) or at the login (a wrong password, with PLAIN).
         closed = isinstance(failure, KafkaConnectionError) and "closed" in found
         if isinstance(failure, ssl.SSLError) or (protocol == "SSL" and closed):
             return (f"cannot {what}: the broker at {server} did not accept the TLS connection "
                     f"({found}; NEWSSTREAM_SSL_CAFILE, NEWSSTREAM_SSL_CERTFILE, "
-                    f"NEWSSTREAM_SSL_KEYFILE) {_url(settings)}")
+                    f"NEWSSTREAM_SSL_KEYFILE) {_url(connection)}")
         if isinstance(failure, (SaslAuthenticationFailed, AuthenticationFailedError)) or (
                 protocol.startswith("SASL_") and closed):
             tls = " or the TLS connection" if protocol == "SASL_SSL" else ""
             return (f"cannot {what}: the broker at {server} refused the "
-                    f"{settings.sasl_mechanism} login of {settings.sasl_username!r}{tls} "
+                    f"{connection.sasl_mechanism} login of {connection.sasl_username!r}{tls} "
                     f"({found}; NEWSSTREAM_SASL_USERNAME, NEWSSTREAM_SASL_PASSWORD) "
-                    f"{_url(settings)}")
+                    f"{_url(connection)}")
         if closed:
             return (f"cannot {what}: the broker at {server} closed the connection: does it "
                     f"want TLS or a login? (NEWSSTREAM_SECURITY_PROTOCOL={protocol}) "
-                    f"{_url(settings)}")
+                    f"{_url(connection)}")
         cause = found or cause
     return (f"cannot {what}: the broker at {servers} did not answer within "
-            f"{settings.broker_timeout_s:g} s (NEWSSTREAM_BROKER_TIMEOUT_S; {cause}) "
-            f"{_url(settings)}")
+            f"{connection.timeout_s:g} s (NEWSSTREAM_BROKER_TIMEOUT_S; {cause}) "
+            f"{_url(connection)}")
 
 
-async def _first_failure(settings: Settings, server: str,
+async def _first_failure(connection: Connection, server: str,
                          timeout_s: float) -> BaseException | None:
     """What one connection with the client's settings to ``server`` fails with (a TLS
     handshake, a login), or None: aiokafka's bootstrap logs it and says only that it failed."""
     host, _, port = server.strip().rpartition(":")
-    options = {name: value for name, value in client_options(settings).items()
+    options = {name: value for name, value in client_options(connection).items()
                if name != "bootstrap_servers"}
     try:
-        connection = await asyncio.wait_for(
+        opened = await asyncio.wait_for(
             create_conn(host.strip("[]"), int(port), request_timeout_ms=int(timeout_s * 1000),
                         **options), timeout_s)
     except Exception as failure:
         return failure
-    connection.close()
+    opened.close()
     return None
 
 
@@ -266,7 +266,7 @@ async def _connection_problem(server: str, timeout_s: float) -> str | None:
     return None
 
 
-async def wait_for_broker_and_topics(settings: Settings,
+async def wait_for_broker_and_topics(connection: Connection, topics: Topics, limits: Limits,
                                      backoff_s: Sequence[float] = (1, 2, 5, 10, 30)
                                      ) -> dict[str, str]:
     """Create the topics, retrying with back-off until the broker answers: a worker started
@@ -275,10 +275,11 @@ async def wait_for_broker_and_topics(settings: Settings,
     attempt = 0
     while True:
         try:
-            reports = await within(settings, create_newsstream_topics(settings),
+            reports = await within(connection,
+                                   create_newsstream_topics(connection, topics, limits),
                                    "create the topics")
-            ids = await within(settings, read_topic_ids(client_options(settings),
-                                                        settings.all_topics),
+            ids = await within(connection, read_topic_ids(client_options(connection),
+                                                          topics.all),
                                "read the topics' ids")
         except (BrokerUnreachable, RuntimeError) as error:
             delay = backoff_s[min(attempt, len(backoff_s) - 1)]
@@ -290,19 +291,20 @@ async def wait_for_broker_and_topics(settings: Settings,
             if report.differences:  # the cluster's choice stands; `newsstream topics` reports
                 log.warning("topic %s differs from newsstream's settings: %s", report.name,
                             "; ".join(report.differences))
-        await within(settings, drop_unfit_changelogs(settings), "check the changelog topics")
+        await within(connection, drop_unfit_changelogs(connection, topics),
+                     "check the changelog topics")
         return ids
 
 
-async def drop_unfit_changelogs(settings: Settings) -> list[str]:
+async def drop_unfit_changelogs(connection: Connection, topics: Topics) -> list[str]:
     """Delete the changelog topics that have other partitions than their tables and hold no
     record: a broker that creates the topics clients name (Tansu; Kafka with
     auto.create.topics.enable) made them with its default count when a client named them
     before the worker created them (a broker that restarted empty). faust then creates them as
     its tables need. One that holds records is left, and said: its data is not ours to drop.
     The names of those deleted."""
-    wanted = changelog_partitions(settings)
-    options = client_options(settings)
+    wanted = changelog_partitions(topics)
+    options = client_options(connection)
     admin = AIOKafkaAdminClient(**options)
     await admin.start()
     try:
@@ -337,7 +339,9 @@ async def _holds_nothing(options: Mapping[str, Any], topic: str, partitions: int
         await consumer.stop()
 
 
-async def create_newsstream_topics(settings: Settings) -> list[TopicReport]:
-    """Every topic of ``settings`` with its partitions and configs (:mod:`stream.tools.topics`):
-    the missing ones are created; the existing ones are compared, never changed."""
-    return await ensure_topics(client_options(settings), topic_specs(settings))
+async def create_newsstream_topics(connection: Connection, topics: Topics,
+                                   limits: Limits) -> list[TopicReport]:
+    """Every topic newsstream uses with its partitions and configs
+    (:mod:`stream.tools.topics`): the missing ones are created; the existing ones are
+    compared, never changed."""
+    return await ensure_topics(client_options(connection), topic_specs(topics, limits))

@@ -8,12 +8,15 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from stream.config import Settings, SettingsError, load_settings, unknown_variables
+
+if TYPE_CHECKING:
+    from stream.pipeline import Cleaned
 
 DEFAULT_URL_PREFIX = "https://localhost/files/"
 # Records `newsstream entities` tags together.
@@ -57,7 +60,7 @@ def broker(port: int, host: str, topics: bool) -> None:
         if topics:
             local = settings.model_copy(update={"broker_url": embedded.url,
                                                 "security_protocol": "PLAINTEXT"})
-            asyncio.run(create_newsstream_topics(local))
+            asyncio.run(create_newsstream_topics(local.connection, local.topics, local.limits))
         click.echo(f"broker ready: {embedded.url}  (pid {embedded.pid})")
         click.echo(f"export NEWSSTREAM_BROKER_URL={embedded.url}")
         while not stop.is_set():
@@ -111,7 +114,8 @@ def worker(web_port: int | None, loglevel: str | None) -> None:
     except UnverifiedLibrary as error:
         click.echo(f"newsstream: {error}", err=True)
         sys.exit(2)
-    ids = asyncio.run(wait_for_broker_and_topics(settings))
+    ids = asyncio.run(wait_for_broker_and_topics(settings.connection, settings.topics,
+                                                 settings.limits))
     app = worker_app(settings, ids)
     faust_worker(app, settings.log_level).execute_from_commandline()
 
@@ -159,7 +163,7 @@ def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str,
     records = ((key, value) for number, (_where, key, value)
                in enumerate(located_records(paths, url_prefix, url))
                if send_invalid or number not in checked.invalid)
-    sent = _one_line_errors(produce_records(settings, target, records))
+    sent = _one_line_errors(produce_records(settings.connection, target, records))
     held = len(checked.invalid) if not send_invalid else 0
     note = f"; {held} invalid not sent (--send-invalid sends them)" if held else ""
     click.echo(f"sent {sent} records to {target}{note}", err=True)
@@ -174,9 +178,10 @@ def _create_topic(settings: Settings, topic: str) -> None:
     from stream.tools.broker import within
     from stream.tools.topics import TopicSpec, ensure_topics, topic_specs
 
-    spec = next((s for s in topic_specs(settings) if s.name == topic),
+    spec = next((s for s in topic_specs(settings.topics, settings.limits) if s.name == topic),
                 TopicSpec(topic, settings.partitions, {}))
-    _one_line_errors(within(settings, ensure_topics(client_options(settings), [spec]),
+    connection = settings.connection
+    _one_line_errors(within(connection, ensure_topics(client_options(connection), [spec]),
                             f"create {topic}"))
 
 
@@ -184,11 +189,11 @@ def _require_topic(settings: Settings, topic: str, what: str, remedy: str) -> No
     """Exit 1 with one line when ``topic`` does not exist (``what``: the command's work)."""
     from stream.tools.producing import topic_exists
 
-    exists, close = _one_line_errors(topic_exists(settings, topic, what))
+    exists, close = _one_line_errors(topic_exists(settings.connection, topic, what))
     if not exists:
         hint = f"; did you mean {close}?" if close else ""
         click.echo(f"newsstream: topic {topic} does not exist on the broker at "
-                   f"{settings.bootstrap_servers}{hint} ({remedy})", err=True)
+                   f"{settings.connection.bootstrap_servers}{hint} ({remedy})", err=True)
         sys.exit(1)
 
 
@@ -226,10 +231,10 @@ def topics(alter: bool) -> None:
     from stream.tools.topics import ensure_topics, topic_specs
 
     settings = _settings()
-    specs = topic_specs(settings)
+    specs = topic_specs(settings.topics, settings.limits)
     try:
-        reports = _one_line_errors(within(settings, ensure_topics(
-            client_options(settings), specs, alter=alter), "create or check the topics"))
+        reports = _one_line_errors(within(settings.connection, ensure_topics(
+            client_options(settings.connection), specs, alter=alter), "create or check the topics"))
     except RuntimeError as error:
         click.echo(f"newsstream: {error}", err=True)
         sys.exit(1)
@@ -261,7 +266,8 @@ def tail(topic: str, from_beginning: bool, max_records: int | None,
     settings = _settings()
     _require_topic(settings, topic, f"read {topic}",
                    "`newsstream topics` creates newsstream's topics")
-    _one_line_errors(tail_topic(settings, topic, from_beginning, max_records, idle_timeout))
+    _one_line_errors(tail_topic(settings.connection, topic, from_beginning, max_records,
+                                idle_timeout))
 
 
 @main.command()
@@ -275,8 +281,9 @@ def process(input: str) -> None:
     from stream.tools.offline import run_records
 
     out = sys.stdout.buffer
-    for result in run_records(iter_lines(input, keep_blank=True), _settings(),
-                              with_entities=True):
+    settings = _settings()
+    for result in run_records(iter_lines(input, keep_blank=True), settings.limits,
+                              settings.entities, with_entities=True):
         write_line(result.enriched if result.enriched is not None else result.deadletter, out)
     out.flush()
 
@@ -293,10 +300,21 @@ def clean(input: str) -> None:
     from stream.tools.offline import run_records
 
     out = sys.stdout.buffer
-    for result in run_records(iter_lines(input, keep_blank=True), _settings(),
-                              with_entities=False):
-        write_line(result.cleaned if result.deadletter is None else result.deadletter, out)
+    settings = _settings()
+    for result in run_records(iter_lines(input, keep_blank=True), settings.limits,
+                              settings.entities, with_entities=False):
+        found = result.cleaned
+        write_line(result.deadletter if found is None else _cleaned_line(found), out)
     out.flush()
+
+
+def _cleaned_line(found: Cleaned) -> dict[str, Any]:
+    """One line of ``newsstream clean``'s output."""
+    article = found.article
+    return {"id": found.id, "url": found.url, "text": article.text, "title": article.title,
+            "author": article.author, "published_at": article.published_at,
+            "language": found.language, "source": article.source,
+            "site_name": article.site_name, "canonical_url": article.canonical_url}
 
 
 @main.command()
@@ -316,7 +334,7 @@ def entities(input: str, language: str) -> None:
 
     out = sys.stdout.buffer
     # A one-off run has the machine to itself: the accurate tier takes every core.
-    options = EntityOptions.from_settings(_settings(), threads=len(os.sched_getaffinity(0)))
+    options = EntityOptions.from_view(_settings().entities, threads=len(os.sched_getaffinity(0)))
 
     def flush(records: list[dict[str, Any]], languages: list[str]) -> None:
         found: dict[int, list[Entity]] = {}
@@ -354,8 +372,8 @@ def entities(input: str, language: str) -> None:
 
 def _entities_input_problem(line: bytes, number: int) -> dict[str, Any] | None:
     """The dead letter of an input line of `newsstream entities` that is not {"text": ...}."""
-    from stream.ingest.deadletters import ReasonCode
-    from stream.pipeline import Origin, failed_record
+    from stream.ingest.deadletters import Origin, ReasonCode, Rejected
+    from stream.pipeline import Result
 
     code: ReasonCode | None = None
     reason = ""
@@ -371,7 +389,7 @@ def _entities_input_problem(line: bytes, number: int) -> dict[str, Any] | None:
                 code, reason = "schema", f'input line {number}: expected {{"text": "..."}}'
     if code is None:
         return None
-    return failed_record(line, Origin(), code, "decode", reason).deadletter
+    return Result.rejected(line, Origin(), Rejected(code, "decode", reason)).deadletter
 
 
 @main.command()

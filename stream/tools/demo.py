@@ -65,8 +65,8 @@ def run_demo(settings: Settings, external_broker: str | None) -> int:
             settings = settings.model_copy(update={"broker_url": broker.url})
             _say(f"▶ embedded broker (Tansu) on {broker.bootstrap}")
         settings = settings.model_copy(update={"web_port": free_port()})
-        asyncio.run(create_newsstream_topics(settings))
-        _say(f"▶ topics: {', '.join(settings.all_topics)}")
+        asyncio.run(create_newsstream_topics(settings.connection, settings.topics, settings.limits))
+        _say(f"▶ topics: {', '.join(settings.topics.all)}")
         worker = _start(settings, "worker")
         _say(f"▶ worker pid {worker.pid}; metrics on "
              f"http://{settings.web_host}:{settings.web_port}/metrics")
@@ -136,7 +136,7 @@ def _wait_dashboard(settings: Settings, dashboard: subprocess.Popen[bytes]) -> N
 def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
     _say("… waiting for the worker to join its consumer group")
     try:
-        seconds = wait_ready(settings, worker, READY_TIMEOUT_S)
+        seconds = wait_ready(settings.web, worker, READY_TIMEOUT_S)
     except RuntimeError as error:
         raise RuntimeError(f"{error}; see its log in {_log(settings, 'worker')}") from None
     _say(f"✔ worker ready in {seconds:.1f} s")
@@ -144,7 +144,7 @@ def _wait_ready(settings: Settings, worker: subprocess.Popen[bytes]) -> None:
 
 async def _feed_and_show(settings: Settings) -> None:
     consumer = AIOKafkaConsumer(settings.enriched_topic, settings.mentions_topic,
-                                settings.deadletter_topic, **client_options(settings),
+                                settings.deadletter_topic, **client_options(settings.connection),
                                 group_id=None,
                                 auto_offset_reset="latest", enable_auto_commit=False)
     await consumer.start()
@@ -155,7 +155,7 @@ async def _feed_and_show(settings: Settings) -> None:
         await consumer.seek_to_end()
         for tp in consumer.assignment():
             await consumer.position(tp)
-        sent = await produce_records(settings, settings.input_topics[0],
+        sent = await produce_records(settings.connection, settings.input_topics[0],
                                      records_from_paths([EXAMPLES], ""), progress=False)
         _say(f"▶ sent {sent} example articles to {settings.input_topics[0]}\n")
         command = f"NEWSSTREAM_BROKER_URL={settings.broker_url} {newsstream_command()}"

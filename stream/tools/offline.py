@@ -6,21 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from stream.config import Settings
-from stream.pipeline import Origin, Result, failed_record
+from stream.config import Entities, Limits
+from stream.ingest.deadletters import Origin, Rejected
+from stream.pipeline import Result
 from stream.runtime.enricher import Enricher
 
 
-def run_records(lines: Iterable[bytes], settings: Settings,
+def run_records(lines: Iterable[bytes], limits: Limits, entities: Entities,
                 with_entities: bool) -> Iterator[Result]:
     memory: dict[str, Any] = {}
     # A timer signal keeps the budget here: one thread, and no child process to feed.
-    enricher = Enricher(settings, with_entities=with_entities, start_method="alarm")
+    enricher = Enricher(limits, entities, with_entities=with_entities,
+                        start_method="alarm")
     try:
         for number, line in enumerate(lines, 1):
             if not line:  # reported, so that output line N is still input line N
-                yield failed_record(line, Origin(), "empty_line", "decode",
-                                    f"input line {number} is blank")
+                yield Result.rejected(line, Origin(), Rejected(
+                    "empty_line", "decode", f"input line {number} is blank"))
                 continue
             yield enricher.run(line, memory)
     finally:

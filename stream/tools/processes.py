@@ -13,7 +13,7 @@ import urllib.request
 
 from pydantic import SecretStr
 
-from stream.config import Settings
+from stream.config import Settings, Web
 
 
 def die_with_parent() -> None:
@@ -53,10 +53,10 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def wait_ready(settings: Settings, process: subprocess.Popen[bytes], timeout: float) -> float:
+def wait_ready(web: Web, process: subprocess.Popen[bytes], timeout: float) -> float:
     """Seconds until the worker ``process`` answers 200 on ``/readyz``. Raises RuntimeError
     when it exits first, TimeoutError after ``timeout``."""
-    return wait_answering(f"http://{settings.web_host}:{settings.web_port}/readyz", process,
+    return wait_answering(f"http://{web.host}:{web.port}/readyz", process,
                           timeout, "worker")
 
 

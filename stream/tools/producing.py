@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from tqdm import tqdm
 
 from stream import SCHEMA_VERSION
-from stream.config import Settings
+from stream.config import Connection
 from stream.ingest.deadletters import Rejected
 from stream.ingest.payloads import article_id_of, decode_raw_article
 from stream.ingest.urls import article_id_from_url
@@ -109,13 +109,13 @@ def check_records(records: Iterable[tuple[str, bytes | None, bytes]],
     return Checked(total, invalid)
 
 
-async def topic_exists(settings: Settings, topic: str, what: str) -> tuple[bool, str | None]:
+async def topic_exists(connection: Connection, topic: str, what: str) -> tuple[bool, str | None]:
     """Whether ``topic`` exists on the broker, and if not the closest name that does; ``what``
     the command is about to do, for the error that says the broker cannot be had."""
-    admin = AIOKafkaAdminClient(**client_options(settings))
+    admin = AIOKafkaAdminClient(**client_options(connection))
     try:
-        await within(settings, admin.start(), what)
-        names = await within(settings, admin.list_topics(), what)
+        await within(connection, admin.start(), what)
+        names = await within(connection, admin.list_topics(), what)
     finally:
         await admin.close()
     if topic in names:
@@ -125,20 +125,20 @@ async def topic_exists(settings: Settings, topic: str, what: str) -> tuple[bool,
     return False, close[0] if close else None
 
 
-async def produce_records(settings: Settings, topic: str, records: Iterable[Record],
+async def produce_records(connection: Connection, topic: str, records: Iterable[Record],
                           progress: bool = True,
                           partition_of: Callable[[bytes | None], int] | None = None) -> int:
     """Send ``records`` (key, value) to ``topic``; ``partition_of`` picks each record's
     partition from its key (default: the producer's partitioner)."""
     producer = AIOKafkaProducer(
-        **client_options(settings),
-        compression_type=compression(settings),
-        linger_ms=int(settings.producer_linger_s * 1000),
+        **client_options(connection),
+        compression_type=compression(connection),
+        linger_ms=int(connection.linger_s * 1000),
         max_request_size=MAX_REQUEST_BYTES,
         acks="all",
     )
     try:
-        await within(settings, producer.start(), f"send to {topic}")
+        await within(connection, producer.start(), f"send to {topic}")
     except BaseException:
         await producer.stop()
         raise
@@ -175,14 +175,14 @@ def _decode(message: Any) -> Any:
         return value.decode("utf-8", errors="replace")
 
 
-async def consume_topic(settings: Settings, topic: str, from_beginning: bool = True,
+async def consume_topic(connection: Connection, topic: str, from_beginning: bool = True,
                         max_records: int | None = None,
                         idle_timeout: float | None = None) -> Any:
     """Yield decoded values of ``topic`` (an async generator; no consumer group)."""
     transport.install()
     consumer = AIOKafkaConsumer(
         topic,
-        **client_options(settings),
+        **client_options(connection),
         group_id=None,
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,
@@ -190,7 +190,7 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
         max_partition_fetch_bytes=MAX_REQUEST_BYTES,
     )
     try:
-        await within(settings, consumer.start(), f"read {topic}")
+        await within(connection, consumer.start(), f"read {topic}")
     except BaseException:
         await consumer.stop()
         raise
@@ -214,10 +214,10 @@ async def consume_topic(settings: Settings, topic: str, from_beginning: bool = T
         await consumer.stop()
 
 
-async def tail_topic(settings: Settings, topic: str, from_beginning: bool,
+async def tail_topic(connection: Connection, topic: str, from_beginning: bool,
                      max_records: int | None, idle_timeout: float | None) -> None:
     out = sys.stdout.buffer
-    async for value in consume_topic(settings, topic, from_beginning, max_records,
+    async for value in consume_topic(connection, topic, from_beginning, max_records,
                                      idle_timeout):
         out.write(orjson.dumps(value) + b"\n")
         out.flush()

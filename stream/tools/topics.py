@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from stream.config import Settings
+from stream.config import Limits, Topics
 
 MIB = 1024 * 1024
 # A dead letter's payload escaped as JSON grows at most six-fold (control bytes), plus the rest
@@ -54,32 +54,32 @@ def _deleted_after(seconds: float, max_bytes: int) -> dict[str, str]:
             "max.message.bytes": str(max_bytes)}
 
 
-def largest_record(settings: Settings) -> int:
+def largest_record(limits: Limits) -> int:
     """The largest record the worker's producer sends (an enriched article)."""
-    return max(MIB, 2 * settings.max_payload_bytes)
+    return max(MIB, 2 * limits.max_payload_bytes)
 
 
-def topic_specs(settings: Settings) -> list[TopicSpec]:
+def topic_specs(topics: Topics, limits: Limits) -> list[TopicSpec]:
     """Every topic newsstream uses, with its partitions and configs."""
-    parts, big = settings.partitions, largest_record(settings)
-    deadletter = max(MIB, DEADLETTER_GROWTH * settings.deadletter_payload_bytes
+    parts, big = topics.partitions, largest_record(limits)
+    deadletter = max(MIB, DEADLETTER_GROWTH * limits.deadletter_payload_bytes
                      + DEADLETTER_OVERHEAD)
     latest = {"cleanup.policy": "compact", "max.message.bytes": str(MIB)}
-    specs = [TopicSpec(topic, parts, _deleted_after(settings.raw_retention_s, big))
-             for topic in settings.input_topics]
+    specs = [TopicSpec(topic, parts, _deleted_after(topics.raw_retention_s, big))
+             for topic in topics.inputs]
     specs += [
-        TopicSpec(settings.enriched_topic, parts,
-                  _deleted_after(settings.enriched_retention_s, big)),
-        TopicSpec(settings.mentions_topic, parts, dict(latest)),
-        TopicSpec(settings.trending_topic, parts, dict(latest)),
-        TopicSpec(settings.deadletter_topic, parts,
-                  _deleted_after(settings.deadletter_retention_s, deadletter)),
-        TopicSpec(settings.articles_topic, 1,
-                  _deleted_after(settings.internal_retention_s, big)),
-        TopicSpec(settings.entity_events_topic, parts,
-                  _deleted_after(settings.internal_retention_s, MIB)),
-        TopicSpec(settings.trend_scores_topic, 1,
-                  _deleted_after(settings.internal_retention_s, MIB)),
+        TopicSpec(topics.enriched, parts,
+                  _deleted_after(topics.enriched_retention_s, big)),
+        TopicSpec(topics.mentions, parts, dict(latest)),
+        TopicSpec(topics.trending, parts, dict(latest)),
+        TopicSpec(topics.deadletter, parts,
+                  _deleted_after(topics.deadletter_retention_s, deadletter)),
+        TopicSpec(topics.articles, 1,
+                  _deleted_after(topics.internal_retention_s, big)),
+        TopicSpec(topics.entity_events, parts,
+                  _deleted_after(topics.internal_retention_s, MIB)),
+        TopicSpec(topics.trend_scores, 1,
+                  _deleted_after(topics.internal_retention_s, MIB)),
     ]
     return specs
 

@@ -243,7 +243,7 @@ def test_produce_refuses_an_unknown_topic_unless_asked_and_tail_fails_on_one(
     settings = unique_settings(broker, tmp_path / "data")
     env = settings_env(settings)
     raw = settings.input_topics[0]
-    asyncio.run(create_newsstream_topics(settings))
+    asyncio.run(create_newsstream_topics(settings.connection, settings.topics, settings.limits))
     misspelt = raw.replace("raw-", "rwa-")  # two letters swapped
     done = _newsstream("produce", "--topic", misspelt, str(EXAMPLES), env=env)
     assert done.returncode == 1
@@ -264,7 +264,7 @@ def test_produce_refuses_an_unknown_topic_unless_asked_and_tail_fails_on_one(
 def test_produce_reports_invalid_records_before_sending_and_holds_them(
         broker: EmbeddedBroker, tmp_path: Path) -> None:
     settings = unique_settings(broker, tmp_path / "data")
-    asyncio.run(create_newsstream_topics(settings))
+    asyncio.run(create_newsstream_topics(settings.connection, settings.topics, settings.limits))
     batch = tmp_path / "batch.jsonl"
     batch.write_bytes(b"\n".join([raw_bytes(id="a"), b"{broken", b"",
                                   orjson.dumps({"url": "https://x.id/1"}), raw_bytes(id="b")]))

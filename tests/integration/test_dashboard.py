@@ -62,7 +62,7 @@ class Newsroom:
 
 async def read_enriched(settings: Settings, n: int) -> dict[str, dict[str, Any]]:
     consumer = AIOKafkaConsumer(settings.enriched_topic, group_id=None,
-                                bootstrap_servers=settings.bootstrap_servers,
+                                bootstrap_servers=settings.connection.bootstrap_servers,
                                 auto_offset_reset="earliest")
     await consumer.start()
     found: dict[str, dict[str, Any]] = {}
@@ -91,7 +91,7 @@ def newsroom(broker: EmbeddedBroker,
     dashboard = start_dashboard(settings, log)
     try:
         worker.wait_ready()
-        sent = asyncio.run(produce_records(settings, settings.input_topics[0],
+        sent = asyncio.run(produce_records(settings.connection, settings.input_topics[0],
                                            records_from_paths([EXAMPLES], ""), progress=False))
         enriched = asyncio.run(read_enriched(settings, sent))
         room = Newsroom(settings, worker, dashboard, log, enriched)
@@ -242,7 +242,8 @@ async def test_an_article_sent_again_keeps_its_pages_whole(newsroom: Newsroom,
     raw = next(orjson.loads(line) for line in EXAMPLES.read_bytes().splitlines()
                if b"kompas.com" in line)
     counts = newsroom.worker_top("total")
-    await produce_records(settings, settings.input_topics[0], [(None, orjson.dumps(raw))],
+    await produce_records(settings.connection, settings.input_topics[0],
+                          [(None, orjson.dumps(raw))],
                           progress=False)
     deadline = time.monotonic() + WAIT_S
     while resent(newsroom, "unchanged") < 1 and time.monotonic() < deadline:
@@ -251,7 +252,7 @@ async def test_an_article_sent_again_keeps_its_pages_whole(newsroom: Newsroom,
     # ...and again with a corrected text: the article is updated, as itself.
     corrected = {**raw, "body": raw["body"].replace("pembicaraan yang bersahabat.",
                                                     "pembicaraan yang bersahabat dan hangat.")}
-    await produce_records(settings, settings.input_topics[0],
+    await produce_records(settings.connection, settings.input_topics[0],
                           [(None, orjson.dumps(corrected))], progress=False)
     deadline = time.monotonic() + WAIT_S
     while "hangat" not in shown_text(newsroom, record["id"]) and time.monotonic() < deadline:
@@ -277,7 +278,7 @@ async def test_dead_letters_are_shown_with_their_reasons(newsroom: Newsroom,
     browser.get(newsroom.url)
     wait(browser, lambda d: rows(d, "top"), "the page")
     assert not browser.find_element(By.ID, "deadletters").is_displayed()  # none yet
-    await produce_records(newsroom.settings, newsroom.settings.input_topics[0],
+    await produce_records(newsroom.settings.connection, newsroom.settings.input_topics[0],
                           [(b"broken", b'{"url": "https://x.id/1", "body": '), (b"broken", b"[]")],
                           progress=False)
     summary = wait(browser, lambda d: d.find_element(By.ID, "deadletters-summary")
@@ -325,7 +326,7 @@ async def test_the_page_updates_live_and_fits_a_phone(newsroom: Newsroom,
             "body": "Menteri Luar Negeri Amerika Serikat Antony Blinken kembali ke Jakarta "
                     "pada Senin. Blinken bertemu Presiden Joko Widodo di Istana Merdeka.",
             "fetched_at": "2023-07-30T08:00:00Z"}
-    producer = AIOKafkaProducer(bootstrap_servers=newsroom.settings.bootstrap_servers)
+    producer = AIOKafkaProducer(bootstrap_servers=newsroom.settings.connection.bootstrap_servers)
     await producer.start()
     try:
         await producer.send_and_wait(newsroom.settings.input_topics[0], orjson.dumps(late),
@@ -338,7 +339,7 @@ async def test_the_page_updates_live_and_fits_a_phone(newsroom: Newsroom,
     raw = next(orjson.loads(line) for line in EXAMPLES.read_bytes().splitlines()
                if b"kompas.com" in line)
     copy = {**raw, "id": "copy-of-kompas", "url": "https://mirror.example.org/kompas-copy"}
-    await produce_records(newsroom.settings, newsroom.settings.input_topics[0],
+    await produce_records(newsroom.settings.connection, newsroom.settings.input_topics[0],
                           [(b"copy-of-kompas", orjson.dumps(copy))], progress=False)
     marked = wait(browser, lambda d: d.find_elements(
         By.CSS_SELECTOR, '#feed > li[data-id="copy-of-kompas"] .dup a.first-copy'),

@@ -43,7 +43,7 @@ def until(predicate: Any, timeout: float = 30.0) -> bool:
 
 
 def produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = Producer({"bootstrap.servers": settings.bootstrap_servers})
+    producer = Producer({"bootstrap.servers": settings.connection.bootstrap_servers})
     for key, value in records:
         producer.produce(topic, value=value, key=key)
     assert producer.flush(30) == 0
@@ -107,7 +107,7 @@ def test_a_log_that_starts_over_is_read_from_its_start(tmp_path: Path) -> None:
     with EmbeddedBroker(log_path=tmp_path / "tansu.log") as own:
         settings = unique_settings(own, tmp_path / "data", dashboard_port=free_port(),
                                    trending_topic="trending", partitions=1)
-        asyncio.run(create_newsstream_topics(settings))
+        asyncio.run(create_newsstream_topics(settings.connection, settings.topics, settings.limits))
         produce(settings, settings.enriched_topic,
                 [(f"old-{n}".encode(), orjson.dumps(article(f"old-{n}"))) for n in range(5)])
         process = start_dashboard(settings, tmp_path / "dashboard.log")
@@ -116,7 +116,8 @@ def test_a_log_that_starts_over_is_read_from_its_start(tmp_path: Path) -> None:
             assert until(lambda: held(url) == 5), get(url + "/api/home")
             own.stop()
             own.start()
-            asyncio.run(create_newsstream_topics(settings))
+            asyncio.run(create_newsstream_topics(settings.connection, settings.topics,
+                                                 settings.limits))
             produce(settings, settings.enriched_topic, [(b"new-0", orjson.dumps(article("new-0")))])
             assert until(lambda: "new-0" in feed_ids(url), timeout=60), get(url + "/api/home")
             _, metrics = get(url + "/metrics")

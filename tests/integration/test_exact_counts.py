@@ -48,7 +48,7 @@ async def _all_produced(broker: EmbeddedBroker, tmp_path: Path, articles: list[d
     settings = _settings(broker, tmp_path, **overrides)
     expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
                                settings.count_windows_s)
-    await create_newsstream_topics(settings)
+    await create_newsstream_topics(settings.connection, settings.topics, settings.limits)
     await produce(settings, articles)
     return settings, expected
 
@@ -170,7 +170,7 @@ async def test_counts_are_exact_when_a_worker_joins_before_any_commit_with_chang
         assert _metric(first, "newsstream_count_flushes_total", 'outcome="ok"') >= 1
         assert _metric(first, "newsstream_count_flushes_total", 'outcome="failed"') == 0
         urls = {record["url"] async for record in consume_topic(
-            settings, settings.enriched_topic, idle_timeout=3)}
+            settings.connection, settings.enriched_topic, idle_timeout=3)}
         assert urls == {article["url"] for article in articles}
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
         while metric(first, "newsstream_consumer_lag_records") \
@@ -192,7 +192,7 @@ async def test_tables_come_back_whole_after_a_restart(broker: EmbeddedBroker,
     enriched = processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings)
     first_part = expected_counts(enriched[:300], settings.count_windows_s)
     expected = expected_counts(enriched, settings.count_windows_s)
-    await create_newsstream_topics(settings)
+    await create_newsstream_topics(settings.connection, settings.topics, settings.limits)
     await produce(settings, articles[:300])
     log = tmp_path / "worker.log"
     worker = start_worker(settings, log)
@@ -240,7 +240,7 @@ async def test_articles_sent_twice_and_copies_are_counted_once(broker: EmbeddedB
     # Syndicated copies: another site, the same story with its punctuation edited.
     copies = [{**a, "url": a["url"].replace("example.id", "mirror.id"),
                "body": a["body"].replace(".", " .")} for a in articles[::30]]
-    await create_newsstream_topics(settings)
+    await create_newsstream_topics(settings.connection, settings.topics, settings.limits)
     await produce(settings, articles)
     await produce(settings, [*articles, *copies])  # the whole stream again, then the copies
     worker = start_worker(settings, tmp_path / "worker.log")
@@ -249,7 +249,7 @@ async def test_articles_sent_twice_and_copies_are_counted_once(broker: EmbeddedB
             worker.wait_ready()
             final = await watcher.wait_for(expected, SETTLE_TIMEOUT_S)
             assert final == expected, _diff(expected, final)
-        enriched = [v async for v in consume_topic(settings, settings.enriched_topic,
+        enriched = [v async for v in consume_topic(settings.connection, settings.enriched_topic,
                                                    max_records=2 * len(articles) + len(copies),
                                                    idle_timeout=10)]
         first_ids = {record["id"] for record in originals}
@@ -281,10 +281,10 @@ async def test_final_mode_publishes_each_closed_window_once_with_its_exact_count
     articles = make_articles(600, seed=23)
     expected = expected_counts(processed(write_jsonl(articles, tmp_path / "a.jsonl"), settings),
                                settings.count_windows_s)
-    await create_newsstream_topics(settings)
+    await create_newsstream_topics(settings.connection, settings.topics, settings.limits)
     # One raw partition: the articles reach de-duplication in event-time order, so none is
     # late for its window (parallel partitions would make some late, and not counted there).
-    await produce_records(settings, settings.input_topics[0],
+    await produce_records(settings.connection, settings.input_topics[0],
                           [(None, orjson.dumps(a)) for a in articles], progress=False,
                           partition_of=lambda _key: 0)
     totals = {key: value for key, value in expected.items() if key[1] == "total"}
@@ -297,7 +297,8 @@ async def test_final_mode_publishes_each_closed_window_once_with_its_exact_count
             while {k: v for k, v in watcher.latest.items() if k[1] == "total"} != totals:
                 assert time.monotonic() < deadline, worker.log.read_text()[-2000:]
                 await watcher.poll()
-        async for record in consume_topic(settings, settings.mentions_topic, idle_timeout=2.0):
+        async for record in consume_topic(settings.connection, settings.mentions_topic,
+                                          idle_timeout=2.0):
             assert_valid("entity-mention-count", record)
             if record["window"] != "total":
                 finals.append(record)
@@ -323,7 +324,7 @@ async def test_late_articles_miss_closed_windows_only(broker: EmbeddedBroker,
     enriched = processed(write_jsonl([leader, late, in_grace], tmp_path / "a.jsonl"), settings)
     late_id = next(r["id"] for r in enriched if r["url"] == late["url"])
     expected = expected_counts(enriched, [60], late={late_id: {60}})
-    await create_newsstream_topics(settings)
+    await create_newsstream_topics(settings.connection, settings.topics, settings.limits)
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
         async with MentionsWatcher(settings) as watcher:
@@ -373,7 +374,7 @@ async def test_queries_and_trending_across_two_workers(broker: EmbeddedBroker,
         assert one.get("/entities/top?window=1w")[0] == 400
         assert one.get("/entities/PER:nobody-at-all")[0] == 404
 
-        boards = [v async for v in consume_topic(settings, settings.trending_topic,
+        boards = [v async for v in consume_topic(settings.connection, settings.trending_topic,
                                                  idle_timeout=3)]
         assert boards
         for board in boards:

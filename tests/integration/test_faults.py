@@ -48,7 +48,7 @@ BOMB_RECORDS = 20
 
 def librdkafka_producer(settings: Settings, codec: str) -> Producer:
     """The independent client: librdkafka, as many crawlers use."""
-    return Producer({"bootstrap.servers": settings.bootstrap_servers,
+    return Producer({"bootstrap.servers": settings.connection.bootstrap_servers,
                      "compression.codec": codec, "linger.ms": 5,
                      "message.max.bytes": 20_000_000, "api.version.request": True})
 
@@ -76,7 +76,7 @@ async def outcomes(settings: Settings, expected: int, timeout: float
     deadline = time.monotonic() + timeout
 
     async def drain(topic: str) -> None:
-        async for value in consume_topic(settings, topic, idle_timeout=2):
+        async for value in consume_topic(settings.connection, topic, idle_timeout=2):
             if topic == settings.enriched_topic:
                 origin = value["origin"]
                 if origin["topic"] == raw:
@@ -102,7 +102,7 @@ async def raw_offsets(settings: Settings, timeout: float = 120) -> set[tuple[int
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(settings.input_topics[0],
-                                bootstrap_servers=settings.bootstrap_servers,
+                                bootstrap_servers=settings.connection.bootstrap_servers,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=32 * 2**20, fetch_max_bytes=64 * 2**20)
     await consumer.start()
@@ -195,7 +195,8 @@ async def test_records_of_every_codec_are_enriched(broker: EmbeddedBroker, worke
     assert sorted(outcome for outs in seen.values() for outcome in outs) == ["enriched"] * 25
     assert {a["url"] for a in enriched} == {a["url"] for a in articles}
     # `newsstream tail` (the same consumer code) reads every codec too.
-    tailed = [v async for v in consume_topic(worker.settings, worker.settings.input_topics[0],
+    tailed = [v async for v in consume_topic(worker.settings.connection,
+                                             worker.settings.input_topics[0],
                                              idle_timeout=2)]
     assert sorted(v["url"] for v in tailed) == sorted(a["url"] for a in articles)
 
@@ -208,7 +209,7 @@ async def test_a_decompression_bomb_is_dead_lettered_oversize_and_the_partition_
     worker = worker_on(broker, max_batch_bytes=2_000_000, partitions=1)
     worker.wait_ready()
     topic = worker.settings.input_topics[0]
-    bomb = Producer({"bootstrap.servers": worker.settings.bootstrap_servers,
+    bomb = Producer({"bootstrap.servers": worker.settings.connection.bootstrap_servers,
                      "compression.codec": "zstd", "linger.ms": 1000,
                      "batch.size": 50_000_000, "message.max.bytes": 50_000_000})
     for _ in range(BOMB_RECORDS):  # 150 KB of valid JSON each, 3 MB in the batch
@@ -225,7 +226,7 @@ async def test_a_decompression_bomb_is_dead_lettered_oversize_and_the_partition_
     assert seen == {**{(0, offset): ["oversize"] for offset in range(BOMB_RECORDS)},
                     **{(0, BOMB_RECORDS + i): ["enriched"] for i in range(3)}}
     letters = [letter async for letter in consume_topic(
-        worker.settings, worker.settings.deadletter_topic, idle_timeout=2)]
+        worker.settings.connection, worker.settings.deadletter_topic, idle_timeout=2)]
     assert sorted(letter["offset"] for letter in letters) == list(range(BOMB_RECORDS))
     assert all("2,000,000-byte limit" in letter["reason"] for letter in letters)
     assert worker.process.poll() is None and worker.get("/healthz")[0] == 200
@@ -405,7 +406,8 @@ async def test_a_broker_restarted_with_its_topics_created_again_is_noticed(
     with frozen(worker):
         own_broker.stop()
         await asyncio.to_thread(own_broker.start)
-        await create_newsstream_topics(worker.settings)
+        own = worker.settings
+        await create_newsstream_topics(own.connection, own.topics, own.limits)
     assert wait_logged(worker, "log reset:", timeout=30), worker.log.read_text()[-3000:]
     assert wait_status(worker, "/readyz", 200, timeout=90) is not None
     assert worker.process.pid == pid and worker.process.poll() is None
@@ -428,13 +430,13 @@ async def test_an_input_topic_deleted_and_created_again_is_read_from_its_start(
     assert len(await enriched_ids(settings, 30, timeout=60)) == 30
     raw = settings.input_topics[0]
     with frozen(worker):
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.connection.bootstrap_servers)
         await admin.start()
         try:
             await admin.delete_topics([raw])
         finally:
             await admin.close()
-        await create_newsstream_topics(settings)
+        await create_newsstream_topics(settings.connection, settings.topics, settings.limits)
     assert wait_logged(worker, f"log reset: {raw}", timeout=30), worker.log.read_text()[-3000:]
     await produce(settings, after)
     assert len(await enriched_ids(settings, 70, timeout=120)) == 70
@@ -451,7 +453,8 @@ async def enriched_ids(settings: Settings, expected: int, timeout: float) -> set
     deadline = time.monotonic() + timeout
     ids: set[str] = set()
     while len(ids) < expected and time.monotonic() < deadline:
-        ids = {value["id"] async for value in consume_topic(settings, settings.enriched_topic,
+        ids = {value["id"] async for value in consume_topic(settings.connection,
+                                                             settings.enriched_topic,
                                                              idle_timeout=2)}
     return ids
 
@@ -486,7 +489,7 @@ async def test_an_agent_failing_on_a_record_dead_letters_it_and_goes_on(
     assert producer.flush(10) == 0
     await produce(settings, make_articles(5, seed=81))
 
-    letters = [v async for v in consume_topic(settings, settings.deadletter_topic,
+    letters = [v async for v in consume_topic(settings.connection, settings.deadletter_topic,
                                               idle_timeout=15)
                if v.get("topic") == settings.articles_topic]
     assert [(v["reason_code"], v["stage"]) for v in letters] == [("internal_error", "dedup")]

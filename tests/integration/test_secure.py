@@ -113,7 +113,8 @@ def test_a_client_without_a_certificate_is_refused_in_one_line(
 def _read_with_librdkafka(settings: Settings, certificates: Certificates,
                           topic: str) -> dict[str, Any]:
     consumer = Consumer({
-        "bootstrap.servers": settings.bootstrap_servers, "group.id": f"check-{time.time()}",
+        "bootstrap.servers": settings.connection.bootstrap_servers,
+        "group.id": f"check-{time.time()}",
         "auto.offset.reset": "earliest", "security.protocol": "ssl",
         "ssl.ca.location": str(certificates.ca),
         "ssl.certificate.location": str(certificates.client_cert),

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 async def _collect(worker: Worker, topic: str, predicate: Any, count: int,
                    timeout: float = 60.0) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    async for value in consume_topic(worker.settings, topic, idle_timeout=timeout):
+    async for value in consume_topic(worker.settings.connection, topic, idle_timeout=timeout):
         if predicate(value):
             found.append(value)
             if len(found) >= count:
@@ -30,7 +30,7 @@ async def _collect(worker: Worker, topic: str, predicate: Any, count: int,
 
 async def _send(worker: Worker, *values: bytes, key: bytes | None = None) -> None:
     records = [(key, value) for value in values]
-    await produce_records(worker.settings, worker.settings.input_topics[0], records,
+    await produce_records(worker.settings.connection, worker.settings.input_topics[0], records,
                           progress=False)
 
 
@@ -145,7 +145,7 @@ async def test_the_worker_learns_a_sites_boilerplate_lines(worker: Worker) -> No
         await _collect(worker, worker.settings.enriched_topic,
                        lambda v, n=n: v["id"] == f"{tag}-{n}", 1)
     texts = {}
-    async for value in consume_topic(worker.settings, worker.settings.enriched_topic,
+    async for value in consume_topic(worker.settings.connection, worker.settings.enriched_topic,
                                      idle_timeout=2):
         if value["id"].startswith(tag):
             texts[value["id"]] = value["text"]

@@ -106,7 +106,7 @@ def expected_counts(enriched: Iterable[dict[str, Any]], sizes: list[int],
 
 
 async def produce(settings: Settings, records: Iterable[dict[str, Any]]) -> None:
-    await produce_records(settings, settings.input_topics[0],
+    await produce_records(settings.connection, settings.input_topics[0],
                           [(None, orjson.dumps(r)) for r in records], progress=False)
 
 
@@ -121,7 +121,8 @@ class MentionsWatcher:
 
     async def __aenter__(self) -> MentionsWatcher:
         self._consumer = AIOKafkaConsumer(
-            self.settings.mentions_topic, bootstrap_servers=self.settings.bootstrap_servers,
+            self.settings.mentions_topic,
+            bootstrap_servers=self.settings.connection.bootstrap_servers,
             group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
         await self._consumer.start()
         return self

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from stream.entities.tagger import Span, TokenTagger
 
 if TYPE_CHECKING:
-    from stream.config import Settings
+    from stream.config import Entities
     from stream.entities.models.english import SpacyEnglishTagger
 
 
@@ -28,10 +28,10 @@ class EntityOptions:
     threads: int = 1  # accurate tier: onnxruntime threads
 
     @classmethod
-    def from_settings(cls, settings: Settings, threads: int = 1) -> EntityOptions:
+    def from_view(cls, entities: Entities, threads: int = 1) -> EntityOptions:
         """``threads``: the accurate tier's threads where ``NEWSSTREAM_NER_THREADS`` is 0."""
-        return cls(settings.ner_model, settings.ner_int8, settings.aliases_file,
-                   settings.ner_threads or threads)
+        return cls(entities.model, entities.int8, entities.aliases_file,
+                   entities.threads or threads)
 
 
 DEFAULT_OPTIONS = EntityOptions()

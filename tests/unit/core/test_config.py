@@ -10,8 +10,8 @@ def test_environment_overrides_with_comma_lists(monkeypatch: pytest.MonkeyPatch)
     settings = Settings()
     assert settings.input_topics == ["crawl.a", "crawl.b"]
     assert settings.count_windows_s == [60, 3600]
-    assert settings.bootstrap_servers == "k1:9092,k2:9092"
-    assert settings.all_topics[:2] == ["crawl.a", "crawl.b"]
+    assert settings.connection.bootstrap_servers == "k1:9092,k2:9092"
+    assert settings.topics.all[:2] == ["crawl.a", "crawl.b"]
 
 
 def test_bad_values_fail_loudly(monkeypatch: pytest.MonkeyPatch) -> None:

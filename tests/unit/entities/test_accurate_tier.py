@@ -70,12 +70,12 @@ def test_the_configured_tier_picks_the_indonesian_model(monkeypatch: pytest.Monk
     from stream.entities.models.registry import EntityOptions, tagger_for
 
     monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
-    accurate = EntityOptions.from_settings(load_settings())
+    accurate = EntityOptions.from_view(load_settings().entities)
     assert tagger_for("id", accurate).name == "e5-small-ner"
     assert tagger_for("en", accurate).name == "e5-small-ner+spacy-en-core-web-sm"
     assert tagger_for("ms", accurate).name == "e5-small-ner"
     monkeypatch.delenv("NEWSSTREAM_NER_MODEL")
-    fast = EntityOptions.from_settings(load_settings())
+    fast = EntityOptions.from_view(load_settings().entities)
     assert tagger_for("id", fast).name == "crf-id"
     assert tagger_for("en", fast).name == "spacy-en-core-web-sm"
     # Languages no model here was measured on get no entities, in either tier.
@@ -89,10 +89,10 @@ def test_the_tiers_threads_are_one_per_worker_and_every_core_in_a_one_off_run(
     from stream.entities.models.registry import EntityOptions
 
     monkeypatch.setenv("NEWSSTREAM_NER_MODEL", "accurate")
-    assert EntityOptions.from_settings(load_settings()).threads == 1
-    assert EntityOptions.from_settings(load_settings(), threads=4).threads == 4
+    assert EntityOptions.from_view(load_settings().entities).threads == 1
+    assert EntityOptions.from_view(load_settings().entities, threads=4).threads == 4
     monkeypatch.setenv("NEWSSTREAM_NER_THREADS", "2")
-    assert EntityOptions.from_settings(load_settings(), threads=4).threads == 2
+    assert EntityOptions.from_view(load_settings().entities, threads=4).threads == 2
     two = E5Tagger(threads=2)
     assert two._session.get_session_options().intra_op_num_threads == 2
 

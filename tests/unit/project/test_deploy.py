@@ -62,8 +62,8 @@ def test_the_workers_settings_are_newsstream_settings() -> None:
 
 def test_a_canonical_url_can_name_the_host() -> None:
     settings = Settings(canonical_url="http://{hostname}:6066", web_host="0.0.0.0")
-    assert canonical_url(settings, "3f2a9c1b7d4e") == "http://3f2a9c1b7d4e:6066"
-    assert canonical_url(Settings(web_port=7000), "x") == "http://127.0.0.1:7000"
+    assert canonical_url(settings.web, "3f2a9c1b7d4e") == "http://3f2a9c1b7d4e:6066"
+    assert canonical_url(Settings(web_port=7000).web, "x") == "http://127.0.0.1:7000"
 
 
 K8S = DEPLOY / "k8s"

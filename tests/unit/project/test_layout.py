@@ -93,7 +93,7 @@ def test_agents_have_the_shape_of_wiring() -> None:
 def test_no_library_function_reads_the_environment_for_settings() -> None:
     readers = [str(path.relative_to(ROOT)) for path in _python_files("stream", "agents")
                if "load_settings(" in path.read_text() or "get_settings" in path.read_text()]
-    assert sorted(readers) == ["stream/config.py", "stream/tools/cli.py"]
+    assert sorted(readers) == ["stream/config/settings.py", "stream/tools/cli.py"]
 
 
 def test_the_schemas_are_package_data() -> None:
@@ -142,3 +142,26 @@ def test_no_import_cycle_in_the_product() -> None:
               if other.split(".")[0] in ("stream", "agents") and other != module
               and graph.chain_exists(importer=other, imported=module)]
     assert cycles == [], cycles[:5]
+
+
+# Where the whole Settings may be taken: the commands and the compositions that hand each part
+# its view (docs/development.md, "Settings").
+SETTINGS_EDGES = {"stream/tools/cli.py", "stream/tools/demo.py", "stream/tools/worker.py",
+                  "stream/tools/processes.py", "stream/runtime/app.py",
+                  "stream/dashboard/server.py"}
+
+
+def test_only_the_edges_take_the_whole_settings() -> None:
+    takers = set()
+    for path in _python_files("stream", "agents"):
+        if "config" in path.relative_to(ROOT).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+                if any((isinstance(arg.annotation, ast.Name) and arg.annotation.id == "Settings")
+                       or (isinstance(arg.annotation, ast.Constant)
+                       and arg.annotation.value == "Settings") for arg in arguments):
+                    takers.add(str(path.relative_to(ROOT)))
+    assert takers <= SETTINGS_EDGES, takers - SETTINGS_EDGES
+    assert "stream/runtime/app.py" in takers  # the check sees annotations at all

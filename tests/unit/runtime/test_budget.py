@@ -134,7 +134,8 @@ async def test_a_record_that_kills_every_child_is_a_worker_crash_dead_letter() -
     from stream.runtime.enricher import Enricher
     from tests.support.helpers import raw_bytes
 
-    enricher = Enricher(Settings(article_budget_s=10), with_entities=False, start_method="fork")
+    enricher = Enricher(Settings(article_budget_s=10).limits, Settings().entities,
+                        with_entities=False, start_method="fork")
     try:
         enricher._call = lambda *args: _die  # type: ignore[method-assign, assignment]
         result = await enricher.run_async(b'{"id": "pill"}', {}, Origin("raw", 0, 7))

@@ -29,12 +29,12 @@ def test_each_sasl_mechanism_reaches_aiokafka_and_faust(protocol: str, mechanism
     settings = Settings.model_validate({
         "broker_url": "kafka://b1:9096;b2:9096", "security_protocol": protocol,
         "sasl_mechanism": mechanism, "sasl_username": "svc", "sasl_password": SECRET})
-    options = client_options(settings)
+    options = client_options(settings.connection)
     assert options["bootstrap_servers"] == "b1:9096,b2:9096"
     assert (options["security_protocol"], options["sasl_mechanism"]) == (protocol, mechanism)
     assert (options["sasl_plain_username"], options["sasl_plain_password"]) == ("svc", SECRET)
     assert isinstance(options.get("ssl_context"), ssl.SSLContext) == (protocol == "SASL_SSL")
-    credentials = faust_credentials(settings)
+    credentials = faust_credentials(settings.connection)
     assert isinstance(credentials, faust.SASLCredentials)
     assert (credentials.protocol.value, credentials.mechanism.value) == (protocol, mechanism)
     assert (credentials.username, credentials.password) == ("svc", SECRET)
@@ -48,20 +48,20 @@ def test_tls_with_a_client_certificate(tmp_path: Path) -> None:
     settings = Settings(security_protocol="SSL", ssl_cafile=str(files.ca),
                         ssl_certfile=str(files.client_cert), ssl_keyfile=str(files.client_key),
                         ssl_check_hostname=False)
-    options = client_options(settings)
+    options = client_options(settings.connection)
     context = options["ssl_context"]
     assert options["security_protocol"] == "SSL" and "sasl_mechanism" not in options
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is False
-    credentials = faust_credentials(settings)
+    credentials = faust_credentials(settings.connection)
     assert isinstance(credentials, faust.SSLCredentials)
     assert credentials.protocol.value == "SSL"
 
 
 def test_plaintext_is_the_default() -> None:
     settings = Settings()
-    assert client_options(settings) == {"bootstrap_servers": "127.0.0.1:9092",
+    assert client_options(settings.connection) == {"bootstrap_servers": "127.0.0.1:9092",
                                         "security_protocol": "PLAINTEXT"}
-    assert faust_credentials(settings) is None
+    assert faust_credentials(settings.connection) is None
 
 
 def test_the_password_can_come_from_a_mounted_file(tmp_path: Path) -> None:
@@ -69,9 +69,9 @@ def test_the_password_can_come_from_a_mounted_file(tmp_path: Path) -> None:
     secret_file.write_text(SECRET + "\n")
     settings = Settings(security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512",
                         sasl_username="svc", sasl_password_file=str(secret_file))
-    assert client_options(settings)["sasl_plain_password"] == SECRET
+    assert client_options(settings.connection)["sasl_plain_password"] == SECRET
     secret_file.write_text("rotated")  # read when a client is made: a rotated secret is used
-    assert faust_credentials(settings).password == "rotated"
+    assert faust_credentials(settings.connection).password == "rotated"
 
 
 async def test_oauthbearer_reads_its_token_file_at_each_authentication(tmp_path: Path) -> None:
@@ -79,12 +79,12 @@ async def test_oauthbearer_reads_its_token_file_at_each_authentication(tmp_path:
     token.write_text("eyJ.first\n")
     settings = Settings(security_protocol="SASL_SSL", sasl_mechanism="OAUTHBEARER",
                         sasl_oauth_token_file=str(token))
-    provider = client_options(settings)["sasl_oauth_token_provider"]
+    provider = client_options(settings.connection)["sasl_oauth_token_provider"]
     assert isinstance(provider, TokenFile)
     assert await provider.token() == "eyJ.first"
     token.write_text("eyJ.second")
     assert await provider.token() == "eyJ.second"
-    credentials = faust_credentials(settings)
+    credentials = faust_credentials(settings.connection)
     assert isinstance(credentials, faust.OAuthCredentials)
     assert credentials.protocol.value == "SASL_SSL"
     asyncio.get_running_loop()  # the provider is async, as aiokafka calls it
@@ -127,7 +127,7 @@ def test_the_password_is_hidden_in_the_settings_and_handed_to_children_whole() -
 @pytest.mark.parametrize("codec", ["none", "gzip", "snappy", "lz4", "zstd"])
 def test_compression_setting_maps_to_the_producers(codec: str) -> None:
     settings = Settings.model_validate({"producer_compression": codec})
-    assert compression(settings) == (None if codec == "none" else codec)
+    assert compression(settings.connection) == (None if codec == "none" else codec)
 
 
 def test_process_metrics_of_the_worker_and_its_child() -> None:

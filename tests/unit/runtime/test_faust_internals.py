@@ -177,7 +177,7 @@ async def test_recovery_reads_changelogs_to_the_end_that_fetch_reports(
     monkeypatch.setattr(faust_internals, "true_end_offsets", fetched)
     recovery = TrueEndRecovery.__new__(TrueEndRecovery)
     recovery.app = type("App", (), {"newsstream": type("Ctx", (), {
-        "settings": Settings(broker_url="kafka://127.0.0.1:1")})()})()
+        "connection": Settings(broker_url="kafka://127.0.0.1:1").connection})()})()
     destination: Counter[Any] = Counter()
     await recovery._build_highwaters(None, [short, empty], destination, "table")
     assert destination == {short: 8, empty: -1}

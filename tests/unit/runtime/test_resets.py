@@ -19,22 +19,22 @@ from stream.runtime.resets import (
     short_logs,
 )
 
-SETTINGS = Settings(input_topics=["raw"], app_id="app")
+TOPICS = Settings(input_topics=["raw"], app_id="app").topics
 A, B = TopicPartition("raw", 0), TopicPartition("raw", 1)
 
 
 def _topics() -> dict[str, int]:
-    topics = {name: 4 for name in SETTINGS.all_topics}
-    topics.update({name: 1 for name in SETTINGS.single_partition_topics})
+    topics = {name: 4 for name in TOPICS.all}
+    topics.update({name: 1 for name in TOPICS.single_partition})
     return topics
 
 
 def test_a_broker_without_the_workers_topics_has_lost_its_state() -> None:
-    assert lost_topics(SETTINGS, _topics()) == []
-    gone = lost_topics(SETTINGS, {k: v for k, v in _topics().items() if k != "raw"})
+    assert lost_topics(TOPICS, _topics()) == []
+    gone = lost_topics(TOPICS, {k: v for k, v in _topics().items() if k != "raw"})
     assert [(r.topic, r.sign, r.reason) for r in gone] == [
         ("raw", Sign.GONE, "topic raw is gone")]
-    split = lost_topics(SETTINGS, {**_topics(), "app.articles": 4})
+    split = lost_topics(TOPICS, {**_topics(), "app.articles": 4})
     assert [r.reason for r in split] == ["topic app.articles has 4 partitions, not 1"]
 
 
@@ -58,14 +58,14 @@ def test_a_log_that_ends_below_the_next_offset_started_over() -> None:
 
 def test_an_input_log_rewinds_and_state_logs_restart_the_worker() -> None:
     def of(topic: str, sign: Sign) -> Remedy:
-        return remedy(SETTINGS, LogReset(topic, None, sign, ""))
+        return remedy(TOPICS, LogReset(topic, None, sign, ""))
 
     assert of("raw", Sign.NEW) is Remedy.REWIND
     assert of("raw", Sign.SHORT) is Remedy.REWIND
     assert of("raw", Sign.GONE) is Remedy.RESTART  # created again at the restart
     assert of("app.articles", Sign.NEW) is Remedy.RESTART
     assert of("app-entity-counts-changelog", Sign.NEW) is Remedy.RESTART
-    assert of(SETTINGS.enriched_topic, Sign.NEW) is Remedy.NOTE
+    assert of(TOPICS.enriched, Sign.NEW) is Remedy.NOTE
 
 
 def test_a_rewound_partition_is_unready_until_it_resumes_on_the_new_log() -> None:
@@ -101,13 +101,13 @@ def test_reset_counts_survive_a_restart_in_place() -> None:
 def test_a_changelog_with_other_partitions_than_its_table_or_gone_is_lost_state() -> None:
     changelogs = {"app-entity-counts-changelog": 4, "app-domain-lines-changelog": 4,
                   "app-article-fingerprints-changelog": 1, "app-trending-boards-changelog": 1}
-    assert lost_topics(SETTINGS, {**_topics(), **changelogs}) == []
+    assert lost_topics(TOPICS, {**_topics(), **changelogs}) == []
     # Not yet created (faust creates them as it starts): nothing lost.
-    assert lost_topics(SETTINGS, _topics()) == []
+    assert lost_topics(TOPICS, _topics()) == []
     wrong = {**changelogs, "app-article-fingerprints-changelog": 4}
-    assert [r.reason for r in lost_topics(SETTINGS, {**_topics(), **wrong})] == [
+    assert [r.reason for r in lost_topics(TOPICS, {**_topics(), **wrong})] == [
         "topic app-article-fingerprints-changelog has 4 partitions, not 1"]
     seen = {name: "0a" * 16 for name in changelogs}
     without = {k: v for k, v in changelogs.items() if k != "app-trending-boards-changelog"}
-    assert [r.reason for r in lost_topics(SETTINGS, {**_topics(), **without}, seen)] == [
+    assert [r.reason for r in lost_topics(TOPICS, {**_topics(), **without}, seen)] == [
         "topic app-trending-boards-changelog is gone"]

@@ -31,7 +31,8 @@ class Consumer:
 
 class Ctx:
     def __init__(self, consumer: Consumer, progress: Progress) -> None:
-        self.settings = Settings(article_budget_s=20.0, stall_ready_s=60.0)
+        settings = Settings(article_budget_s=20.0, stall_ready_s=60.0)
+        self.worker, self.limits = settings.worker, settings.limits
         self.app = type("App", (), {"consumer": consumer})()
         self.progress = progress
         self.metrics = Metrics()
@@ -46,8 +47,8 @@ async def test_a_partition_stopped_with_records_to_process_is_fetched_again() ->
     progress.finished(idle, 39, now=1.0)  # caught up: nothing to process
     progress.finished(busy, 50, now=60.0)  # made progress recently
     ctx: Any = Ctx(consumer, progress)
-    pacer = Pacer(refetch_after_s(ctx.settings))
-    assert refetch_after_s(ctx.settings) == 30.0
+    pacer = Pacer(refetch_after_s(ctx.worker, ctx.limits))
+    assert refetch_after_s(ctx.worker, ctx.limits) == 30.0
     assert await refetch_stalled(ctx, pacer, now=20.0) == []  # not long enough yet
     assert await refetch_stalled(ctx, pacer, now=45.0) == [stuck]
     assert consumer.seeks == [(stuck, 100)]

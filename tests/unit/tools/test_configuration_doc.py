@@ -2,8 +2,12 @@
 uses; the README stays a short front page."""
 
 import re
+from dataclasses import FrozenInstanceError
+
+import pytest
 
 from stream.config import Settings
+from stream.config.views import VIEWS, settings_of
 from stream.tools.configuration_doc import render
 from tests.support.paths import ROOT
 
@@ -33,3 +37,13 @@ def test_the_readme_is_a_front_page() -> None:
     assert len(lines) <= 200
     for link in re.findall(r"\]\(((?:docs|eval|deploy|schemas)/[^)#]*)", "\n".join(lines)):
         assert (ROOT / link).exists(), link
+
+
+def test_every_setting_is_read_through_a_view() -> None:
+    viewed = {name for kind in VIEWS for name in settings_of(kind)}
+    assert set(Settings.model_fields) == viewed
+    settings = Settings(count_windows_s=[60], input_topics=["a", "b"], dashboard_port=9000)
+    assert settings.counting.windows_s == (60,) and settings.topics.inputs == ("a", "b")
+    assert settings.dashboard.port == 9000 and settings.dashboard.group == "newsstream-dashboard"
+    with pytest.raises(FrozenInstanceError):
+        settings.dashboard.port = 1  # type: ignore[misc]

@@ -8,7 +8,7 @@ DAY_MS = str(86_400_000)
 
 def _specs(**overrides: object) -> dict[str, TopicSpec]:
     settings = Settings.model_validate(overrides)
-    return {spec.name: spec for spec in topic_specs(settings)}
+    return {spec.name: spec for spec in topic_specs(settings.topics, settings.limits)}
 
 
 def test_latest_value_topics_are_compacted_and_the_rest_expire() -> None:
@@ -34,14 +34,14 @@ def test_retention_is_configurable_and_minus_one_keeps_forever() -> None:
 
 def test_message_sizes_follow_the_payload_limits() -> None:
     settings = Settings(max_payload_bytes=5_000_000, deadletter_payload_bytes=65_536)
-    specs = {spec.name: spec for spec in topic_specs(settings)}
+    specs = {spec.name: spec for spec in topic_specs(settings.topics, settings.limits)}
     raw = int(specs["articles.raw"].configs["max.message.bytes"])
     enriched = int(specs["articles.enriched"].configs["max.message.bytes"])
     deadletter = int(specs["articles.deadletter"].configs["max.message.bytes"])
     # a raw record past the limit still reaches the worker (and becomes an oversize dead letter)
     assert raw > settings.max_payload_bytes
     # what the worker's producer may send fits where it sends it
-    assert enriched >= largest_record(settings) and raw >= largest_record(settings)
+    assert enriched >= largest_record(settings.limits) and raw >= largest_record(settings.limits)
     # a bounded dead letter fits: its payload escaped as JSON grows at most six-fold
     assert deadletter >= 6 * settings.deadletter_payload_bytes + 2_000 + 1_024
     assert int(_specs(max_payload_bytes=40_000_000)["articles.enriched"]

@@ -1,4 +1,5 @@
-"""One typed settings object, read from ``NEWSSTREAM_*`` environment variables."""
+"""One typed settings object, read from ``NEWSSTREAM_*`` environment variables, and the views
+its consumers take (:mod:`stream.config.views`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from stream.config.views import (
+    Connection,
+    Counting,
+    Dashboard,
+    Entities,
+    Limits,
+    Topics,
+    Web,
+    Worker,
+    view,
+)
 
 
 class Settings(BaseSettings):
@@ -40,12 +53,7 @@ class Settings(BaseSettings):
     deadletter_topic: str = Field(
         default="articles.deadletter",
         description="Records that could not be processed, with the reason.")
-    # Internal topics, named after app_id unless set (two apps on one cluster never share):
-    # - articles: enriched articles on their way to de-duplication. One partition, so that one
-    #   ordered log decides which copy of an article is the first, across the whole stream;
-    # - entity events: per-article entity events keyed by entity, so that each entity's counts
-    #   live in exactly one partition of the counting table;
-    # - trend scores: on their way to the one partition that ranks each window.
+    # Internal topics, named after app_id unless set: why each exists is in views.Topics.
     articles_topic: str = Field(default="", description="Default: <app_id>.articles")
     entity_events_topic: str = Field(default="", description="Default: <app_id>.entity-events")
     trend_scores_topic: str = Field(default="", description="Default: <app_id>.trend-scores")
@@ -289,6 +297,8 @@ class Settings(BaseSettings):
                               ("trend_scores_topic", "trend-scores")):
             if not getattr(self, field):
                 setattr(self, field, f"{self.app_id}.{suffix}")
+        if not self.dashboard_group:
+            self.dashboard_group = f"{self.app_id}-dashboard"
         return self
 
     @field_validator("broker_url", mode="after")
@@ -336,15 +346,6 @@ class Settings(BaseSettings):
                              "NEWSSTREAM_SSL_KEYFILE")
         return self
 
-    def sasl_secret(self) -> str | None:
-        """The SASL password, from its file when one is given (read when asked: a rotated
-        secret is picked up by the next client)."""
-        return _secret(self.sasl_password, self.sasl_password_file)
-
-    def web_secret(self) -> str | None:
-        """The web token, from its file when one is given (read when asked: rotation)."""
-        return _secret(self.web_token, self.web_token_file) or None
-
     @field_validator("input_topics", "count_windows_s", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -352,33 +353,38 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    # The views: what each consumer takes (stream.config.views).
     @property
-    def bootstrap_servers(self) -> str:
-        """The broker URL as aiokafka wants it: ``host:port[,host:port]``."""
-        servers = self.broker_url.split("://", 1)[-1]
-        return servers.replace(";", ",")
+    def connection(self) -> Connection:
+        return view(Connection, self)
 
     @property
-    def output_topics(self) -> list[str]:
-        return [self.enriched_topic, self.mentions_topic, self.trending_topic,
-                self.deadletter_topic]
+    def topics(self) -> Topics:
+        return view(Topics, self)
 
     @property
-    def single_partition_topics(self) -> list[str]:
-        """Internal topics that must have exactly one partition (see their comments)."""
-        return [self.articles_topic, self.trend_scores_topic]
+    def limits(self) -> Limits:
+        return view(Limits, self)
 
     @property
-    def all_topics(self) -> list[str]:
-        return [*self.input_topics, *self.output_topics, self.entity_events_topic,
-                *self.single_partition_topics]
+    def counting(self) -> Counting:
+        return view(Counting, self)
 
     @property
-    def window_retention_s(self) -> dict[int, float]:
-        """How long each window size is kept after its end: the trend baseline and the grace
-        period must still find it."""
-        return {size: max(size * (self.trend_baseline_windows + 1), self.count_grace_s) + size
-                for size in self.count_windows_s}
+    def worker(self) -> Worker:
+        return view(Worker, self)
+
+    @property
+    def web(self) -> Web:
+        return view(Web, self)
+
+    @property
+    def dashboard(self) -> Dashboard:
+        return view(Dashboard, self)
+
+    @property
+    def entities(self) -> Entities:
+        return view(Entities, self)
 
 
 class SettingsError(Exception):
@@ -434,10 +440,3 @@ def _misspelt_prefix(name: str) -> bool:
     prefix, underscore, rest = name.partition("_")
     return bool(underscore and rest) and prefix != "NEWSSTREAM" and difflib.SequenceMatcher(
         None, prefix, "NEWSSTREAM").ratio() >= 0.8
-
-
-def _secret(value: SecretStr | None, file: str | None) -> str | None:
-    """A secret given in a variable or, read now (rotation), in a file."""
-    if file:
-        return Path(file).read_text(encoding="utf-8").strip()
-    return value.get_secret_value() if value else None
