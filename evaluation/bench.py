@@ -54,6 +54,7 @@ PARTS = (
     Part("Bytes on the wire", "wire",
          ("--input", "{data}/aeb/html.jsonl.gz", "--input", "{data}/idnews/html.jsonl.gz",
           "--input", "{data}/idnews/text.jsonl.gz"), "eval/wire.md"),
+    Part("WARC in", "warc", ("--data", "{data}", "--records", "3000"), "eval/warc.md"),
     Part("Restart to ready", "restart", ("--keys", "1000000",), "eval/restart.md"),
     Part("Dashboard in a browser", "dashboard", ("--entities", "10000", "--articles", "5000"),
          "eval/dashboard.md"),

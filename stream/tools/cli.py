@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,11 +141,13 @@ def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str,
     """Send raw articles to the raw topic of the broker at NEWSSTREAM_BROKER_URL.
 
     PATHS are raw-article JSONL files (.jsonl, .jsonl.gz: sent as they are, one record a
-    line), HTML/text files (wrapped into raw articles), or folders of these. Each record is
-    checked first as the worker's first stage checks it; the invalid ones are reported.
+    line), WARC files (.warc, .warc.gz: each HTML or text response becomes a raw article),
+    HTML/text files (wrapped into raw articles), or folders of these. Each record is checked
+    as the worker's first stage checks it; the invalid ones are reported and not sent.
     """
     from stream.ingest.urls import url_problem
-    from stream.tools.producing import check_records, located_records, produce_records
+    from stream.tools.producing import Checked, located_records, produce_records, valid_records
+    from stream.tools.warc import WarcTally
 
     for given in (url, url_prefix + "x"):
         if given is not None and (not given.startswith(("http://", "https://"))
@@ -153,17 +157,16 @@ def produce(paths: tuple[Path, ...], topic: str | None, url_prefix: str,
         raise click.BadParameter("--url names the page of one file", param_hint="--url")
     settings = _settings()
     target = topic or settings.input_topics[0]
-    checked = check_records(located_records(paths, url_prefix, url), settings.max_payload_bytes)
-    for line in checked.summary():
-        click.echo(f"newsstream: {line}", err=True)
     if create:
         _create_topic(settings, target)
     else:
         _require_topic(settings, target, f"send to {target}", "--create makes it")
-    records = ((key, value) for number, (_where, key, value)
-               in enumerate(located_records(paths, url_prefix, url))
-               if send_invalid or number not in checked.invalid)
+    checked, warc = Checked(), WarcTally()
+    records = valid_records(located_records(paths, url_prefix, url, warc),
+                            settings.max_payload_bytes, checked, send_invalid)
     sent = _one_line_errors(produce_records(settings.connection, target, records))
+    for line in [*warc.summary(), *checked.summary()]:
+        click.echo(f"newsstream: {line}", err=True)
     held = len(checked.invalid) if not send_invalid else 0
     note = f"; {held} invalid not sent (--send-invalid sends them)" if held else ""
     click.echo(f"sent {sent} records to {target}{note}", err=True)
@@ -274,18 +277,31 @@ def tail(topic: str, from_beginning: bool, max_records: int | None,
 @click.argument("input", default="-", type=click.Path(allow_dash=True))
 def process(input: str) -> None:
     """Enrich raw-article JSONL (file, .gz or - for stdin) offline: one output line per input.
+    A WARC file (.warc, .warc.gz): one line per HTML or text response in it.
 
     Bad input gives its dead-letter record on that line instead.
     """
     from stream.tools.jsonl import iter_lines, write_line
     from stream.tools.offline import run_records
+    from stream.tools.warc import WarcTally, is_warc, warc_articles
 
     out = sys.stdout.buffer
     settings = _settings()
-    for result in run_records(iter_lines(input, keep_blank=True), settings.limits,
-                              settings.entities, with_entities=True):
-        write_line(result.enriched if result.enriched is not None else result.deadletter, out)
+    warc = WarcTally()
+    with contextlib.ExitStack() as files:
+        if is_warc(input):
+            stream = files.enter_context(Path(input).open("rb"))
+            lines: Iterable[bytes] = (value for _where, _key, value
+                                      in warc_articles(stream, input, warc))
+        else:
+            lines = iter_lines(input, keep_blank=True)
+        for result in run_records(lines, settings.limits, settings.entities,
+                                  with_entities=True):
+            write_line(result.enriched if result.enriched is not None else result.deadletter,
+                       out)
     out.flush()
+    for line in warc.summary():
+        click.echo(f"newsstream: {line}", err=True)
 
 
 @main.command()

@@ -7,7 +7,7 @@ import difflib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +26,7 @@ from stream.runtime import transport
 from stream.runtime.connection import client_options, compression
 from stream.tools.broker import within
 from stream.tools.jsonl import iter_lines
+from stream.tools.warc import WarcTally, is_warc, warc_articles
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -65,24 +66,29 @@ def records_from_paths(paths: Iterable[Path], url_prefix: str,
         yield key, value
 
 
-def located_records(paths: Iterable[Path], url_prefix: str,
-                    url: str | None = None) -> Iterator[tuple[str, bytes | None, bytes]]:
-    """(where, key, value) of each record of ``paths``: "file line N" for JSONL."""
+def located_records(paths: Iterable[Path], url_prefix: str, url: str | None = None,
+                    warc: WarcTally | None = None) -> Iterator[tuple[str, bytes | None, bytes]]:
+    """(where, key, value) of each record of ``paths``: "file line N" for JSONL, "file record
+    N" for WARC (what a WARC holds besides articles is told to ``warc``)."""
     for path in _files(paths):
         if path.name.lower().endswith(JSONL_SUFFIXES):
             for number, line in enumerate(iter_lines(path, keep_blank=True), start=1):
                 if line:  # blank lines are no records
                     yield f"{path} line {number}", _key_of(line), line
+        elif is_warc(path.name):
+            with path.open("rb") as stream:
+                yield from warc_articles(stream, str(path), warc or WarcTally())
         else:
             yield str(path), *article_from_file(path, url_prefix, url)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Checked:
-    """The records of some files as the worker's first stage would take them."""
+    """The records of some files as the worker's first stage takes them, noted while they
+    are sent (:func:`valid_records`)."""
 
-    total: int
-    invalid: dict[int, str]  # record number (from 0) → where and why
+    total: int = 0
+    invalid: dict[int, str] = field(default_factory=dict)  # record number → where and why
 
     def summary(self, shown: int = 3) -> list[str]:
         """Lines for the terminal: how many are invalid, and the first few."""
@@ -95,18 +101,19 @@ class Checked:
         return lines
 
 
-def check_records(records: Iterable[tuple[str, bytes | None, bytes]],
-                  max_bytes: int) -> Checked:
-    """Each record decoded and validated as the worker's first stage does: the ones it would
-    dead-letter (a cleaning stage can still find no article in a valid one)."""
-    total, invalid = 0, {}
-    for number, (where, _key, value) in enumerate(records):
-        total += 1
+def valid_records(records: Iterable[tuple[str, bytes | None, bytes]], max_bytes: int,
+                  checked: Checked, send_invalid: bool = False) -> Iterator[Record]:
+    """The records the worker's first stage would take, in one pass (a WARC is read once);
+    the others are noted in ``checked`` and left out, unless ``send_invalid``."""
+    for number, (where, key, value) in enumerate(records):
+        checked.total += 1
         try:
             decode_raw_article(value, max_bytes)
         except Rejected as rejected:
-            invalid[number] = f"{where}: {rejected.code}: {rejected.reason[:200]}"
-    return Checked(total, invalid)
+            checked.invalid[number] = f"{where}: {rejected.code}: {rejected.reason[:200]}"
+            if not send_invalid:
+                continue
+        yield key, value
 
 
 async def topic_exists(connection: Connection, topic: str, what: str) -> tuple[bool, str | None]:
@@ -145,7 +152,8 @@ async def produce_records(connection: Connection, topic: str, records: Iterable[
     sent = 0
     try:
         pending = []
-        with tqdm(desc=f"→ {topic}", unit="rec", disable=not progress, file=sys.stderr) as bar:
+        with tqdm(desc=f"→ {topic}", unit="rec", disable=None if progress else True,
+                  file=sys.stderr) as bar:
             for key, value in records:
                 partition = partition_of(key) if partition_of is not None else None
                 pending.append(await producer.send(topic, value=value, key=key,
