@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import itertools
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,22 @@ async def topic_exists(connection: Connection, topic: str, what: str) -> tuple[b
     return False, close[0] if close else None
 
 
+async def read_ahead(records: Iterable[Record], size: int = 64) -> AsyncIterator[list[Record]]:
+    """``records`` in lists of ``size``, the next list read in a thread while the caller sends
+    this one: reading a file (a WARC's gzip, the checks) and sending then overlap instead of
+    taking turns on the event loop."""
+    loop = asyncio.get_running_loop()
+    iterator = iter(records)
+
+    def take() -> list[Record]:
+        return list(itertools.islice(iterator, size))
+
+    upcoming = loop.run_in_executor(None, take)
+    while batch := await upcoming:
+        upcoming = loop.run_in_executor(None, take)
+        yield batch
+
+
 async def produce_records(connection: Connection, topic: str, records: Iterable[Record],
                           progress: bool = True,
                           partition_of: Callable[[bytes | None], int] | None = None) -> int:
@@ -154,12 +171,13 @@ async def produce_records(connection: Connection, topic: str, records: Iterable[
         pending = []
         with tqdm(desc=f"→ {topic}", unit="rec", disable=None if progress else True,
                   file=sys.stderr) as bar:
-            for key, value in records:
-                partition = partition_of(key) if partition_of is not None else None
-                pending.append(await producer.send(topic, value=value, key=key,
-                                                   partition=partition))
-                sent += 1
-                bar.update(1)
+            async for batch in read_ahead(records):
+                for key, value in batch:
+                    partition = partition_of(key) if partition_of is not None else None
+                    pending.append(await producer.send(topic, value=value, key=key,
+                                                       partition=partition))
+                sent += len(batch)
+                bar.update(len(batch))
                 if len(pending) >= 500:
                     await asyncio.gather(*pending)
                     pending.clear()

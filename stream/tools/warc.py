@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -140,9 +141,11 @@ def warc_articles(stream: BinaryIO, where: str, tally: WarcTally) -> Iterator[Lo
                 if located is not None:
                     tally.articles += 1
                     yield located
-        except (ArchiveLoadFailed, OSError, EOFError, ValueError) as error:  # zlib: ValueError
+        except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as error:
+            # the message may quote the corrupt bytes: printable ones only reach the terminal
+            shown = "".join(c if c.isprintable() else "?" for c in str(error))[:160]
             tally.problems.append(f"{where}: corrupt after record {number} (offset "
-                                  f"{records.offset}): {error}; the rest of the file is skipped")
+                                  f"{records.offset}): {shown}; the rest of the file is skipped")
             return
         left = counting.offset - records.offset
         if left > 0:

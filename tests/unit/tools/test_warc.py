@@ -123,6 +123,21 @@ def test_a_crawler_truncated_payload_and_garbage_are_reported_not_sent() -> None
     assert len(tally.problems) == 2
 
 
+def test_a_corrupt_gzip_member_ends_the_file_with_one_line() -> None:
+    warc = WarcFile()
+    warc.response(Page("https://example.id/a", CAFE * 5))
+    first = len(warc.data())
+    warc.response(Page("https://example.id/b", CAFE * 5))
+    data = bytearray(warc.data())
+    for index in range(first + 60, first + 90):  # inside the second record's gzip member
+        data[index] ^= 0x55
+    articles, tally = _read(bytes(data))
+    assert [a["url"] for a in articles] == ["https://example.id/a"]
+    assert len(tally.problems) == 1
+    assert tally.problems[0].startswith(f"crawl.warc.gz: corrupt after record 1 (offset {first})")
+    assert tally.problems[0].isprintable()
+
+
 def test_memory_stays_flat_whatever_the_file_size() -> None:
     def peak(pages: int) -> int:
         warc = WarcFile()
