@@ -8,7 +8,6 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-import faust
 from aiokafka.abc import AbstractTokenProvider
 from aiokafka.helpers import create_ssl_context
 
@@ -62,6 +61,8 @@ def client_options(connection: Connection) -> dict[str, Any]:
 def faust_credentials(connection: Connection) -> Any:
     """faust's ``broker_credentials`` for the connection (None: plaintext). faust turns them into
     the same aiokafka options as :func:`client_options` for its consumer, producer and admin."""
+    import faust  # here: the crawler-side clients (the Scrapy pipeline) never load faust
+
     context = ssl_context(connection)
     protocol = connection.security_protocol
     if protocol == "PLAINTEXT":

@@ -1,5 +1,6 @@
 """What crawlers write, into a real worker: WARC files through `newsstream produce` (written
-here by warcio, and by GNU Wget crawling a local server)."""
+here by warcio, and by GNU Wget crawling a local server), and a Scrapy spider with
+newsstream's item pipeline."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,6 +24,8 @@ from stream.tools.warc import article_id_of_record
 from tests.conftest import Worker, settings_env
 from tests.support.paths import EXAMPLES
 from tests.support.warcs import Page, WarcFile
+
+SPIDER = Path(__file__).parents[1] / "support" / "news_spider.py"
 
 pytestmark = pytest.mark.integration
 
@@ -159,3 +164,38 @@ def test_a_wget_crawl_of_a_site_reaches_the_worker(worker: Worker, news_site: st
 
     asyncio.run(read())
     assert found == expected
+
+
+def test_a_scrapy_spider_with_the_pipeline_feeds_the_worker(worker: Worker, news_site: str,
+                                                           tmp_path: Path) -> None:
+    settings = worker.settings
+    started = time.time()
+    crawled = subprocess.run(
+        [sys.executable, "-m", "scrapy", "runspider", str(SPIDER), "-a", f"site={news_site}",
+         "-s", f"NEWSSTREAM_BROKER_URL={settings.broker_url}",
+         "-s", f"NEWSSTREAM_INPUT_TOPICS={settings.input_topics[0]}", "-s", "LOG_LEVEL=INFO"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=180,
+        env={k: v for k, v in os.environ.items() if not k.startswith("NEWSSTREAM_")})
+    log = crawled.stderr
+    assert crawled.returncode == 0, log[-3000:]
+    finished = time.time()
+    assert f"'newsstream/sent': {len(_Site.pages)}," in log, log[-3000:]
+    assert "'newsstream/invalid': 1," in log and "'newsstream/invalid/schema': 1," in log
+    assert "item not sent, not a valid raw article (schema:" in log
+    expected = {news_site + path for path in _Site.pages}
+    found: dict[str, Any] = {}
+
+    async def read() -> None:
+        async for value in consume_topic(settings.connection, settings.enriched_topic,
+                                         idle_timeout=120):
+            if value["url"] in expected and value["origin"]["topic"] == settings.input_topics[0]:
+                found[value["url"]] = value
+                if set(found) == expected:
+                    return
+
+    asyncio.run(read())
+    assert set(found) == expected
+    for article in found.values():  # dated when the spider scraped it
+        fetched = datetime.fromisoformat(article["fetched_at"]).timestamp()
+        assert started - 1 <= fetched <= finished + 1
+        assert article["entities"], article["url"]
