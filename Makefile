@@ -14,6 +14,10 @@ COMPILE = $(BIN)/uv pip compile pyproject.toml requirements/build.in --generate-
 QUIX_VENV  := .venv-quix
 QUIX_STAMP := $(QUIX_VENV)/.installed
 QUIX_VERSION := 3.28.1
+# Node packages the tests run (the AsyncAPI parser, the JavaScript consumer example), each
+# folder installed from its package-lock.json.
+NODE_DIRS  := tests/support/asyncapi examples/consumers/js
+NODE_STAMP := $(NODE_DIRS:%=%/node_modules/.installed)
 NER_DATA ?= ../shared/data/ner
 CLEAN_DATA ?= ../shared/data/clean
 
@@ -29,9 +33,15 @@ $(STAMP): pyproject.toml $(LOCK)
 
 venv: $(STAMP)
 
-## docs/configuration.md from the settings' descriptions (stream/config/); a test checks it.
+%/node_modules/.installed: %/package-lock.json
+	npm ci --prefix $* --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+## docs/configuration.md from the settings' descriptions (stream/config/), and
+## schemas/asyncapi.yaml from the schemas and the topic settings; tests check both.
 docs: $(STAMP)
 	$(BIN)/python -m stream.tools.configuration_doc > docs/configuration.md
+	$(BIN)/python -m stream.tools.asyncapi > schemas/asyncapi.yaml
 
 ## Refresh the hashed lock files after a change to pyproject.toml's dependencies: the versions
 ## already locked are kept where they still fit (UPGRADE=1: the newest that fit). Commit both.
@@ -49,17 +59,17 @@ run: $(STAMP)
 	$(BIN)/newsstream demo
 
 ## Lint, type-check, then the whole test suite (unit + integration on the embedded broker).
-test: $(STAMP) lint
+test: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-unit: $(STAMP)
+unit: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -m "not integration"
 
-integration: $(STAMP)
+integration: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -m integration
 
 lint: $(STAMP)
-	$(BIN)/ruff check stream agents evaluation training tests schemas
+	$(BIN)/ruff check stream agents evaluation training tests schemas examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
