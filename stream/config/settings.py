@@ -7,7 +7,7 @@ import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,9 +19,9 @@ from stream.config.views import (
     Entities,
     Limits,
     Topics,
+    ViewOf,
     Web,
     Worker,
-    view,
 )
 
 
@@ -353,38 +353,15 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    # The views: what each consumer takes (stream.config.views).
-    @property
-    def connection(self) -> Connection:
-        return view(Connection, self)
-
-    @property
-    def topics(self) -> Topics:
-        return view(Topics, self)
-
-    @property
-    def limits(self) -> Limits:
-        return view(Limits, self)
-
-    @property
-    def counting(self) -> Counting:
-        return view(Counting, self)
-
-    @property
-    def worker(self) -> Worker:
-        return view(Worker, self)
-
-    @property
-    def web(self) -> Web:
-        return view(Web, self)
-
-    @property
-    def dashboard(self) -> Dashboard:
-        return view(Dashboard, self)
-
-    @property
-    def entities(self) -> Entities:
-        return view(Entities, self)
+    # The views: what each consumer takes (stream.config.views), built when asked.
+    connection: ClassVar[ViewOf[Connection]] = ViewOf(Connection)
+    topics: ClassVar[ViewOf[Topics]] = ViewOf(Topics)
+    limits: ClassVar[ViewOf[Limits]] = ViewOf(Limits)
+    counting: ClassVar[ViewOf[Counting]] = ViewOf(Counting)
+    worker: ClassVar[ViewOf[Worker]] = ViewOf(Worker)
+    web: ClassVar[ViewOf[Web]] = ViewOf(Web)
+    dashboard: ClassVar[ViewOf[Dashboard]] = ViewOf(Dashboard)
+    entities: ClassVar[ViewOf[Entities]] = ViewOf(Entities)
 
 
 class SettingsError(Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import SecretStr
 
@@ -208,6 +208,16 @@ def view(kind: type[View], settings: object) -> View:
         value = getattr(settings, item.metadata["setting"])
         values[item.name] = tuple(value) if isinstance(value, list) else value
     return kind(**values)
+
+
+class ViewOf(Generic[View]):
+    """A settings object's attribute that is its ``kind`` view, built when read."""
+
+    def __init__(self, kind: type[View]) -> None:
+        self.kind = kind
+
+    def __get__(self, settings: object, owner: type | None = None) -> View:
+        return view(self.kind, settings)
 
 
 def settings_of(kind: type) -> list[str]:
