@@ -291,7 +291,7 @@ class Settings(BaseSettings):
         default=None, description="Extra entity aliases (TSV: alias, canonical, label).")
 
     @model_validator(mode="after")
-    def _name_internal_topics(self) -> Settings:
+    def _name_after_app_id(self) -> Settings:
         for field, suffix in (("articles_topic", "articles"),
                               ("entity_events_topic", "entity-events"),
                               ("trend_scores_topic", "trend-scores")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import itertools
+import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -28,6 +29,8 @@ from stream.runtime.connection import client_options, compression
 from stream.tools.broker import within
 from stream.tools.jsonl import iter_lines
 from stream.tools.warc import WarcTally, is_warc, warc_articles
+
+log = logging.getLogger(__name__)
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -63,12 +66,17 @@ def article_from_file(path: Path, url_prefix: str, url: str | None = None) -> Re
 
 def records_from_paths(paths: Iterable[Path], url_prefix: str,
                        url: str | None = None) -> Iterator[Record]:
-    for _where, key, value in located_records(paths, url_prefix, url):
+    """(key, value) of each record of ``paths``; what a WARC among them held besides
+    articles is logged at the end."""
+    warc = WarcTally()
+    for _where, key, value in located_records(paths, url_prefix, url, warc):
         yield key, value
+    for line in warc.summary():
+        log.warning(line)
 
 
-def located_records(paths: Iterable[Path], url_prefix: str, url: str | None = None,
-                    warc: WarcTally | None = None) -> Iterator[tuple[str, bytes | None, bytes]]:
+def located_records(paths: Iterable[Path], url_prefix: str, url: str | None,
+                    warc: WarcTally) -> Iterator[tuple[str, bytes | None, bytes]]:
     """(where, key, value) of each record of ``paths``: "file line N" for JSONL, "file record
     N" for WARC (what a WARC holds besides articles is told to ``warc``)."""
     for path in _files(paths):
@@ -78,7 +86,7 @@ def located_records(paths: Iterable[Path], url_prefix: str, url: str | None = No
                     yield f"{path} line {number}", _key_of(line), line
         elif is_warc(path.name):
             with path.open("rb") as stream:
-                yield from warc_articles(stream, str(path), warc or WarcTally())
+                yield from warc_articles(stream, str(path), warc)
         else:
             yield str(path), *article_from_file(path, url_prefix, url)
 

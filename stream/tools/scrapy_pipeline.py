@@ -39,7 +39,7 @@ from stream import SCHEMA_VERSION
 from stream.clock import to_iso, utc_now
 from stream.config import Connection, Limits, Settings
 from stream.ingest.deadletters import Rejected
-from stream.ingest.payloads import article_id_of, decode_raw_article
+from stream.ingest.payloads import decode_raw_article
 from stream.runtime.connection import client_options, compression
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class NewsstreamPipeline:
         value = orjson.dumps(raw_article_of(ItemAdapter(item).asdict(), utc_now()),
                              default=str)
         try:
-            decode_raw_article(value, self.limits.max_payload_bytes)
+            article_id = decode_raw_article(value, self.limits.max_payload_bytes).id
         except Rejected as rejected:
             self.stats.inc_value("newsstream/invalid")
             self.stats.inc_value(f"newsstream/invalid/{rejected.code}")
@@ -102,10 +102,8 @@ class NewsstreamPipeline:
                         rejected.code, rejected.reason[:300], value[:200])
             return item
         assert self.producer is not None, "open_spider starts the producer"
-        article_id = article_id_of(value)
         try:
-            sent = await self.producer.send(self.topic, value=value,
-                                            key=article_id.encode() if article_id else None)
+            sent = await self.producer.send(self.topic, value=value, key=article_id.encode())
         except KafkaError as error:  # no metadata in time, a record the broker cannot take
             self.stats.inc_value("newsstream/failed")
             log.error("newsstream: an item could not be sent to %s: %r", self.topic, error)

@@ -47,7 +47,6 @@ class WarcTally:
     """What the WARC files held besides the articles: records skipped by kind, and problems
     (truncated or corrupt records), one line each."""
 
-    articles: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
@@ -109,6 +108,11 @@ def raw_article(url: str, warc_date: str | None, record_id: str, content_type: s
     return article
 
 
+def _media_type(content_type: str | None) -> str:
+    """``text/html`` of ``text/html; charset=utf-8``."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
 def _skip_reason(record: Any) -> str | None:
     """Why a record is no article (None: it is one)."""
     if record.rec_type != "response":
@@ -120,8 +124,7 @@ def _skip_reason(record: Any) -> str | None:
     status = (http.get_statuscode() if http is not None else "") or ""
     if not status.startswith("2"):
         return f"HTTP {status or 'status-less'} responses"
-    media = (http.get_header("Content-Type") or "").split(";")[0].strip().lower()
-    if media not in ARTICLE_TYPES:
+    if _media_type(http.get_header("Content-Type")) not in ARTICLE_TYPES:
         return "responses that are not HTML or text"
     return None
 
@@ -139,7 +142,6 @@ def warc_articles(stream: BinaryIO, where: str, tally: WarcTally) -> Iterator[Lo
                 number += 1
                 located = _article(record, f"{where} record {number}", tally)
                 if located is not None:
-                    tally.articles += 1
                     yield located
         except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as error:
             # the message may quote the corrupt bytes: printable ones only reach the terminal
@@ -171,8 +173,8 @@ def _article(record: Any, where: str, tally: WarcTally) -> Located | None:
         tally.skipped["responses with an empty body"] += 1
         return None
     content_type = record.http_headers.get_header("Content-Type")
-    media = (content_type or "").split(";")[0].strip().lower()
     article = raw_article(url, headers.get_header("WARC-Date"),
                           headers.get_header("WARC-Record-ID") or url,
-                          ARTICLE_TYPES[media], decode_body(content_type, body))
+                          ARTICLE_TYPES[_media_type(content_type)],
+                          decode_body(content_type, body))
     return where, article["id"].encode(), orjson.dumps(article)
